@@ -1,0 +1,80 @@
+"""``Annotated`` dependencies: the context, the caller, and role checks (one place: core)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from crowdset.core.permissions import Action, authorize
+from crowdset.errors import InvalidInput, Unauthenticated
+from crowdset.services import accounts
+from crowdset.services.accounts import Principal
+from crowdset.services.context import Context
+
+_bearer = HTTPBearer(auto_error=False, description="An API token: `crowdset token create`.")
+
+
+def get_context(request: Request) -> Context:
+    context: Context = request.app.state.context
+    return context
+
+
+ContextDep = Annotated[Context, Depends(get_context)]
+
+
+def optional_principal(
+    ctx: ContextDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    if credentials is None:
+        return None
+    return accounts.authenticate_token(ctx, credentials.credentials)
+
+
+def current_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise Unauthenticated(
+            "this route needs an API token: send the header `Authorization: Bearer <token>`"
+        )
+    return principal
+
+
+OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def allowed(action: Action) -> Callable[[Principal], Principal]:
+    """A dependency that returns the caller once ``authorize`` lets ``action`` through."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        authorize(principal.role, action)
+        return principal
+
+    return check
+
+
+def idempotency_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Required on money-moving calls: a retry with the same key moves "
+            "money once.",
+        ),
+    ] = None,
+) -> str:
+    if key is None or not key.strip():
+        raise InvalidInput(
+            "money-moving requests need an Idempotency-Key header: send a fresh UUID per "
+            "operation and reuse it only to retry that operation",
+            field="Idempotency-Key",
+        )
+    return key
+
+
+IdempotencyKeyDep = Annotated[str, Depends(idempotency_key)]

@@ -1,0 +1,73 @@
+"""The one mapping from errors to ``application/problem+json`` (RFC 9457)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from crowdset.errors import DomainError
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
+
+
+def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> JSONResponse:
+    body = {
+        "type": f"https://crowdset.dev/errors/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v if isinstance(v, str | int | float | bool | list | dict | None) else str(v)
+        for k, v in fields.items()
+    }
+
+
+async def _domain_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, DomainError)
+    if error.status >= 500:
+        log.error("%s: %s", error.code, error.message)
+    return problem(error.status, error.title, error.message, error.code, **_jsonable(error.fields))
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = [
+        {
+            "field": ".".join(str(part) for part in item["loc"] if part != "body"),
+            "message": item["msg"],
+            "type": item["type"],
+        }
+        for item in error.errors()
+    ]
+    first = errors[0] if errors else {"field": "", "message": "invalid request"}
+    detail = f"{first['field'] or 'request'}: {first['message']}"
+    if len(errors) > 1:
+        detail += f" (and {len(errors) - 1} more)"
+    return problem(422, "Invalid input", detail, "invalid_input", errors=errors)
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+        error.status_code, "http_error"
+    )
+    return problem(error.status_code, str(error.detail), str(error.detail), code)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from crowdset.api.deps import ContextDep, IdempotencyKeyDep, allowed
+from crowdset.api.routes.wallet import balances_public, transaction_public
+from crowdset.api.schemas import (
+    BalancesPublic,
+    IssueBody,
+    TransactionPublic,
+    UserPublic,
+    VerificationPublic,
+)
+from crowdset.core.permissions import Action, Role
+from crowdset.services import accounts, ledger
+from crowdset.services.accounts import Principal
+
+router = APIRouter(prefix="/operator", tags=["operator"])
+Issuer = Annotated[Principal, Depends(allowed(Action.ISSUE_CREDITS))]
+Verifier = Annotated[Principal, Depends(allowed(Action.VERIFY_LEDGER))]
+Reader = Annotated[Principal, Depends(allowed(Action.READ_ANY_ACCOUNT))]
+
+
+@router.post("/issue", status_code=status.HTTP_201_CREATED, response_model=TransactionPublic)
+def issue(
+    body: IssueBody, ctx: ContextDep, caller: Issuer, key: IdempotencyKeyDep, response: Response
+) -> TransactionPublic:
+    """Create credits for a user (``issuance → available``)."""
+    tx = ledger.issue_credits(
+        ctx, caller.user_id, body.user_id, body.amount, memo=body.memo, idempotency_key=key
+    )
+    return transaction_public(tx, response)
+
+
+@router.get("/ledger/verify", response_model=VerificationPublic)
+def verify(ctx: ContextDep, caller: Verifier) -> VerificationPublic:
+    """Recompute the hash chain and every balance; ``ok`` is false on any tampering."""
+    report = ledger.verify(ctx)
+    return VerificationPublic(
+        ok=report.ok,
+        transactions=report.transactions,
+        postings=report.postings,
+        accounts=report.accounts,
+        head_hash=report.head_hash,
+        first_bad_seq=report.first_bad_seq,
+        problems=report.problems,
+    )
+
+
+@router.get("/users", response_model=list[UserPublic])
+def list_users(
+    ctx: ContextDep, caller: Reader, role: Annotated[Role | None, Query()] = None
+) -> list[UserPublic]:
+    return [UserPublic.model_validate(u) for u in accounts.list_users(ctx, role)]
+
+
+@router.get("/users/{user_id}/balances", response_model=BalancesPublic)
+def user_balances(user_id: int, ctx: ContextDep, caller: Reader) -> BalancesPublic:
+    accounts.get_user(ctx, user_id)  # 404 for an unknown user
+    return balances_public(ctx, ledger.balances(ctx, user_id))

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from crowdset.api.deps import ContextDep, allowed
+from crowdset.api.schemas import TokenCreate, TokenCreated, TokenPublic
+from crowdset.core.permissions import Action
+from crowdset.services import accounts
+from crowdset.services.accounts import Principal
+
+router = APIRouter(prefix="/tokens", tags=["tokens"])
+ManageTokens = Annotated[Principal, Depends(allowed(Action.MANAGE_OWN_TOKENS))]
+
+
+@router.get("", response_model=list[TokenPublic])
+def list_tokens(ctx: ContextDep, caller: ManageTokens) -> list[TokenPublic]:
+    """Your tokens (never their secrets)."""
+    return [TokenPublic.model_validate(t) for t in accounts.list_tokens(ctx, caller.user_id)]
+
+
+@router.post("", response_model=TokenCreated, status_code=status.HTTP_201_CREATED)
+def create_token(body: TokenCreate, ctx: ContextDep, caller: ManageTokens) -> TokenCreated:
+    """A new token for yourself; the secret is in this response only."""
+    created = accounts.create_token(ctx, caller.user_id, name=body.name, days=body.days)
+    return TokenCreated(token=created.secret, info=TokenPublic.model_validate(created.token))
+
+
+@router.delete("/{token_id}", response_model=TokenPublic)
+def revoke_token(token_id: int, ctx: ContextDep, caller: ManageTokens) -> TokenPublic:
+    """Revoke one of your tokens; it stops working at once."""
+    return TokenPublic.model_validate(accounts.revoke_token(ctx, caller.user_id, token_id))

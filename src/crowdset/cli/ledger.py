@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from crowdset.cli.common import console, context_from, err_console, money, parse_money
+from crowdset.services import accounts, ledger
+
+app = typer.Typer(no_args_is_help=True, help="The token ledger.\n\nExample: crowdset ledger verify")
+
+
+@app.command("balance")
+def balance(
+    typer_ctx: typer.Context,
+    email: Annotated[str | None, typer.Argument(help="A user; omit for platform accounts.")] = None,
+) -> None:
+    """Show a user's balances, or the platform accounts.
+
+    Example: crowdset ledger balance worker@demo.crowdset
+    """
+    ctx = context_from(typer_ctx)
+    table = Table("account", "balance")
+    if email is None:
+        for kind, amount in sorted(ledger.platform_balances(ctx).items()):
+            table.add_row(f"platform:{kind}", money(ctx, amount))
+    else:
+        user = accounts.find_user(ctx, email)
+        found = ledger.balances(ctx, user.id)
+        for kind in ("available", "staked", "locked", "deposit"):
+            table.add_row(kind, money(ctx, getattr(found, kind)))
+        table.add_row("[bold]total[/]", money(ctx, found.total))
+    console.print(table)
+
+
+@app.command("verify")
+def verify(typer_ctx: typer.Context) -> None:
+    """Recompute the hash chain and every balance; exit 7 naming the first bad transaction.
+
+    Example: crowdset ledger verify
+    """
+    ctx = context_from(typer_ctx)
+    report = ledger.verify(ctx)
+    if report.ok:
+        console.print(
+            f"[green]✓ ledger intact[/]: {report.transactions} transactions, "
+            f"{report.postings} postings, {report.accounts} accounts; head {report.head_hash}"
+        )
+        return
+    where = f" first bad transaction: {report.first_bad_seq}" if report.first_bad_seq else ""
+    err_console.print(f"[bold red]✗ ledger verification failed[/]{where}")
+    for problem in report.problems[:50]:
+        err_console.print(f"  - {problem}")
+    raise typer.Exit(7)
+
+
+@app.command("issue")
+def issue(
+    typer_ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="Who receives the credits.")],
+    amount: Annotated[str, typer.Argument(help="In credits, e.g. 100 or 12.50.")],
+    memo: Annotated[str, typer.Option(help="Why (kept in the ledger).")] = "",
+) -> None:
+    """Issue credits to a user (operator).
+
+    Example: crowdset ledger issue ann@example.org 500 --memo "pilot budget"
+    """
+    ctx = context_from(typer_ctx)
+    user = accounts.find_user(ctx, email)
+    tx = ledger.issue_credits(ctx, None, user.id, parse_money(ctx, amount), memo=memo)
+    console.print(
+        f"[green]✓[/] transaction {tx.seq}: {money(ctx, parse_money(ctx, amount))} to {user.email}"
+    )
+
+
+@app.command("history")
+def history(
+    typer_ctx: typer.Context,
+    email: str,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
+) -> None:
+    """A user's latest transactions.
+
+    Example: crowdset ledger history worker@demo.crowdset --limit 5
+    """
+    ctx = context_from(typer_ctx)
+    user = accounts.find_user(ctx, email)
+    table = Table("seq", "when", "kind", "postings", "memo")
+    for tx in ledger.history(ctx, user.id, limit=limit):
+        lines = "\n".join(f"{key} {amount:+}" for key, amount in tx.postings)
+        table.add_row(str(tx.seq), f"{tx.created_at:%Y-%m-%d %H:%M}", tx.kind, lines, tx.memo)
+    console.print(table)

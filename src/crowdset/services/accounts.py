@@ -1,0 +1,297 @@
+"""Use cases for users, API tokens and worker demographics."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crowdset.core.accounts import (
+    Demographics,
+    check_demographics,
+    check_email,
+    check_password,
+    check_role,
+)
+from crowdset.core.permissions import Role
+from crowdset.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from crowdset.services.context import Context
+from crowdset.storage import users_store
+from crowdset.storage.models import ApiToken, User, WorkerDemographics
+
+TOKEN_PREFIX = "cs_"
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    email: str
+    display_name: str
+    role: Role
+    pseudonym: str
+    is_active: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TokenView:
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """``secret`` is shown once: only its hash is stored."""
+
+    secret: str
+    token: TokenView
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: resolved once per request by the adapters."""
+
+    user_id: int
+    role: Role
+    email: str
+    token_id: int | None = None
+
+
+def _user_view(user: User) -> UserView:
+    return UserView(
+        id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        role=Role(user.role),
+        pseudonym=user.pseudonym,
+        is_active=user.is_active,
+        created_at=user.created_at,
+    )
+
+
+def _token_view(token: ApiToken) -> TokenView:
+    return TokenView(
+        id=token.id,
+        name=token.name,
+        prefix=token.prefix,
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        revoked_at=token.revoked_at,
+    )
+
+
+def hash_token(secret: str) -> str:
+    # Tokens carry 256 random bits, so a fast hash is enough (unlike passwords).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_user(
+    ctx: Context, *, email: str, password: str, role: str, display_name: str = ""
+) -> UserView:
+    email = check_email(email)
+    check_password(password)
+    checked_role = check_role(role)
+    password_hash = _hasher.hash(password)  # slow on purpose: outside the transaction
+
+    def work(session: Session) -> UserView:
+        if users_store.user_by_email(session, email) is not None:
+            raise Conflict(f"a user with email {email!r} already exists", field="email")
+        user = User(
+            email=email,
+            display_name=display_name.strip() or email.split("@")[0],
+            role=checked_role.value,
+            password_hash=password_hash,
+            pseudonym="w" + secrets.token_hex(8),
+            is_active=True,
+            created_at=ctx.now(),
+        )
+        session.add(user)
+        session.flush()
+        return _user_view(user)
+
+    try:
+        return ctx.db.run(work)
+    except IntegrityError:
+        raise Conflict(f"a user with email {email!r} already exists", field="email") from None
+
+
+def get_user(ctx: Context, user_id: int) -> UserView:
+    def work(session: Session) -> UserView:
+        user = users_store.user_by_id(session, user_id)
+        if user is None:
+            raise NotFound(f"no user has id {user_id}", user_id=user_id)
+        return _user_view(user)
+
+    return ctx.db.run(work, readonly=True)
+
+
+def find_user(ctx: Context, email: str) -> UserView:
+    email = email.strip().lower()
+
+    def work(session: Session) -> UserView:
+        user = users_store.user_by_email(session, email)
+        if user is None:
+            raise NotFound(f"no user has email {email!r}", email=email)
+        return _user_view(user)
+
+    return ctx.db.run(work, readonly=True)
+
+
+def list_users(ctx: Context, role: Role | None = None) -> list[UserView]:
+    def work(session: Session) -> list[UserView]:
+        return [_user_view(u) for u in users_store.all_users(session, role and role.value)]
+
+    return ctx.db.run(work, readonly=True)
+
+
+def authenticate_password(ctx: Context, email: str, password: str) -> UserView:
+    """The user with these credentials; one message for every failure (no account probing)."""
+    wrong = Unauthenticated("email or password is wrong")
+
+    def work(session: Session) -> tuple[UserView, str] | None:
+        user = users_store.user_by_email(session, email.strip().lower())
+        return None if user is None else (_user_view(user), user.password_hash)
+
+    found = ctx.db.run(work, readonly=True)
+    if found is None or not found[0].is_active:
+        _hasher.hash(password)  # spend the same time as a real check
+        raise wrong
+    user, password_hash = found
+    try:
+        _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise wrong from None
+    return user
+
+
+def create_token(
+    ctx: Context, user_id: int, *, name: str = "api", days: int | None = None
+) -> NewToken:
+    name = name.strip()
+    if not name or len(name) > 80:
+        raise InvalidInput("token name must be 1 to 80 characters", field="name")
+    lifetime = ctx.settings.token_ttl_days if days is None else days
+    if lifetime <= 0 or lifetime > 3650:
+        raise InvalidInput(f"days {lifetime} must be between 1 and 3650", field="days")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+    def work(session: Session) -> NewToken:
+        if users_store.user_by_id(session, user_id) is None:
+            raise NotFound(f"no user has id {user_id}", user_id=user_id)
+        now = ctx.now()
+        token = ApiToken(
+            user_id=user_id,
+            name=name,
+            prefix=secret[:10],
+            token_hash=hash_token(secret),
+            created_at=now,
+            expires_at=now + timedelta(days=lifetime),
+        )
+        session.add(token)
+        session.flush()
+        return NewToken(secret=secret, token=_token_view(token))
+
+    return ctx.db.run(work)
+
+
+def list_tokens(ctx: Context, user_id: int) -> list[TokenView]:
+    def work(session: Session) -> list[TokenView]:
+        return [_token_view(t) for t in users_store.tokens_of(session, user_id)]
+
+    return ctx.db.run(work, readonly=True)
+
+
+def revoke_token(ctx: Context, user_id: int, token_id: int) -> TokenView:
+    def work(session: Session) -> TokenView:
+        token = session.get(ApiToken, token_id)
+        if token is None or token.user_id != user_id:
+            raise NotFound(f"you have no token with id {token_id}", token_id=token_id)
+        if token.revoked_at is None:
+            token.revoked_at = ctx.now()
+        return _token_view(token)
+
+    return ctx.db.run(work)
+
+
+def authenticate_token(ctx: Context, secret: str) -> Principal:
+    """The principal behind a Bearer token; refuses unknown, revoked and expired tokens."""
+
+    def work(session: Session) -> Principal:
+        token = users_store.token_by_hash(session, hash_token(secret))
+        if token is None:
+            raise Unauthenticated("the token is not valid: create one with `crowdset token create`")
+        if token.revoked_at is not None:
+            raise Unauthenticated("the token was revoked: create a new one")
+        if token.expires_at <= ctx.now():
+            raise Unauthenticated("the token has expired: create a new one")
+        user = token.user
+        if not user.is_active:
+            raise Unauthenticated("the account of this token is deactivated")
+        return Principal(user.id, Role(user.role), user.email, token.id)
+
+    return ctx.db.run(work, readonly=True)
+
+
+def set_demographics(
+    ctx: Context,
+    user_id: int,
+    *,
+    age_band: str | None = None,
+    gender: str | None = None,
+    country: str | None = None,
+    languages: list[str] | None = None,
+    education: str | None = None,
+) -> Demographics:
+    """Store the worker's opt-in answers; calling it again replaces them."""
+    checked = check_demographics(
+        age_band=age_band,
+        gender=gender,
+        country=country,
+        languages=languages or [],
+        education=education,
+    )
+
+    def work(session: Session) -> Demographics:
+        row = users_store.demographics_of(session, user_id)
+        if row is None:
+            row = WorkerDemographics(user_id=user_id, consented_at=ctx.now())
+            session.add(row)
+        row.age_band, row.gender, row.country = checked.age_band, checked.gender, checked.country
+        row.languages, row.education = list(checked.languages), checked.education
+        return checked
+
+    return ctx.db.run(work)
+
+
+def get_demographics(ctx: Context, user_id: int) -> Demographics | None:
+    def work(session: Session) -> Demographics | None:
+        row = users_store.demographics_of(session, user_id)
+        if row is None:
+            return None
+        return Demographics(
+            row.age_band, row.gender, row.country, tuple(row.languages), row.education
+        )
+
+    return ctx.db.run(work, readonly=True)
+
+
+def withdraw_demographics(ctx: Context, user_id: int) -> None:
+    """Opting out deletes the answers."""
+
+    def work(session: Session) -> None:
+        row = users_store.demographics_of(session, user_id)
+        if row is not None:
+            session.delete(row)
+
+    ctx.db.run(work)

@@ -1,0 +1,101 @@
+"""All configuration in one class, built explicitly and passed in (no module globals).
+
+Sources, highest first: keyword arguments, environment variables ``CROWDSET_*``, a TOML config
+file (``CROWDSET_CONFIG`` or ``./crowdset.toml`` when present), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_DATABASE_URL = "sqlite:///./.crowdset/crowdset.db"
+
+
+def _config_file() -> Path | None:
+    named = os.environ.get("CROWDSET_CONFIG")
+    if named:
+        return Path(named)
+    local = Path("crowdset.toml")
+    return local if local.is_file() else None
+
+
+class Settings(BaseSettings):
+    """Settings of one crowdset instance. Every field is documented in docs/settings.md."""
+
+    model_config = SettingsConfigDict(env_prefix="CROWDSET_", extra="forbid", frozen=True)
+
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db.",
+    )
+    fair_hourly_wage: int = Field(
+        60, gt=0, description="Credits per hour of work: 1 credit pays one minute at 60."
+    )
+    currency_name: str = Field("credit", min_length=1, description="Name of the unit shown.")
+    currency_decimals: int = Field(
+        2, ge=0, le=6, description="Minor units per credit as a power of ten (2: 1 credit = 100)."
+    )
+    platform_fee_share: Decimal = Field(
+        Decimal("0.10"), ge=0, lt=1, description="Share of a campaign's work cost taken as fee."
+    )
+    reserve_share: Decimal = Field(
+        Decimal("0.05"), ge=0, lt=1, description="Share of a pool budget held back as reserve."
+    )
+    token_ttl_days: int = Field(90, gt=0, description="Default lifetime of a new API token.")
+    max_request_bytes: int = Field(
+        10 * 1024 * 1024, gt=0, description="Largest request body the API accepts."
+    )
+    host: str = Field("127.0.0.1", description="Address `crowdset serve` binds to.")
+    port: int = Field(8000, gt=0, lt=65536, description="Port `crowdset serve` listens on.")
+    secret_key: str = Field(
+        "", description="Signs web sessions; generated and kept in the data folder when empty."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError(
+                f"database_url {value!r} is not supported: use sqlite:///PATH or "
+                "postgresql+psycopg://USER@HOST/DB"
+            )
+        return value
+
+    @property
+    def database_kind(self) -> str:
+        return "postgresql" if self.database_url.startswith("postgresql") else "sqlite"
+
+    @property
+    def minor_per_unit(self) -> int:
+        return int(10**self.currency_decimals)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config = _config_file()
+        if config is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config))
+        return tuple(sources)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment and config file, with explicit overrides on top."""
+    return Settings(**overrides)

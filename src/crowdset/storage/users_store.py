@@ -1,0 +1,41 @@
+"""Named queries for users, tokens and demographics. Never commits."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crowdset.storage.models import ApiToken, User, WorkerDemographics
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+
+
+def user_by_id(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def token_by_hash(session: Session, token_hash: str) -> ApiToken | None:
+    return session.execute(
+        select(ApiToken).where(ApiToken.token_hash == token_hash)
+    ).scalar_one_or_none()
+
+
+def tokens_of(session: Session, user_id: int) -> list[ApiToken]:
+    return list(
+        session.execute(
+            select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)
+        ).scalars()
+    )
+
+
+def demographics_of(session: Session, user_id: int) -> WorkerDemographics | None:
+    return session.get(WorkerDemographics, user_id)
+
+
+def all_users(session: Session, role: str | None = None) -> list[User]:
+    query = select(User).order_by(User.id)
+    if role is not None:
+        query = query.where(User.role == role)
+    return list(session.execute(query).scalars())
