@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(
         10 * 1024 * 1024, gt=0, description="Largest request body the API accepts."
     )
+    password_hash_time_cost: int = Field(
+        3, ge=1, le=20, description="argon2id passes per password hash (OWASP: at least 2)."
+    )
+    password_hash_memory_kib: int = Field(
+        65536, ge=8, description="argon2id memory per password hash, in KiB (default 64 MiB)."
+    )
     host: str = Field("127.0.0.1", description="Address `crowdset serve` binds to.")
     port: int = Field(8000, gt=0, lt=65536, description="Port `crowdset serve` listens on.")
     secret_key: str = Field(

@@ -20,7 +20,10 @@ def settings_from(typer_ctx: typer.Context) -> Settings:
 
 
 def context_from(typer_ctx: typer.Context) -> Context:
-    return open_context(settings_from(typer_ctx))
+    """The use-case context for one command; its connections close when the command ends."""
+    ctx = open_context(settings_from(typer_ctx))
+    typer_ctx.call_on_close(ctx.db.dispose)
+    return ctx
 
 
 def money(ctx: Context, minor: int) -> str:

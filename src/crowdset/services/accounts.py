@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -26,7 +27,16 @@ from crowdset.storage import users_store
 from crowdset.storage.models import ApiToken, User, WorkerDemographics
 
 TOKEN_PREFIX = "cs_"
-_hasher = PasswordHasher()
+
+
+@functools.cache
+def _argon2(time_cost: int, memory_kib: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+
+
+def _hasher(ctx: Context) -> PasswordHasher:
+    """argon2id with the instance's cost settings; old hashes keep verifying after a change."""
+    return _argon2(ctx.settings.password_hash_time_cost, ctx.settings.password_hash_memory_kib)
 
 
 @dataclass(frozen=True)
@@ -102,7 +112,7 @@ def create_user(
     email = check_email(email)
     check_password(password)
     checked_role = check_role(role)
-    password_hash = _hasher.hash(password)  # slow on purpose: outside the transaction
+    password_hash = _hasher(ctx).hash(password)  # slow on purpose: outside the transaction
 
     def work(session: Session) -> UserView:
         if users_store.user_by_email(session, email) is not None:
@@ -165,11 +175,11 @@ def authenticate_password(ctx: Context, email: str, password: str) -> UserView:
 
     found = ctx.db.run(work, readonly=True)
     if found is None or not found[0].is_active:
-        _hasher.hash(password)  # spend the same time as a real check
+        _hasher(ctx).hash(password)  # spend the same time as a real check
         raise wrong
     user, password_hash = found
     try:
-        _hasher.verify(password_hash, password)
+        _hasher(ctx).verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         raise wrong from None
     return user

@@ -167,7 +167,7 @@ def balances(session: Session, owner_kind: str, owner_id: int | None) -> dict[st
             else LedgerAccount.owner_id.is_(None),
         )
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def balance_of(session: Session, ref: AccountRef) -> int:
@@ -232,7 +232,7 @@ def iter_chain(session: Session, batch: int = 2000) -> Iterator[ChainedTransacti
 
 
 def cached_balances(session: Session) -> dict[str, int]:
-    return dict(session.execute(select(LedgerAccount.key, LedgerAccount.balance)).tuples().all())
+    return dict(session.execute(select(LedgerAccount.key, LedgerAccount.balance)).all())
 
 
 def recorded_head(session: Session) -> tuple[int, str]:

@@ -1,0 +1,42 @@
+# The two commands of the README: `make run` and `make test`. Everything installs into .venv.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: run test lint format bench docs install clean
+
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "crowdset needs Python 3.11 or newer: run make with PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/.installed
+
+run: install  ## serve on 127.0.0.1:8000 with a SQLite file and demo data
+	$(BIN)/crowdset init --demo
+	$(BIN)/crowdset serve
+
+test: install  ## the whole suite; PostgreSQL tests skip when no server answers (not on CI)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install  ## ruff, mypy --strict and the import contracts
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+docs: install  ## regenerate docs/cli.md from the commands' --help
+	$(BIN)/python -m crowdset.cli.reference > docs/cli.md
+
+bench: install  ## side-by-side benchmarks against the peers (see docs/benchmarks.md)
+	$(MAKE) -C bench all
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
