@@ -64,9 +64,6 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `crowdset serve` binds to.")
     port: int = Field(8000, gt=0, lt=65536, description="Port `crowdset serve` listens on.")
-    secret_key: str = Field(
-        "", description="Signs web sessions; generated and kept in the data folder when empty."
-    )
 
     @field_validator("database_url")
     @classmethod

@@ -23,7 +23,8 @@ def test_bad_body_is_a_422_problem_naming_the_field(
     client: TestClient, callers: dict[str, Caller]
 ) -> None:
     response = client.post(
-        "/api/v1/stake", json={"amount": "lots"},
+        "/api/v1/stake",
+        json={"amount": "lots"},
         headers=callers["worker"].headers | {"Idempotency-Key": "x"},
     )
     assert response.status_code == 422
@@ -48,7 +49,8 @@ def test_bad_input_never_gives_500(
     client: TestClient, callers: dict[str, Caller], body: str
 ) -> None:
     headers = callers["worker"].headers | {
-        "Idempotency-Key": "bad", "Content-Type": "application/json"
+        "Idempotency-Key": "bad",
+        "Content-Type": "application/json",
     }
     response = client.post("/api/v1/stake", content=body, headers=headers)
     assert response.status_code == 422, response.text
@@ -57,7 +59,8 @@ def test_bad_input_never_gives_500(
 
 def test_domain_errors_carry_their_code(client: TestClient, callers: dict[str, Caller]) -> None:
     response = client.post(
-        "/api/v1/wallet/withdraw", json={"amount": 10**9},
+        "/api/v1/wallet/withdraw",
+        json={"amount": 10**9},
         headers=callers["worker"].headers | {"Idempotency-Key": "too-much"},
     )
     assert response.status_code == 422
@@ -101,7 +104,8 @@ def test_oversized_body_is_refused_before_reading(
 ) -> None:
     size = ctx.settings.max_request_bytes + 1
     response = client.post(
-        "/api/v1/tokens", content=b"x" * size,
+        "/api/v1/tokens",
+        content=b"x" * size,
         headers=callers["worker"].headers | {"Content-Type": "application/json"},
     )
     assert response.status_code == 413
@@ -143,7 +147,8 @@ def test_revoked_token_stops_working(client: TestClient, callers: dict[str, Call
     mine = {"Authorization": f"Bearer {secret}"}
     assert client.get("/api/v1/me", headers=mine).status_code == 200
     assert client.delete(f"/api/v1/tokens/{token_id}", headers=mine).status_code == 200
-    assert client.get("/api/v1/me", headers=mine).json()["detail"].startswith("the token was revoked")
+    detail = client.get("/api/v1/me", headers=mine).json()["detail"]
+    assert detail.startswith("the token was revoked")
     listed = client.get("/api/v1/tokens", headers=callers["worker"].headers).json()
     assert all("token" not in item for item in listed)  # secrets are never listed
 

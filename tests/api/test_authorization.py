@@ -19,14 +19,24 @@ ROLES = ("anonymous", "worker", "requester", "operator")
 # (method, path, body) → expected status for anonymous, worker, requester, operator
 TABLE: list[tuple[str, str, dict[str, object] | None, tuple[int, int, int, int]]] = [
     ("GET", "/api/v1/health", None, (200, 200, 200, 200)),
-    ("POST", "/api/v1/users",
-     {"email": "new-{role}@t.org", "password": "long enough pw", "role": "worker"},
-     (201, 403, 403, 201)),
-    ("POST", "/api/v1/users",
-     {"email": "req-{role}@t.org", "password": "long enough pw", "role": "requester"},
-     (403, 403, 403, 201)),
-    ("POST", "/api/v1/auth/token", {"email": "worker@api.test", "password": "correct horse"},
-     (201, 201, 201, 201)),
+    (
+        "POST",
+        "/api/v1/users",
+        {"email": "new-{role}@t.org", "password": "long enough pw", "role": "worker"},
+        (201, 403, 403, 201),
+    ),
+    (
+        "POST",
+        "/api/v1/users",
+        {"email": "req-{role}@t.org", "password": "long enough pw", "role": "requester"},
+        (403, 403, 403, 201),
+    ),
+    (
+        "POST",
+        "/api/v1/auth/token",
+        {"email": "worker@api.test", "password": "correct horse"},
+        (201, 201, 201, 201),
+    ),
     ("GET", "/api/v1/me", None, (401, 200, 200, 200)),
     ("GET", "/api/v1/me/demographics", None, (401, 200, 403, 403)),
     ("PUT", "/api/v1/me/demographics", {"country": "DE"}, (401, 200, 403, 403)),
@@ -40,8 +50,12 @@ TABLE: list[tuple[str, str, dict[str, object] | None, tuple[int, int, int, int]]
     ("POST", "/api/v1/wallet/withdraw", {"amount": 5}, (401, 201, 201, 403)),
     ("POST", "/api/v1/stake", {"amount": 5}, (401, 201, 403, 403)),
     ("POST", "/api/v1/unstake", {"amount": 5}, (401, 422, 403, 403)),  # worker: nothing staked
-    ("POST", "/api/v1/operator/issue", {"user_id": "{worker_id}", "amount": 5},
-     (401, 403, 403, 201)),
+    (
+        "POST",
+        "/api/v1/operator/issue",
+        {"user_id": "{worker_id}", "amount": 5},
+        (401, 403, 403, 201),
+    ),
     ("GET", "/api/v1/operator/ledger/verify", None, (401, 403, 403, 200)),
     ("GET", "/api/v1/operator/users", None, (401, 403, 403, 200)),
     ("GET", "/api/v1/operator/users/{worker_id}/balances", None, (401, 403, 403, 200)),
@@ -81,8 +95,9 @@ def test_route_status_by_role(
             made = client.post("/api/v1/tokens", json={"name": "to-revoke"}, headers=caller.headers)
             values["own_token"] = str(made.json()["info"]["id"])
     headers = dict(caller.headers, **{"Idempotency-Key": f"key-{role}-{method}-{path}"})
-    response = client.request(method, path.format(**values), json=_fill(body, values),
-                              headers=headers)
+    response = client.request(
+        method, path.format(**values), json=_fill(body, values), headers=headers
+    )
     assert response.status_code == expected, response.text
 
 

@@ -59,29 +59,29 @@ TAMPERING = [
     pytest.param("UPDATE ledger_transactions SET kind = 'issue' WHERE seq = 3", 3, id="kind"),
     pytest.param(
         "UPDATE ledger_transactions SET created_at = created_at + INTERVAL '1 second' "
-        "WHERE seq = 2", 2, id="time",
+        "WHERE seq = 2",
+        2,
+        id="time",
     ),
     pytest.param("UPDATE ledger_transactions SET actor_id = NULL WHERE seq = 2", 2, id="actor"),
-    pytest.param(
-        "UPDATE ledger_transactions SET idempotency_key = 'k' WHERE seq = 3", 3, id="key"
-    ),
+    pytest.param("UPDATE ledger_transactions SET idempotency_key = 'k' WHERE seq = 3", 3, id="key"),
     pytest.param(
         "UPDATE ledger_transactions SET hash = repeat('a', 64) WHERE seq = 2", 2, id="hash"
     ),
     pytest.param(
-        "UPDATE ledger_transactions SET prev_hash = repeat('b', 64) WHERE seq = 3", 3,
+        "UPDATE ledger_transactions SET prev_hash = repeat('b', 64) WHERE seq = 3",
+        3,
         id="prev-hash",
     ),
     pytest.param("UPDATE ledger_postings SET amount = amount * 2 WHERE id = 3", 2, id="amount"),
-    pytest.param(
-        "UPDATE ledger_postings SET account_id = 1 WHERE id = 6", 3, id="posting-account"
-    ),
+    pytest.param("UPDATE ledger_postings SET account_id = 1 WHERE id = 6", 3, id="posting-account"),
     pytest.param(
         "UPDATE ledger_postings SET transaction_seq = 4 WHERE id = 5", 3, id="posting-moved"
     ),
     pytest.param("DELETE FROM ledger_postings WHERE id = 7", 4, id="posting-deleted"),
-    pytest.param("UPDATE ledger_accounts SET balance = balance + 1 WHERE id = 2", None,
-                 id="cached-balance"),
+    pytest.param(
+        "UPDATE ledger_accounts SET balance = balance + 1 WHERE id = 2", None, id="cached-balance"
+    ),
 ]
 
 
@@ -90,10 +90,10 @@ def test_verify_fails_after_any_single_row_is_altered(
     busy_ledger: Context, statement: str, first_bad: int | None
 ) -> None:
     if busy_ledger.db.kind == "sqlite":
-        statement = statement.replace(
-            "created_at + INTERVAL '1 second'", "'2030-01-01 00:00:00.000000'"
-        ).replace("repeat('a', 64)", "'" + "a" * 64 + "'").replace(
-            "repeat('b', 64)", "'" + "b" * 64 + "'"
+        statement = (
+            statement.replace("created_at + INTERVAL '1 second'", "'2030-01-01 00:00:00.000000'")
+            .replace("repeat('a', 64)", "'" + "a" * 64 + "'")
+            .replace("repeat('b', 64)", "'" + "b" * 64 + "'")
         )
     with busy_ledger.db.engine.begin() as connection:
         assert connection.execute(text(statement)).rowcount == 1
@@ -119,13 +119,22 @@ def test_token_create_prints_a_working_token(busy_ledger: Context) -> None:
     ("args", "code", "message"),
     [
         pytest.param(("ledger", "balance", "nobody@t.org"), 3, "no user has email", id="unknown"),
-        pytest.param(("ledger", "issue", "w@t.org", "1.234"), 2, "more than 2 decimals",
-                     id="too-precise"),
+        pytest.param(
+            ("ledger", "issue", "w@t.org", "1.234"), 2, "more than 2 decimals", id="too-precise"
+        ),
         pytest.param(("ledger", "issue", "w@t.org", "ten"), 2, "is not a number", id="nan"),
-        pytest.param(("user", "create", "w@t.org", "--password", "correct horse"), 4,
-                     "already exists", id="duplicate"),
-        pytest.param(("user", "create", "x@t.org", "--password", "short"), 2,
-                     "at least 10", id="short-password"),
+        pytest.param(
+            ("user", "create", "w@t.org", "--password", "correct horse"),
+            4,
+            "already exists",
+            id="duplicate",
+        ),
+        pytest.param(
+            ("user", "create", "x@t.org", "--password", "short"),
+            2,
+            "at least 10",
+            id="short-password",
+        ),
     ],
 )
 def test_errors_are_mapped_to_messages_and_exit_codes(
@@ -136,7 +145,14 @@ def test_errors_are_mapped_to_messages_and_exit_codes(
 
 
 def test_user_create_prompts_for_the_password(ctx: Context) -> None:
-    code, output = cli(ctx, "user", "create", "p@t.org", "--role", "requester",
-                       input="correct horse\ncorrect horse\n")
+    code, output = cli(
+        ctx,
+        "user",
+        "create",
+        "p@t.org",
+        "--role",
+        "requester",
+        input="correct horse\ncorrect horse\n",
+    )
     assert code == 0, output
     assert "created requester" in output

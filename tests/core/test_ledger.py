@@ -88,7 +88,9 @@ def test_issuance_alone_may_go_negative() -> None:
 
 
 def _chain(drafts: list[TransactionDraft]) -> tuple[list[ChainedTransaction], dict[str, int]]:
-    chain, balances, prev = [], {}, GENESIS_HASH
+    chain: list[ChainedTransaction] = []
+    balances: dict[str, int] = {}
+    prev = GENESIS_HASH
     for seq, draft in enumerate(drafts, start=1):
         tx = ChainedTransaction(
             seq=seq,

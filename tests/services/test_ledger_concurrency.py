@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
+from sqlalchemy import text
 
 from crowdset.core import ledger as rules
 from crowdset.errors import InsufficientFunds
@@ -31,23 +32,25 @@ def test_concurrent_money_movements_lose_nothing(
     users = [make_user(credits=5_000) for _ in range(6)]
     campaign = 1
     accepted: Counter[str] = Counter()
-    refused = Counter[str]()
+    refused: Counter[str] = Counter()
     failures: list[BaseException] = []
     guard = threading.Lock()
 
     def operation(rng: random.Random) -> rules.TransactionDraft:
         user, other = rng.sample(users, 2)
         amount = rng.randint(1, 400)
-        return rng.choice(
-            [
-                lambda: rules.stake(user, amount),
-                lambda: rules.unstake(user, amount),
-                lambda: rules.lock(user, amount),
-                lambda: rules.unlock(user, amount),
-                lambda: rules.fund_escrow(user, campaign, amount),  # transfer user → escrow
-                lambda: rules.pay(campaign, other, amount, fee=amount // 10),  # escrow → user
-            ]
-        )()
+        choice = rng.randrange(6)
+        if choice == 0:
+            return rules.stake(user, amount)
+        if choice == 1:
+            return rules.unstake(user, amount)
+        if choice == 2:
+            return rules.lock(user, amount)
+        if choice == 3:
+            return rules.unlock(user, amount)
+        if choice == 4:
+            return rules.fund_escrow(user, campaign, amount)  # a transfer: user → escrow
+        return rules.pay(campaign, other, amount, fee=amount // 10)  # escrow → user (+ fee)
 
     def worker(seed: int) -> None:
         rng = random.Random(seed)
@@ -80,9 +83,7 @@ def test_concurrent_money_movements_lose_nothing(
     assert report.ok, report.problems[:5]
     assert report.transactions == 6 + THREADS * OPERATIONS - sum(refused.values())
     with ctx.db.engine.connect() as connection:
-        from sqlalchemy import text
-
-        cached = dict(connection.execute(text("SELECT key, balance FROM ledger_accounts")).all())
+        cached: dict[str, int] = dict(connection.execute(text("SELECT key, balance FROM ledger_accounts")).all())
     issued = {f"user:{u}:available": 5_000 for u in users}
     expected = Counter(issued) + Counter()
     expected.update(accepted)

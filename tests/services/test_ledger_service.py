@@ -43,9 +43,7 @@ def test_overdraft_is_refused_and_nothing_moves(
     assert ledger.verify(ctx).transactions == 1
 
 
-def test_same_idempotency_key_moves_money_once(
-    ctx: Context, make_user: Callable[..., int]
-) -> None:
+def test_same_idempotency_key_moves_money_once(ctx: Context, make_user: Callable[..., int]) -> None:
     worker = make_user(credits=100)
     first = ledger.stake(ctx, worker, 30, idempotency_key="k-1")
     again = ledger.stake(ctx, worker, 30, idempotency_key="k-1")

@@ -3,6 +3,7 @@ and checks the SPEC §1 invariants after every step."""
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from pathlib import Path
 
@@ -47,10 +48,9 @@ class LedgerMachine(RuleBasedStateMachine):
         self.folder.cleanup()
 
     def _try(self, draft: rules.TransactionDraft) -> None:
-        try:
+        # A refused draft is refused whole: the invariants below check that nothing moved.
+        with contextlib.suppress(InsufficientFunds):
             ledger.record(self.ctx, draft, actor_id=None)
-        except InsufficientFunds:
-            pass  # refused whole: the invariants below check nothing moved
 
     @rule(user=users, amount=amounts)
     def issue(self, user: int, amount: int) -> None:
@@ -104,16 +104,22 @@ class LedgerMachine(RuleBasedStateMachine):
                 text("SELECT key, balance FROM ledger_accounts WHERE balance < 0")
             ).all()
             sums = connection.execute(
-                text("SELECT transaction_seq, SUM(amount) FROM ledger_postings "
-                     "GROUP BY transaction_seq HAVING SUM(amount) <> 0")
+                text(
+                    "SELECT transaction_seq, SUM(amount) FROM ledger_postings "
+                    "GROUP BY transaction_seq HAVING SUM(amount) <> 0"
+                )
             ).all()
-            derived = dict(connection.execute(text(
-                "SELECT a.key, COALESCE(SUM(p.amount), 0) FROM ledger_accounts a "
-                "LEFT JOIN ledger_postings p ON p.account_id = a.id GROUP BY a.key"
-            )).all())
-            cached = dict(connection.execute(
-                text("SELECT key, balance FROM ledger_accounts")
-            ).all())
+            derived: dict[str, int] = dict(
+                connection.execute(
+                    text(
+                        "SELECT a.key, COALESCE(SUM(p.amount), 0) FROM ledger_accounts a "
+                        "LEFT JOIN ledger_postings p ON p.account_id = a.id GROUP BY a.key"
+                    )
+                ).all()
+            )
+            cached: dict[str, int] = dict(
+                connection.execute(text("SELECT key, balance FROM ledger_accounts")).all()
+            )
         assert all(key == "platform:issuance" for key, _ in negatives), negatives
         assert sums == []
         assert cached == derived
