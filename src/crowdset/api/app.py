@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 
 from crowdset import __version__
 from crowdset.api import problems
@@ -29,4 +30,9 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
     for module in (system, users, tokens, wallet, operator):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
     return app

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> JSONResponse:
     body = {
-        "type": f"https://crowdset.dev/errors/{code}",
+        "type": f"urn:crowdset:error:{code}",
         "title": title,
         "status": status,
         "detail": detail,

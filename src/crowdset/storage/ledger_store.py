@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from crowdset.core import ledger
 from crowdset.core.ledger import AccountRef, ChainedTransaction, TransactionDraft
@@ -186,7 +186,11 @@ def history(
         .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
         .where(LedgerAccount.owner_kind == owner_kind, LedgerAccount.owner_id == owner_id)
     )
-    query = select(LedgerTransaction).where(LedgerTransaction.seq.in_(touching))
+    query = (
+        select(LedgerTransaction)
+        .where(LedgerTransaction.seq.in_(touching))
+        .options(selectinload(LedgerTransaction.postings).selectinload(LedgerPosting.account))
+    )
     if before_seq is not None:
         query = query.where(LedgerTransaction.seq < before_seq)
     query = query.order_by(LedgerTransaction.seq.desc()).limit(limit)
