@@ -83,7 +83,9 @@ def test_concurrent_money_movements_lose_nothing(
     assert report.ok, report.problems[:5]
     assert report.transactions == 6 + THREADS * OPERATIONS - sum(refused.values())
     with ctx.db.engine.connect() as connection:
-        cached: dict[str, int] = dict(connection.execute(text("SELECT key, balance FROM ledger_accounts")).all())
+        cached: dict[str, int] = dict(
+            connection.execute(text("SELECT key, balance FROM ledger_accounts")).all()
+        )
     issued = {f"user:{u}:available": 5_000 for u in users}
     expected = Counter(issued) + Counter()
     expected.update(accepted)

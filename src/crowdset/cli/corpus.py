@@ -1,0 +1,232 @@
+"""``crowdset corpus …``: commands over parallel corpora (SPEC §4)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import IO, Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from crowdset.core.filtering import FilterReport, Pipeline, default_rules, load_rules
+from crowdset.core.filtering import with_languages as fill_languages
+from crowdset.errors import InvalidInput
+from crowdset.formats.parallel import DEFAULT_CHUNK, ParallelFormat, read_pairs
+from crowdset.formats.parallel_run import atomic_outputs, count_lines, filter_chunks
+from crowdset.formats.parallel_writers import (
+    JsonlPairWriter,
+    MosesPairWriter,
+    OutputFormat,
+    PairWriter,
+    RejectedWriter,
+    TmxPairWriter,
+    TsvPairWriter,
+)
+
+_SUFFIXES = {".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl", ".tmx": "tmx"}
+
+_EXAMPLE = "crowdset corpus filter train.en train.de -o clean --src-lang en --tgt-lang de"
+# Typer keeps the line breaks of help text, so each paragraph is one line here.
+FILTER_HELP = "\n\n".join(
+    (
+        "Run the machine filters of a pipeline over a parallel corpus.",
+        "Reads IN (TSV, TMX, JSONL) or IN IN2 (a pair of Moses files) and streams it through "
+        "the rules of --config (the default pipeline when omitted, see examples/filters.yaml) "
+        "on --workers cores. Writes the kept pairs to -o, the removed ones with rule and reason "
+        "to --rejected (JSONL), and prints how many pairs each rule removed. A malformed input "
+        "stops the run at its first bad line, and no output file is left behind.",
+        f"Example: {_EXAMPLE}",
+    )
+)
+
+
+def _input_format(inputs: list[Path], given: ParallelFormat | None) -> ParallelFormat:
+    if given is not None:
+        return given
+    if len(inputs) == 2:
+        return ParallelFormat.MOSES
+    return ParallelFormat(_SUFFIXES.get(inputs[0].suffix.lower(), "tsv"))
+
+
+def _output_format(
+    output: Path, given: OutputFormat | None, source: ParallelFormat
+) -> OutputFormat:
+    if given is not None:
+        return given
+    if output.suffix.lower() in _SUFFIXES:
+        return OutputFormat(_SUFFIXES[output.suffix.lower()])
+    return OutputFormat.MOSES if source is ParallelFormat.MOSES else OutputFormat.TSV
+
+
+def _columns(value: str) -> tuple[int, int]:
+    try:
+        src, tgt = (int(part) for part in value.split(","))
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected two 1-based column numbers like 3,4, got {value!r}"
+        ) from None
+    if src < 1 or tgt < 1 or src == tgt:
+        raise typer.BadParameter(f"columns must be two different numbers ≥ 1, got {value!r}")
+    return src, tgt
+
+
+def _output_paths(output: Path, fmt: OutputFormat, src: str | None, tgt: str | None) -> list[Path]:
+    if fmt is OutputFormat.MOSES:
+        return [
+            output.with_name(f"{output.name}.{src or 'src'}"),
+            output.with_name(f"{output.name}.{tgt or 'tgt'}"),
+        ]
+    return [output]
+
+
+def _kept_writer(
+    fmt: OutputFormat, handles: list[IO[str]], src: str | None, tgt: str | None
+) -> PairWriter:
+    if fmt is OutputFormat.MOSES:
+        return MosesPairWriter(handles[0], handles[1])
+    if fmt is OutputFormat.JSONL:
+        return JsonlPairWriter(handles[0])
+    if fmt is OutputFormat.TMX:
+        return TmxPairWriter(handles[0], src or "src", tgt or "tgt")
+    return TsvPairWriter(handles[0])
+
+
+def report_table(report: FilterReport) -> Table:
+    """The per-rule report as a Rich table (also used by the docs)."""
+    table = Table(title=f"Kept {report.kept:,} of {report.total:,} pairs")
+    table.add_column("rule")
+    table.add_column("removed", justify="right")
+    table.add_column("%", justify="right")
+    all_reasons = any(rule.failing is not None for rule in report.rules)
+    if all_reasons:
+        table.add_column("failing (any order)", justify="right")
+    table.add_column("first example")
+    for rule in report.rules:
+        share = 100 * rule.removed / report.total if report.total else 0.0
+        example = f"line {rule.examples[0][0]}: {rule.examples[0][1]}" if rule.examples else ""
+        row = [rule.name, f"{rule.removed:,}", f"{share:.1f}"]
+        if all_reasons:
+            row.append(f"{rule.failing or 0:,}")
+        table.add_row(*row, example)
+    return table
+
+
+def filter_command(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(help="IN, or IN IN2 for a pair of Moses files.", show_default=False),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Kept pairs. For Moses output, the prefix of OUTPUT.SRC_LANG and OUTPUT.TGT_LANG.",
+        ),
+    ],
+    rejected: Annotated[
+        Path | None, typer.Option(help="Removed pairs with rule and reason (JSONL).")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="Pipeline YAML; the default pipeline when omitted.")
+    ] = None,
+    fmt: Annotated[
+        ParallelFormat | None,
+        typer.Option("--format", help="Input format; guessed from the file name(s) if omitted."),
+    ] = None,
+    to: Annotated[
+        OutputFormat | None,
+        typer.Option(help="Output format; guessed from -o's suffix, else like the input."),
+    ] = None,
+    src_lang: Annotated[
+        str | None, typer.Option(help="Source language (ISO 639-1) for language and script rules.")
+    ] = None,
+    tgt_lang: Annotated[str | None, typer.Option(help="Target language (ISO 639-1).")] = None,
+    columns: Annotated[str, typer.Option(help="TSV: 1-based source and target columns.")] = "1,2",
+    header: Annotated[bool, typer.Option(help="TSV: the first line is a header.")] = False,
+    workers: Annotated[
+        int, typer.Option(min=0, help="Processes scoring chunks; 0 means one per core.")
+    ] = 0,
+    all_reasons: Annotated[
+        bool,
+        typer.Option(help="Score every rule on every pair, to count each rule's failures."),
+    ] = False,
+    scores: Annotated[
+        bool | None, typer.Option(help="JSONL output: include each rule's scores (default: yes).")
+    ] = None,
+    chunk_size: Annotated[
+        int, typer.Option(min=1, help="Pairs per chunk sent to a worker.")
+    ] = DEFAULT_CHUNK,
+    report_json: Annotated[
+        Path | None, typer.Option("--report", help="Also write the report as JSON here.")
+    ] = None,
+) -> None:
+    source = _input_format(inputs, fmt)
+    target = _output_format(output, to, source)
+    if config is not None:
+        try:
+            text = config.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise InvalidInput(
+                f"{config}: cannot read the pipeline ({error}); check --config",
+                field="config",
+                value=str(config),
+            ) from None
+        rules = load_rules(text, source=str(config))
+    else:
+        rules = default_rules()
+    rules = fill_languages(rules, src_lang, tgt_lang)
+    with_scores = target is OutputFormat.JSONL if scores is None else scores
+    pipeline = Pipeline(rules, all_reasons=all_reasons, with_scores=with_scores)
+    chunks = read_pairs(
+        inputs,
+        source,
+        src_lang=src_lang,
+        tgt_lang=tgt_lang,
+        columns=_columns(columns),
+        header=header,
+        chunk_size=chunk_size,
+    )
+    paths = _output_paths(output, target, src_lang, tgt_lang)
+    if rejected is not None:
+        paths.append(rejected)
+    total = None if source is ParallelFormat.TMX else count_lines(inputs) - int(header)
+    console = Console(stderr=True)
+    with (
+        atomic_outputs(paths) as handles,
+        Progress(
+            TextColumn("[bold]filtering"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[kept]} kept"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress,
+    ):
+        task = progress.add_task("filter", total=total, kept=0)
+        kept_handles = handles[:-1] if rejected is not None else handles
+        report = filter_chunks(
+            chunks,
+            pipeline,
+            _kept_writer(target, kept_handles, src_lang, tgt_lang),
+            RejectedWriter(handles[-1]) if rejected is not None else None,
+            workers=workers or os.cpu_count() or 1,
+            on_progress=lambda r: progress.update(task, completed=r.total, kept=f"{r.kept:,}"),
+        )
+    Console().print(report_table(report))
+    if report_json is not None:
+        report_json.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``corpus`` commands to the main application."""
+    corpus = typer.Typer(
+        help="Parallel corpora: machine filtering (SPEC §4).", no_args_is_help=True
+    )
+    corpus.command("filter", help=FILTER_HELP)(filter_command)
+    app.add_typer(corpus, name="corpus")

@@ -1,0 +1,1 @@
+"""The machine filters of SPEC §4, one concept per module."""
