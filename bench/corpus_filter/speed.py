@@ -130,6 +130,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--corpus", type=Path, default=Path("/tmp/crowdset-bench"))
     parser.add_argument("--json", type=Path, default=None, help="also write raw timings here")
+    parser.add_argument("--skip-per-rule", action="store_true", help="only time the whole pipeline")
     args = parser.parse_args()
     if not OPUS.exists():
         sys.exit("run bench/corpus_filter/setup.sh first")
@@ -138,7 +139,7 @@ def main() -> None:
     raw: dict[str, dict[str, list[float]]] = {}
     rows = []
     reps = range(args.repeats)
-    for name, settings, opus_step in RULES:
+    for name, settings, opus_step in [] if args.skip_per_rule else RULES:
         crowd = [
             run_crowdset(args.corpus, [{name: settings}], workers) for _ in range(args.repeats)
         ]

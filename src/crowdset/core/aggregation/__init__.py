@@ -1,0 +1,40 @@
+"""Truth inference: from many workers' answers to one label (or score) per task.
+
+One algorithm per module, each named after its paper, all with crowd-kit's sklearn-like API:
+hyper-parameters in ``__init__``, ``fit(data) -> self`` on a ``task, worker, label`` frame,
+``fit_predict`` / ``fit_predict_proba``, fitted state ending in ``_``.
+"""
+
+from crowdset.core.aggregation.base import ClassificationAggregator, RatingAggregator
+from crowdset.core.aggregation.dawid_skene import DawidSkene
+from crowdset.core.aggregation.glad import GLAD
+from crowdset.core.aggregation.mace import MACE
+from crowdset.core.aggregation.majority_vote import MajorityVote, WeightedMajorityVote
+from crowdset.core.aggregation.one_coin_dawid_skene import OneCoinDawidSkene
+from crowdset.core.aggregation.rating import (
+    RaterNormalisedMean,
+    ReviewerWeightedScore,
+    WeightedMeanRating,
+    calibrate_sigma,
+    reviewer_error,
+    reviewer_weight,
+    reviewer_weights,
+)
+
+__all__ = [
+    "GLAD",
+    "MACE",
+    "ClassificationAggregator",
+    "DawidSkene",
+    "MajorityVote",
+    "OneCoinDawidSkene",
+    "RaterNormalisedMean",
+    "RatingAggregator",
+    "ReviewerWeightedScore",
+    "WeightedMajorityVote",
+    "WeightedMeanRating",
+    "calibrate_sigma",
+    "reviewer_error",
+    "reviewer_weight",
+    "reviewer_weights",
+]
