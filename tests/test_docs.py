@@ -20,8 +20,10 @@ def test_cli_reference_is_up_to_date() -> None:
 @pytest.mark.parametrize("path", list(command_paths()), ids=" ".join)
 def test_every_command_help_ends_with_an_example(path: tuple[str, ...]) -> None:
     text = help_text(path)
-    description = text.split("╭")[0].strip()  # the free text before the option boxes
-    last = description.splitlines()[-1].strip()
+    # Drop the option and argument boxes; what is left ends with the example paragraph, whether
+    # it is the last paragraph of the docstring or an epilog printed after the boxes.
+    prose = [line for line in text.splitlines() if not line.strip().startswith(("╭", "│", "╰"))]
+    last = "\n".join(prose).strip().split("\n\n")[-1].strip()
     assert last.startswith("Example: ") and "crowdset " in last, text
 
 
