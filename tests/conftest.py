@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -124,6 +125,7 @@ def clock() -> FakeClock:
 def ctx(settings: Settings, clock: FakeClock) -> Iterator[Context]:
     context = open_context(settings)
     context.clock = clock
+    context.rng = np.random.default_rng(20261123)  # offers and task plans repeat run to run
     yield context
     context.db.dispose()
 

@@ -64,6 +64,13 @@ class ImportFailed(InvalidInput):
     title = "Import failed"
 
 
+class AnswerRefused(InvalidInput):
+    """A worker's answer failed an automatic check; ``fields['reasons']`` names each one."""
+
+    code = "answer_refused"
+    title = "Answer refused by an automatic check"
+
+
 class NotFound(DomainError):
     code = "not_found"
     status = 404

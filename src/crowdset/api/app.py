@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse
 from crowdset import __version__
 from crowdset.api import problems
 from crowdset.api.limits import BodySizeLimit
-from crowdset.api.routes import operator, system, tokens, users, wallet
+from crowdset.api.routes import campaigns, operator, system, tokens, users, wallet, work
 from crowdset.services.context import Context, open_context
 from crowdset.settings import Settings
 
@@ -27,7 +27,7 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
     )
     app.state.context = ctx
     problems.install(app)
-    for module in (system, users, tokens, wallet, operator):
+    for module in (system, users, tokens, wallet, operator, campaigns, work):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from crowdset.cli import aggregate, corpus, db, ledger, server, users
+from crowdset.cli import aggregate, campaign, corpus, db, ledger, server, sim, users
 from crowdset.cli.common import err_console
 from crowdset.errors import DomainError
 
@@ -54,6 +54,8 @@ app.add_typer(db.app, name="db")
 app.add_typer(users.user_app, name="user")
 app.add_typer(users.token_app, name="token")
 app.add_typer(ledger.app, name="ledger")
+campaign.register(app)
+sim.register(app)
 aggregate.register(app)
 corpus.register(app)
 

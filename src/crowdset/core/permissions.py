@@ -23,6 +23,10 @@ class Action(StrEnum):
     ISSUE_CREDITS = "issue_credits"
     VERIFY_LEDGER = "verify_ledger"
     READ_ANY_ACCOUNT = "read_any_account"
+    RUN_CAMPAIGNS = "run_campaigns"  # create, launch, pause, resume, close, export own campaigns
+    READ_ANY_CAMPAIGN = "read_any_campaign"
+    BLACKLIST_WORKERS = "blacklist_workers"
+    DO_WORK = "do_work"  # take offers, write queries, vote
 
 
 _EVERYONE = frozenset(Role)
@@ -36,6 +40,10 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.ISSUE_CREDITS: frozenset({Role.OPERATOR}),
     Action.VERIFY_LEDGER: frozenset({Role.OPERATOR}),
     Action.READ_ANY_ACCOUNT: frozenset({Role.OPERATOR}),
+    Action.RUN_CAMPAIGNS: frozenset({Role.REQUESTER, Role.OPERATOR}),
+    Action.READ_ANY_CAMPAIGN: frozenset({Role.OPERATOR}),
+    Action.BLACKLIST_WORKERS: frozenset({Role.REQUESTER, Role.OPERATOR}),
+    Action.DO_WORK: frozenset({Role.WORKER}),
 }
 
 

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import numpy as np
+
 from crowdset.settings import Settings
 from crowdset.storage.database import Database
 
@@ -19,6 +21,8 @@ class Context:
     settings: Settings
     db: Database
     clock: Callable[[], datetime] = field(default=system_clock)
+    rng: np.random.Generator = field(default_factory=np.random.default_rng)
+    """Draws offers and plans tasks; tests seed it."""
 
     def now(self) -> datetime:
         return self.clock()

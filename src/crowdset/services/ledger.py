@@ -8,6 +8,7 @@ different request is refused. Keys are scoped to the caller.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from crowdset.core import ledger
 from crowdset.core.ledger import AccountKind, OwnerKind, TransactionDraft, VerificationReport
 from crowdset.errors import InvalidInput, NotFound
 from crowdset.services.context import Context
+from crowdset.services.generation import require_no_work_under_review
 from crowdset.storage import ledger_store, users_store
 from crowdset.storage.ledger_store import PostedTransaction
 
@@ -58,26 +60,41 @@ def _fingerprint(draft: TransactionDraft, actor_id: int | None) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def record(
+def post_in(
+    session: Session,
     ctx: Context,
     draft: TransactionDraft,
     *,
     actor_id: int | None,
     idempotency_key: str | None = None,
 ) -> PostedTransaction:
-    """Post one transaction in its own unit of work."""
-    key = _scoped_key(actor_id, idempotency_key)
-    fingerprint = _fingerprint(draft, actor_id)
+    """Post one transaction inside the caller's unit of work (``replayed`` tells a retry)."""
+    return ledger_store.post(
+        session,
+        draft,
+        now=ctx.now(),
+        actor_id=actor_id,
+        idempotency_key=_scoped_key(actor_id, idempotency_key),
+        fingerprint=_fingerprint(draft, actor_id),
+    )
+
+
+def record(
+    ctx: Context,
+    draft: TransactionDraft,
+    *,
+    actor_id: int | None,
+    idempotency_key: str | None = None,
+    precondition: Callable[[Session], None] | None = None,
+) -> PostedTransaction:
+    """Post one transaction in its own unit of work, after ``precondition`` (a rule that must
+    hold in the same transaction) passes."""
+    _scoped_key(actor_id, idempotency_key)  # a bad key is refused before any work
 
     def work(session: Session) -> PostedTransaction:
-        return ledger_store.post(
-            session,
-            draft,
-            now=ctx.now(),
-            actor_id=actor_id,
-            idempotency_key=key,
-            fingerprint=fingerprint,
-        )
+        if precondition is not None:
+            precondition(session)
+        return post_in(session, ctx, draft, actor_id=actor_id, idempotency_key=idempotency_key)
 
     return ctx.db.run(work)
 
@@ -137,9 +154,14 @@ def stake(
 def unstake(
     ctx: Context, user_id: int, amount: int, *, idempotency_key: str | None = None
 ) -> PostedTransaction:
-    """Only unlocked stake comes back; locked stake waits for the worker's streak."""
+    """Only unlocked stake comes back; locked stake waits for the worker's streak, and stake
+    stays bonded while the worker's answers await validation."""
     return record(
-        ctx, ledger.unstake(user_id, amount), actor_id=user_id, idempotency_key=idempotency_key
+        ctx,
+        ledger.unstake(user_id, amount),
+        actor_id=user_id,
+        idempotency_key=idempotency_key,
+        precondition=lambda session: require_no_work_under_review(session, user_id),
     )
 
 

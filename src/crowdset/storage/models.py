@@ -159,3 +159,166 @@ class LedgerHead(Base):
     last_hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
+# --- campaigns (SPEC §2) ---------------------------------------------------------------------
+
+
+class Campaign(Base):
+    """One campaign; ``spec`` is the validated spec as submitted (JSON)."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    spec: Mapped[dict[str, object]] = mapped_column(JSON)
+    escrow_funded: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    launched_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        CheckConstraint(
+            "status in ('draft', 'pilot', 'running', 'paused', 'closed')", name="status_known"
+        ),
+    )
+
+
+class CampaignEvent(Base):
+    """What happened to a campaign and when: lifecycle, blacklisting, funds running short."""
+
+    __tablename__ = "campaign_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+class CampaignWorker(Base):
+    """A worker as seen by one campaign: presence, blacklisting, track record."""
+
+    __tablename__ = "campaign_workers"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    blacklisted: Mapped[bool] = mapped_column(default=False)
+    successes: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WorkerStanding(Base):
+    """The lock rule's state per worker (SPEC §1); the stake itself lives in the ledger."""
+
+    __tablename__ = "worker_standing"
+
+    worker_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    generation_locked: Mapped[bool] = mapped_column(default=False)
+    generation_streak: Mapped[int] = mapped_column(Integer, default=0)
+    validation_locked: Mapped[bool] = mapped_column(default=False)
+    validation_streak: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class GenerationTask(Base):
+    """A unit of writing work: one query for an intent with the values to include."""
+
+    __tablename__ = "generation_tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    intent: Mapped[str] = mapped_column(String(80))
+    slot_values: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))  # open | done
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        CheckConstraint("status in ('open', 'done')", name="status_known"),
+        Index("ix_generation_tasks_campaign_status", "campaign_id", "status"),
+    )
+
+
+class Query(Base):
+    """A query a worker wrote that passed the automatic checks."""
+
+    __tablename__ = "queries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    task_id: Mapped[int] = mapped_column(ForeignKey("generation_tasks.id"), index=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    intent: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    slot_values: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    spans: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    paid: Mapped[bool] = mapped_column(default=False)
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    seconds_on_task: Mapped[float | None] = mapped_column()
+    paste_events: Mapped[int] = mapped_column(Integer, default=0)
+    flagged_intent: Mapped[str | None] = mapped_column(String(80))
+    flag_probability: Mapped[float | None] = mapped_column()
+
+    __table_args__ = (
+        CheckConstraint(
+            "status in ('validating', 'accepted', 'rejected', 'unvalidated')", name="status_known"
+        ),
+        Index("ix_queries_campaign_status", "campaign_id", "status"),
+    )
+
+
+class Vote(Base):
+    """One validator's blind verdict on a query (SPEC §2)."""
+
+    __tablename__ = "votes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    query_id: Mapped[int] = mapped_column(ForeignKey("queries.id"), index=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    valid: Mapped[bool] = mapped_column()
+    intent_ok: Mapped[bool] = mapped_column()
+    natural_ok: Mapped[bool] = mapped_column()
+    spelling_ok: Mapped[bool] = mapped_column()
+    values_ok: Mapped[bool] = mapped_column()
+    comment: Mapped[str] = mapped_column(Text, default="")
+    agreed: Mapped[bool | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (Index("uq_votes_query_worker", "query_id", "worker_id", unique=True),)
+
+
+class Offer(Base):
+    """A unit of work offered to one drawn worker; it expires and is re-drawn (SPEC §1)."""
+
+    __tablename__ = "offers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(8))  # write | vote
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("generation_tasks.id"))
+    query_id: Mapped[int | None] = mapped_column(ForeignKey("queries.id"))
+    status: Mapped[str] = mapped_column(String(12))
+    refusals: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        CheckConstraint("kind in ('write', 'vote')", name="kind_known"),
+        CheckConstraint(
+            "status in ('open', 'accepted', 'done', 'skipped', 'expired', 'withdrawn')",
+            name="status_known",
+        ),
+        Index("ix_offers_campaign_status", "campaign_id", "status"),
+        Index("ix_offers_worker_status", "worker_id", "status"),
+    )

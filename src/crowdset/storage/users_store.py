@@ -39,3 +39,7 @@ def all_users(session: Session, role: str | None = None) -> list[User]:
     if role is not None:
         query = query.where(User.role == role)
     return list(session.execute(query).scalars())
+
+
+def user_by_pseudonym(session: Session, pseudonym: str) -> User | None:
+    return session.execute(select(User).where(User.pseudonym == pseudonym)).scalar_one_or_none()

@@ -18,9 +18,9 @@ import difflib
 from collections.abc import Sequence
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
+from crowdset.core.documents import load_document
 from crowdset.core.filtering.rule import Rule
 from crowdset.core.filtering.rules.alphabetic import Alphabetic
 from crowdset.core.filtering.rules.duplicates import Duplicate, NearDuplicate
@@ -147,19 +147,7 @@ def parse_rules(data: Any, *, source: str = "filters") -> list[Rule]:
 
 def load_rules(text: str, *, source: str = "filters.yaml") -> list[Rule]:
     """Parse and validate pipeline YAML text (an empty document means the defaults)."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        where = f"line {line}" if line else "(document)"
-        raise SpecInvalid(
-            f"{source}: {where}: not valid YAML ({getattr(error, 'problem', error)}); "
-            f"fix the syntax, e.g. `{_EXAMPLE}`",
-            field=where,
-            line=line,
-            source=source,
-        ) from None
+    data = load_document(text, source=source, example=_EXAMPLE)
     return parse_rules(data, source=source)
 
 

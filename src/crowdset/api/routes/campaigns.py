@@ -1,0 +1,196 @@
+"""Requester routes: campaigns from spec to export (SPEC §2)."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.responses import Response
+
+from crowdset.api.deps import ContextDep, IdempotencyKeyDep, PrincipalDep, allowed
+from crowdset.api.schemas import AmountBody
+from crowdset.api.schemas_campaigns import (
+    BlacklistBody,
+    CampaignPublic,
+    CrossValidationPublic,
+    EstimatePublic,
+    EventPublic,
+    ProgressPublic,
+    campaign_public,
+    cross_validation_public,
+    estimate_public,
+    progress_public,
+)
+from crowdset.core.generation.spec import CampaignSpec, load_spec, parse_spec
+from crowdset.core.permissions import Action
+from crowdset.errors import InvalidInput
+from crowdset.formats.nlu import write_dataset
+from crowdset.services import campaigns
+from crowdset.services.accounts import Principal
+
+router = APIRouter(tags=["campaigns"])
+Runner = Annotated[Principal, Depends(allowed(Action.RUN_CAMPAIGNS))]
+
+
+async def _spec_from(request: Request) -> CampaignSpec:
+    raw = await request.body()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("the spec must be UTF-8 text", field="body") from None
+    content_type = request.headers.get("content-type", "")
+    if "yaml" in content_type:
+        return load_spec(text, source="request body")
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInput(
+            f"the spec is not valid JSON (line {error.lineno}, column {error.colno}: "
+            f"{error.msg}); send JSON or YAML with Content-Type: application/yaml",
+            field="body",
+            line=error.lineno,
+        ) from None
+    return parse_spec(data, source="request body")
+
+
+@router.post(
+    "/campaigns",
+    response_model=CampaignPublic,
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra={"requestBody": {"content": {"application/json": {}, "application/yaml": {}}}},
+)
+async def create_campaign(ctx: ContextDep, caller: Runner, request: Request) -> CampaignPublic:
+    """Create a draft campaign from a spec; a bad field is named by its path (e.g.
+    `intents[0].slots[1].values`), an under-priced one is refused with the floor."""
+    spec = await _spec_from(request)
+    return campaign_public(campaigns.create_campaign(ctx, caller, spec))
+
+
+@router.post(
+    "/campaigns/estimate",
+    response_model=EstimatePublic,
+    openapi_extra={"requestBody": {"content": {"application/json": {}, "application/yaml": {}}}},
+)
+async def estimate(ctx: ContextDep, caller: Runner, request: Request) -> EstimatePublic:
+    """What launching a spec would move into escrow, and the fair-wage floors."""
+    spec = await _spec_from(request)
+    return estimate_public(ctx, spec, campaigns.estimate_cost(ctx, spec))
+
+
+@router.get("/campaigns", response_model=list[CampaignPublic])
+def list_campaigns(ctx: ContextDep, caller: Runner) -> list[CampaignPublic]:
+    """Your campaigns (an operator sees all)."""
+    return [campaign_public(c) for c in campaigns.list_campaigns(ctx, caller)]
+
+
+@router.get("/campaigns/{campaign_id}", response_model=CampaignPublic)
+def get_campaign(ctx: ContextDep, caller: Runner, campaign_id: int) -> CampaignPublic:
+    return campaign_public(campaigns.get_campaign(ctx, caller, campaign_id))
+
+
+@router.post("/campaigns/{campaign_id}/launch", response_model=CampaignPublic)
+def launch(ctx: ContextDep, caller: Runner, campaign_id: int) -> CampaignPublic:
+    """Check the fair-wage floor, move the estimated cost into escrow, start offering work."""
+    return campaign_public(campaigns.launch(ctx, caller, campaign_id))
+
+
+@router.post("/campaigns/{campaign_id}/pause", response_model=CampaignPublic)
+def pause(ctx: ContextDep, caller: Runner, campaign_id: int) -> CampaignPublic:
+    """Stop offering work; answers to work already taken are still accepted."""
+    return campaign_public(campaigns.pause(ctx, caller, campaign_id))
+
+
+@router.post("/campaigns/{campaign_id}/resume", response_model=CampaignPublic)
+def resume(ctx: ContextDep, caller: Runner, campaign_id: int) -> CampaignPublic:
+    return campaign_public(campaigns.resume(ctx, caller, campaign_id))
+
+
+@router.post("/campaigns/{campaign_id}/close", response_model=CampaignPublic)
+def close(ctx: ContextDep, caller: Runner, campaign_id: int) -> CampaignPublic:
+    """Settle queries in validation and refund what is left in escrow."""
+    return campaign_public(campaigns.close(ctx, caller, campaign_id))
+
+
+@router.get("/campaigns/{campaign_id}/progress", response_model=ProgressPublic)
+def progress(ctx: ContextDep, caller: Runner, campaign_id: int) -> ProgressPublic:
+    """Per intent: accepted, in validation, rejected, refused by checks; money spent and left."""
+    return progress_public(campaigns.progress(ctx, caller, campaign_id))
+
+
+@router.get("/campaigns/{campaign_id}/events", response_model=list[EventPublic])
+def events(ctx: ContextDep, caller: Runner, campaign_id: int) -> list[EventPublic]:
+    """What happened to the campaign: lifecycle, cross-validation, blacklisting."""
+    return [EventPublic.model_validate(e) for e in campaigns.events(ctx, caller, campaign_id)]
+
+
+MEDIA_TYPES = {
+    "snips": ("application/json", "json"),
+    "rasa": ("application/yaml", "yml"),
+    "jsonl": ("application/jsonl", "jsonl"),
+}
+
+
+@router.get(
+    "/campaigns/{campaign_id}/export",
+    response_class=Response,
+    responses={200: {"content": {t: {} for t, _ in MEDIA_TYPES.values()}}},
+)
+def export(
+    ctx: ContextDep,
+    caller: Runner,
+    campaign_id: int,
+    format: Annotated[Literal["snips", "rasa", "jsonl"], Query()] = "jsonl",
+) -> Response:
+    """The accepted queries as a Snips NLU dataset, Rasa NLU YAML or JSONL (spans, votes,
+    pseudonymous worker ids); JSONL loads with Hugging Face `datasets`."""
+    view = campaigns.get_campaign(ctx, caller, campaign_id)
+    queries = campaigns.accepted_queries(ctx, caller, campaign_id)
+    buffer = io.StringIO()
+    write_dataset(queries, format, buffer, language=view.spec.language)
+    media_type, extension = MEDIA_TYPES[format]
+    return Response(
+        buffer.getvalue(),
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="campaign-{campaign_id}.{extension}"'
+        },
+    )
+
+
+@router.post("/campaigns/{campaign_id}/cross-validation", response_model=CrossValidationPublic)
+def cross_validation(
+    ctx: ContextDep,
+    caller: Runner,
+    campaign_id: int,
+    confidence: Annotated[float | None, Query(gt=0, le=1)] = None,
+) -> CrossValidationPublic:
+    """Train an intent classifier out-of-fold on the accepted queries; list those whose intent
+    it confidently disputes and workers with an abnormal share of them."""
+    return cross_validation_public(
+        campaigns.cross_validation(ctx, caller, campaign_id, confidence=confidence)
+    )
+
+
+@router.post("/campaigns/{campaign_id}/blacklist")
+def blacklist(
+    ctx: ContextDep, caller: PrincipalDep, campaign_id: int, body: BlacklistBody
+) -> dict[str, int]:
+    """Bar a worker (by pseudonymous id) and send their accepted queries back to validation."""
+    return {"queries_returned": campaigns.blacklist(ctx, caller, campaign_id, body.worker)}
+
+
+@router.post("/campaigns/{campaign_id}/escrow", response_model=CampaignPublic)
+def top_up(
+    ctx: ContextDep,
+    caller: Runner,
+    campaign_id: int,
+    body: AmountBody,
+    key: IdempotencyKeyDep,
+) -> CampaignPublic:
+    """Add credits to the campaign's escrow when acceptance runs below the estimate
+    (`funds_short` in the progress)."""
+    return campaign_public(
+        campaigns.top_up(ctx, caller, campaign_id, body.amount, idempotency_key=key)
+    )

@@ -1,0 +1,111 @@
+"""Worker routes: the offer flow of SPEC §1–§2 (next, accept, submit or vote, skip)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from crowdset.api.deps import ContextDep, allowed
+from crowdset.api.schemas_campaigns import (
+    OfferPublic,
+    QueryBody,
+    StandingPublic,
+    SubmittedPublic,
+    VoteBody,
+    offer_public,
+    standing_public,
+)
+from crowdset.core.permissions import Action
+from crowdset.services import generation
+from crowdset.services.accounts import Principal
+from crowdset.services.generation import VoteInput
+
+router = APIRouter(tags=["work"])
+Worker = Annotated[Principal, Depends(allowed(Action.DO_WORK))]
+RETRY_AFTER_SECONDS = 10
+
+
+@router.get(
+    "/work/next",
+    response_model=OfferPublic,
+    responses={204: {"description": "No offer for you right now; ask again after Retry-After."}},
+)
+def next_offer(
+    ctx: ContextDep,
+    caller: Worker,
+    response: Response,
+    campaign_id: Annotated[int | None, Query()] = None,
+) -> OfferPublic | Response:
+    """Your current offer. Work goes to workers drawn in proportion to ln(1 + stake), so an
+    empty answer (204) means "ask again shortly", not "no work exists"."""
+    offer = generation.next_offer(ctx, caller.user_id, campaign_id)
+    if offer is None:
+        return Response(
+            status_code=status.HTTP_204_NO_CONTENT,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    return offer_public(offer)
+
+
+@router.get("/work/offers/{offer_id}", response_model=OfferPublic)
+def get_offer(ctx: ContextDep, caller: Worker, offer_id: int) -> OfferPublic:
+    return offer_public(generation.get_offer(ctx, caller.user_id, offer_id))
+
+
+@router.post("/work/offers/{offer_id}/accept", response_model=OfferPublic)
+def accept(ctx: ContextDep, caller: Worker, offer_id: int) -> OfferPublic:
+    """Take the offer; it stays yours until `expires_at`."""
+    return offer_public(generation.accept_offer(ctx, caller.user_id, offer_id))
+
+
+@router.post("/work/offers/{offer_id}/skip", status_code=status.HTTP_204_NO_CONTENT)
+def skip(ctx: ContextDep, caller: Worker, offer_id: int) -> Response:
+    """Decline the offer; it goes to someone else."""
+    generation.skip_offer(ctx, caller.user_id, offer_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/work/offers/{offer_id}/query",
+    response_model=SubmittedPublic,
+    status_code=status.HTTP_201_CREATED,
+)
+def submit_query(
+    ctx: ContextDep, caller: Worker, offer_id: int, body: QueryBody
+) -> SubmittedPublic:
+    """Submit the query you wrote. A query failing an automatic check is refused (422,
+    `answer_refused`) with every reason; fix it and submit again before the offer expires."""
+    result = generation.submit_query(
+        ctx,
+        caller.user_id,
+        offer_id,
+        body.text,
+        seconds_on_task=body.seconds_on_task,
+        paste_events=body.paste_events,
+    )
+    return SubmittedPublic(query_id=result.query_id, status=result.status)
+
+
+@router.post("/work/offers/{offer_id}/vote", status_code=status.HTTP_204_NO_CONTENT)
+def vote(ctx: ContextDep, caller: Worker, offer_id: int, body: VoteBody) -> Response:
+    """Your blind verdict on a query: the query is good only if every answer is yes."""
+    generation.submit_vote(
+        ctx,
+        caller.user_id,
+        offer_id,
+        VoteInput(
+            intent_ok=body.intent_ok,
+            natural_ok=body.natural_ok,
+            spelling_ok=body.spelling_ok,
+            values_ok=body.values_ok,
+            comment=body.comment,
+        ),
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/work/standing", response_model=StandingPublic)
+def standing(ctx: ContextDep, caller: Worker) -> StandingPublic:
+    """Whether your stake is locked, and how many successes in a row unlock it."""
+    return standing_public(generation.worker_standing(ctx, caller.user_id))

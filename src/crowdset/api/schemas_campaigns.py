@@ -1,0 +1,291 @@
+"""Request and response shapes of the campaign and work routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from crowdset.api.schemas import Schema
+from crowdset.core.generation.crossval import CrossValidationReport
+from crowdset.core.generation.plan import Estimate
+from crowdset.core.generation.spec import CampaignSpec
+from crowdset.services.campaigns import CampaignView, Progress
+from crowdset.services.context import Context
+from crowdset.services.generation import OfferView, StandingView, pricing_of
+
+
+class CampaignPublic(Schema):
+    id: int
+    name: str
+    kind: str
+    status: str
+    requester_id: int
+    created_at: datetime
+    launched_at: datetime | None
+    closed_at: datetime | None
+    escrow_funded: int = Field(description="Minor units moved into escrow at launch.")
+    spec: dict[str, Any]
+
+
+def campaign_public(view: CampaignView) -> CampaignPublic:
+    return CampaignPublic(
+        id=view.id,
+        name=view.name,
+        kind=view.kind,
+        status=view.status,
+        requester_id=view.requester_id,
+        created_at=view.created_at,
+        launched_at=view.launched_at,
+        closed_at=view.closed_at,
+        escrow_funded=view.escrow_funded,
+        spec=view.spec.model_dump(mode="json"),
+    )
+
+
+class EstimatePublic(Schema):
+    queries: int
+    expected_submissions: int
+    votes: int
+    work: int
+    validation: int
+    fee: int
+    total: int = Field(description="Minor units launch moves into escrow.")
+    worker_minutes: float
+    price_per_query: int
+    price_per_vote: int
+
+
+def estimate_public(ctx: Context, spec: CampaignSpec, found: Estimate) -> EstimatePublic:
+    prices = pricing_of(ctx, spec)
+    return EstimatePublic(
+        queries=found.queries,
+        expected_submissions=found.expected_submissions,
+        votes=found.votes,
+        work=found.work,
+        validation=found.validation,
+        fee=found.fee,
+        total=found.total,
+        worker_minutes=found.worker_minutes,
+        price_per_query=prices.per_query,
+        price_per_vote=prices.per_vote,
+    )
+
+
+class IntentProgressPublic(Schema):
+    intent: str
+    target: int
+    accepted: int
+    validating: int
+    rejected: int
+    unvalidated: int
+    refused_by_checks: int
+    acceptance_rate: float | None
+
+
+class ProgressPublic(Schema):
+    campaign_id: int
+    status: str
+    accepted: int
+    target: int
+    intents: list[IntentProgressPublic]
+    escrow_funded: int
+    escrow_left: int
+    paid_to_workers: int
+    fees: int
+    refunded: int
+    cost_per_accepted: float | None
+    open_offers: int
+    funds_short: bool = Field(
+        description="Targets not met and escrow cannot pay for one more query: top it up."
+    )
+
+
+def progress_public(found: Progress) -> ProgressPublic:
+    return ProgressPublic(
+        campaign_id=found.campaign_id,
+        status=found.status,
+        accepted=found.accepted,
+        target=found.target,
+        intents=[
+            IntentProgressPublic(
+                intent=i.intent,
+                target=i.target,
+                accepted=i.accepted,
+                validating=i.validating,
+                rejected=i.rejected,
+                unvalidated=i.unvalidated,
+                refused_by_checks=i.refused_by_checks,
+                acceptance_rate=i.acceptance_rate,
+            )
+            for i in found.intents
+        ],
+        escrow_funded=found.escrow_funded,
+        escrow_left=found.escrow_left,
+        paid_to_workers=found.paid_to_workers,
+        fees=found.fees,
+        refunded=found.refunded,
+        cost_per_accepted=found.cost_per_accepted,
+        open_offers=found.open_offers,
+        funds_short=found.funds_short,
+    )
+
+
+class EventPublic(Schema):
+    at: datetime
+    kind: str
+    detail: dict[str, Any]
+
+
+class FlagPublic(Schema):
+    query_id: int | None
+    text: str
+    intent: str
+    predicted_intent: str
+    probability: float
+    worker: str
+
+
+class WorkerFlagsPublic(Schema):
+    worker: str
+    queries: int
+    flagged: int
+    share: float
+    p_value: float
+    abnormal: bool
+
+
+class CrossValidationPublic(Schema):
+    scored: int
+    flag_rate: float
+    folds: int
+    flagged: list[FlagPublic]
+    workers: list[WorkerFlagsPublic]
+    notes: list[str]
+
+
+def cross_validation_public(report: CrossValidationReport) -> CrossValidationPublic:
+    return CrossValidationPublic(
+        scored=report.scored,
+        flag_rate=report.flag_rate,
+        folds=report.folds,
+        flagged=[
+            FlagPublic(
+                query_id=f.query_id,
+                text=f.text,
+                intent=f.intent,
+                predicted_intent=f.predicted_intent,
+                probability=f.probability,
+                worker=f.worker,
+            )
+            for f in report.flagged
+        ],
+        workers=[
+            WorkerFlagsPublic(
+                worker=w.worker,
+                queries=w.queries,
+                flagged=w.flagged,
+                share=w.share,
+                p_value=w.p_value,
+                abnormal=w.abnormal,
+            )
+            for w in report.workers
+        ],
+        notes=list(report.notes),
+    )
+
+
+class BlacklistBody(Schema):
+    worker: str = Field(min_length=1, max_length=32, description="The pseudonymous worker id.")
+
+
+class SlotValuePublic(Schema):
+    slot: str
+    value: str
+
+
+class QuestionPublic(Schema):
+    field: str
+    question: str
+
+
+class OfferPublic(Schema):
+    """What a worker sees: never the author of a query, other votes, or anyone's identity."""
+
+    id: int
+    campaign_id: int
+    campaign_name: str
+    kind: str
+    status: str
+    expires_at: datetime
+    intent: str
+    description: str
+    prompt: str
+    values: list[SlotValuePublic]
+    examples: list[str]
+    query_text: str | None
+    questions: list[QuestionPublic]
+    price: int
+
+
+def offer_public(offer: OfferView) -> OfferPublic:
+    return OfferPublic(
+        id=offer.id,
+        campaign_id=offer.campaign_id,
+        campaign_name=offer.campaign_name,
+        kind=offer.kind,
+        status=offer.status,
+        expires_at=offer.expires_at,
+        intent=offer.intent,
+        description=offer.description,
+        prompt=offer.prompt,
+        values=[SlotValuePublic(slot=v.slot, value=v.value) for v in offer.values],
+        examples=list(offer.examples),
+        query_text=offer.query_text,
+        questions=[QuestionPublic(field=f, question=q) for f, q in offer.questions],
+        price=offer.price,
+    )
+
+
+class QueryBody(Schema):
+    text: str = Field(min_length=1, max_length=1000)
+    seconds_on_task: float | None = Field(None, ge=0, le=86_400)
+    paste_events: int = Field(0, ge=0, le=10_000)
+
+
+class SubmittedPublic(Schema):
+    query_id: int
+    status: str
+
+
+class VoteBody(Schema):
+    intent_ok: bool
+    natural_ok: bool
+    spelling_ok: bool
+    values_ok: bool
+    comment: str = Field("", max_length=2000)
+
+
+class StandingPublic(Schema):
+    locked: bool
+    generation_locked: bool
+    generation_successes_to_unlock: int
+    validation_locked: bool
+    validation_successes_to_unlock: int
+    locked_amount: int
+    staked_amount: int
+    explanation: str
+
+
+def standing_public(view: StandingView) -> StandingPublic:
+    return StandingPublic(
+        locked=view.locked,
+        generation_locked=view.generation_locked,
+        generation_successes_to_unlock=view.generation_successes_to_unlock,
+        validation_locked=view.validation_locked,
+        validation_successes_to_unlock=view.validation_successes_to_unlock,
+        locked_amount=view.locked_amount,
+        staked_amount=view.staked_amount,
+        explanation=view.explanation,
+    )

@@ -1,0 +1,334 @@
+"""``crowdset campaign …``: generation campaigns from spec file to exported dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, cast
+
+import typer
+from rich.table import Table
+
+from crowdset.cli.common import console, context_from, money, parse_money
+from crowdset.core.generation.spec import load_spec
+from crowdset.core.permissions import Role
+from crowdset.errors import InvalidInput
+from crowdset.formats.nlu import NluFormat, write_dataset
+from crowdset.services import accounts, campaigns
+from crowdset.services.accounts import Principal
+from crowdset.services.context import Context
+
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Generation campaigns: create from a spec, launch, watch, close, export.\n\n"
+    "Example: crowdset campaign create examples/smart-lights.yaml --as requester@demo.crowdset",
+)
+
+AsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        envvar="CROWDSET_USER",
+        help="Act as this requester (email). Defaults to the campaign's owner.",
+    ),
+]
+CampaignId = Annotated[
+    int, typer.Argument(help="The campaign's id (see `crowdset campaign list`).")
+]
+
+
+def _principal(ctx: Context, email: str | None, campaign_id: int | None = None) -> Principal:
+    if email is not None:
+        user = accounts.find_user(ctx, email)
+        return Principal(user_id=user.id, role=Role(user.role), email=user.email)
+    if campaign_id is not None:
+        return campaigns.owner_of(ctx, campaign_id)
+    raise InvalidInput("say whose campaign this is: pass --as EMAIL", field="--as")
+
+
+def _read_spec(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput(f"{path}: no such file", field="SPEC") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path}: not UTF-8 text", field="SPEC") from None
+
+
+@app.command("create")
+def create(
+    typer_ctx: typer.Context,
+    spec_file: Annotated[Path, typer.Argument(metavar="SPEC", help="YAML or JSON spec.")],
+    as_user: AsOption = None,
+    launch: Annotated[bool, typer.Option(help="Launch right away.")] = False,
+) -> None:
+    """Create a draft campaign from a spec; a bad field is named by its path.
+
+    Example: crowdset campaign create examples/smart-lights.yaml --as requester@demo.crowdset
+    """
+    ctx = context_from(typer_ctx)
+    spec = load_spec(_read_spec(spec_file), source=str(spec_file))
+    viewer = _principal(ctx, as_user)
+    view = campaigns.create_campaign(ctx, viewer, spec)
+    cost = campaigns.estimate_cost(ctx, spec)
+    console.print(
+        f"[green]✓[/] campaign {view.id} “{view.name}” created (draft); launching moves "
+        f"{money(ctx, cost.total)} into escrow"
+    )
+    if launch:
+        campaigns.launch(ctx, viewer, view.id)
+        console.print(f"[green]✓[/] campaign {view.id} launched")
+
+
+@app.command("estimate")
+def estimate(
+    typer_ctx: typer.Context,
+    spec_file: Annotated[Path, typer.Argument(metavar="SPEC", help="YAML or JSON spec.")],
+) -> None:
+    """What a spec would cost: work, validation, fees, escrow, worker time.
+
+    Example: crowdset campaign estimate examples/smart-lights.yaml
+    """
+    ctx = context_from(typer_ctx)
+    spec = load_spec(_read_spec(spec_file), source=str(spec_file))
+    cost = campaigns.estimate_cost(ctx, spec)
+    table = Table("item", "amount", title=f"Estimate for “{spec.name}”")
+    table.add_row("accepted queries", f"{cost.queries:,}")
+    table.add_row("expected submissions", f"{cost.expected_submissions:,}")
+    table.add_row("validation votes", f"{cost.votes:,}")
+    table.add_row("writing", money(ctx, cost.work))
+    table.add_row("validation", money(ctx, cost.validation))
+    table.add_row("platform fee", money(ctx, cost.fee))
+    table.add_row("[bold]escrow at launch[/]", money(ctx, cost.total))
+    table.add_row("worker time", f"{cost.worker_minutes:,.0f} minutes")
+    console.print(table)
+
+
+@app.command("list")
+def list_(typer_ctx: typer.Context, as_user: AsOption = None) -> None:
+    """Campaigns of a requester (an operator sees all).
+
+    Example: crowdset campaign list --as requester@demo.crowdset
+    """
+    ctx = context_from(typer_ctx)
+    table = Table("id", "name", "status", "escrow", "created")
+    for view in campaigns.list_campaigns(ctx, _principal(ctx, as_user)):
+        table.add_row(
+            str(view.id),
+            view.name,
+            view.status,
+            money(ctx, view.escrow_funded),
+            f"{view.created_at:%Y-%m-%d %H:%M}",
+        )
+    console.print(table)
+
+
+def _lifecycle(
+    typer_ctx: typer.Context, campaign_id: int, as_user: str | None, action: str
+) -> None:
+    ctx = context_from(typer_ctx)
+    viewer = _principal(ctx, as_user, campaign_id)
+    operations = {
+        "launch": campaigns.launch,
+        "pause": campaigns.pause,
+        "resume": campaigns.resume,
+        "close": campaigns.close,
+    }
+    view = operations[action](ctx, viewer, campaign_id)
+    detail = ""
+    if action == "launch":
+        detail = f"; {money(ctx, view.escrow_funded)} moved into escrow"
+    if action == "close":
+        state = campaigns.progress(ctx, viewer, campaign_id)
+        detail = f"; {money(ctx, state.refunded)} refunded"
+    console.print(f"[green]✓[/] campaign {campaign_id} is {view.status}{detail}")
+
+
+@app.command("launch")
+def launch_(typer_ctx: typer.Context, campaign_id: CampaignId, as_user: AsOption = None) -> None:
+    """Check the fair-wage floor, fund escrow, start offering work.
+
+    Example: crowdset campaign launch 1
+    """
+    _lifecycle(typer_ctx, campaign_id, as_user, "launch")
+
+
+@app.command("pause")
+def pause(typer_ctx: typer.Context, campaign_id: CampaignId, as_user: AsOption = None) -> None:
+    """Stop offering work (answers to work already taken still count).
+
+    Example: crowdset campaign pause 1
+    """
+    _lifecycle(typer_ctx, campaign_id, as_user, "pause")
+
+
+@app.command("resume")
+def resume(typer_ctx: typer.Context, campaign_id: CampaignId, as_user: AsOption = None) -> None:
+    """Offer work again.
+
+    Example: crowdset campaign resume 1
+    """
+    _lifecycle(typer_ctx, campaign_id, as_user, "resume")
+
+
+@app.command("close")
+def close(typer_ctx: typer.Context, campaign_id: CampaignId, as_user: AsOption = None) -> None:
+    """Settle queries still in validation and refund what is left in escrow.
+
+    Example: crowdset campaign close 1
+    """
+    _lifecycle(typer_ctx, campaign_id, as_user, "close")
+
+
+@app.command("fund")
+def fund(
+    typer_ctx: typer.Context,
+    campaign_id: CampaignId,
+    amount: Annotated[str, typer.Argument(help="Credits to add, e.g. 50 or 12.50.")],
+    as_user: AsOption = None,
+) -> None:
+    """Add credits to a campaign's escrow when acceptance runs below the estimate.
+
+    Example: crowdset campaign fund 1 50
+    """
+    ctx = context_from(typer_ctx)
+    viewer = _principal(ctx, as_user, campaign_id)
+    view = campaigns.top_up(ctx, viewer, campaign_id, parse_money(ctx, amount))
+    console.print(
+        f"[green]✓[/] campaign {campaign_id}: escrow funded {money(ctx, view.escrow_funded)} in all"
+    )
+
+
+def _bar(done: int, total: int, width: int = 20) -> str:
+    filled = min(width, round(width * done / total)) if total else 0
+    return "█" * filled + "░" * (width - filled)
+
+
+@app.command("status")
+def status(typer_ctx: typer.Context, campaign_id: CampaignId, as_user: AsOption = None) -> None:
+    """Progress per intent, acceptance, money spent and left.
+
+    Example: crowdset campaign status 1
+    """
+    ctx = context_from(typer_ctx)
+    viewer = _principal(ctx, as_user, campaign_id)
+    state = campaigns.progress(ctx, viewer, campaign_id)
+    table = Table(
+        "intent",
+        "progress",
+        "accepted",
+        "in validation",
+        "rejected",
+        "refused by checks",
+        "acceptance",
+        title=f"Campaign {campaign_id}: {state.status}",
+    )
+    for intent in state.intents:
+        rate = intent.acceptance_rate
+        table.add_row(
+            intent.intent,
+            _bar(intent.accepted, intent.target),
+            f"{intent.accepted}/{intent.target}",
+            str(intent.validating),
+            str(intent.rejected),
+            str(intent.refused_by_checks),
+            f"{rate:.0%}" if rate is not None else "–",
+        )
+    console.print(table)
+    per_query = state.cost_per_accepted
+    console.print(
+        f"escrow {money(ctx, state.escrow_funded)} funded, {money(ctx, state.escrow_left)} left; "
+        f"paid {money(ctx, state.paid_to_workers)} to workers + {money(ctx, state.fees)} fees; "
+        f"refunded {money(ctx, state.refunded)}"
+        + (f"; {money(ctx, round(per_query))} per accepted query" if per_query else "")
+    )
+    if state.funds_short:
+        console.print(
+            "[yellow]escrow cannot pay for more work[/]: add credits with "
+            f"`crowdset campaign fund {campaign_id} AMOUNT`"
+        )
+
+
+@app.command("export")
+def export(
+    typer_ctx: typer.Context,
+    campaign_id: CampaignId,
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="snips, rasa or jsonl.")] = "jsonl",
+    as_user: AsOption = None,
+) -> None:
+    """Write the accepted queries as a Snips dataset, Rasa NLU YAML or JSONL.
+
+    Example: crowdset campaign export 1 --format rasa -o nlu.yml
+    """
+    if format not in ("snips", "rasa", "jsonl"):
+        raise InvalidInput(f"unknown format {format!r}: use snips, rasa or jsonl", field="--format")
+    ctx = context_from(typer_ctx)
+    viewer = _principal(ctx, as_user, campaign_id)
+    view = campaigns.get_campaign(ctx, viewer, campaign_id)
+    queries = campaigns.accepted_queries(ctx, viewer, campaign_id)
+    count = write_dataset(queries, cast(NluFormat, format), output, language=view.spec.language)
+    console.print(f"[green]✓[/] {count} queries written to {output} ({format})")
+
+
+@app.command("flags")
+def flags(
+    typer_ctx: typer.Context,
+    campaign_id: CampaignId,
+    confidence: Annotated[
+        float | None, typer.Option(min=0.01, max=1.0, help="Flag at this probability or more.")
+    ] = None,
+    as_user: AsOption = None,
+) -> None:
+    """Cross-validate accepted queries: intents a model disputes and workers to review.
+
+    Example: crowdset campaign flags 1
+    """
+    ctx = context_from(typer_ctx)
+    viewer = _principal(ctx, as_user, campaign_id)
+    report = campaigns.cross_validation(ctx, viewer, campaign_id, confidence=confidence)
+    for note in report.notes:
+        console.print(f"[yellow]note[/]: {note}")
+    table = Table("query", "text", "intent", "model says", "p", title="Disputed queries")
+    for flag in report.flagged[:100]:
+        table.add_row(
+            str(flag.query_id),
+            flag.text,
+            flag.intent,
+            flag.predicted_intent,
+            f"{flag.probability:.2f}",
+        )
+    console.print(table)
+    console.print(
+        f"{len(report.flagged)} of {report.scored} accepted queries flagged "
+        f"({report.flag_rate:.1%})"
+    )
+    abnormal = report.abnormal_workers
+    if abnormal:
+        workers = Table("worker", "queries", "flagged", "share", "p-value", title="Review these")
+        for w in abnormal:
+            workers.add_row(
+                w.worker, str(w.queries), str(w.flagged), f"{w.share:.0%}", f"{w.p_value:.1e}"
+            )
+        console.print(workers)
+        console.print("blacklist with: crowdset campaign blacklist ID WORKER")
+
+
+@app.command("blacklist")
+def blacklist(
+    typer_ctx: typer.Context,
+    campaign_id: CampaignId,
+    worker: Annotated[str, typer.Argument(help="The pseudonymous worker id.")],
+    as_user: AsOption = None,
+) -> None:
+    """Bar a worker and send their accepted queries back to validation.
+
+    Example: crowdset campaign blacklist 1 w-3f9a2c
+    """
+    ctx = context_from(typer_ctx)
+    viewer = _principal(ctx, as_user, campaign_id)
+    returned = campaigns.blacklist(ctx, viewer, campaign_id, worker)
+    console.print(f"[green]✓[/] {worker} blacklisted; {returned} queries back in validation")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="campaign")

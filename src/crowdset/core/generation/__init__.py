@@ -1,0 +1,1 @@
+"""Generation campaigns (SPEC §2): spec, task planning, automatic checks, slot annotation."""

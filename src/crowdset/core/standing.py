@@ -1,0 +1,80 @@
+"""The lock rule of SPEC §1, as a pure state machine.
+
+A generator whose query is rejected, or a validator who disagrees with the majority, has their
+stake moved to ``locked`` until they complete 3 consecutive successes of the same kind (accepted
+queries, or votes not contradicted). Generation and validation locks are tracked apart; the stake
+comes back once neither is held. A campaign may forfeit the locked stake of a worker who fails
+again while locked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+UNLOCK_STREAK = 3
+
+
+class Track(StrEnum):
+    GENERATION = "generation"
+    VALIDATION = "validation"
+
+
+@dataclass(frozen=True)
+class Standing:
+    generation_locked: bool = False
+    generation_streak: int = 0
+    validation_locked: bool = False
+    validation_streak: int = 0
+
+    @property
+    def locked(self) -> bool:
+        return self.generation_locked or self.validation_locked
+
+    def is_locked(self, track: Track) -> bool:
+        return self.generation_locked if track is Track.GENERATION else self.validation_locked
+
+    def streak(self, track: Track) -> int:
+        return self.generation_streak if track is Track.GENERATION else self.validation_streak
+
+    def successes_to_unlock(self, track: Track) -> int:
+        return UNLOCK_STREAK - self.streak(track) if self.is_locked(track) else 0
+
+
+class StakeMove(StrEnum):
+    NONE = "none"
+    LOCK = "lock"  # staked → locked
+    UNLOCK = "unlock"  # locked → staked
+    FORFEIT = "forfeit"  # locked → fines
+
+
+@dataclass(frozen=True)
+class Outcome:
+    standing: Standing
+    move: StakeMove
+
+
+def _set(standing: Standing, track: Track, *, locked: bool, streak: int) -> Standing:
+    if track is Track.GENERATION:
+        return replace(standing, generation_locked=locked, generation_streak=streak)
+    return replace(standing, validation_locked=locked, validation_streak=streak)
+
+
+def record_success(standing: Standing, track: Track) -> Outcome:
+    if not standing.is_locked(track):
+        return Outcome(standing, StakeMove.NONE)
+    streak = standing.streak(track) + 1
+    if streak < UNLOCK_STREAK:
+        return Outcome(_set(standing, track, locked=True, streak=streak), StakeMove.NONE)
+    after = _set(standing, track, locked=False, streak=0)
+    return Outcome(after, StakeMove.NONE if after.locked else StakeMove.UNLOCK)
+
+
+def record_failure(standing: Standing, track: Track, *, forfeit_on_repeat: bool) -> Outcome:
+    was_locked = standing.locked
+    repeat = standing.is_locked(track)
+    after = _set(standing, track, locked=True, streak=0)
+    if repeat and forfeit_on_repeat:
+        return Outcome(after, StakeMove.FORFEIT)
+    # stake already locked by the other track stays where it is
+    return Outcome(after, StakeMove.NONE if was_locked else StakeMove.LOCK)

@@ -1,0 +1,778 @@
+"""Generation work (SPEC §1–§2): offers drawn by stake, writing, blind votes, decisions, money.
+
+Each use case is one unit of work; anything touching a campaign's work locks the campaign row
+first, so concurrent API processes never hand out the same unit twice or decide a query twice.
+Every credit moved is a ledger transaction posted inside the same unit of work.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from sqlalchemy.orm import Session
+
+from crowdset.core import ledger, selection, standing
+from crowdset.core.economics import fee_for
+from crowdset.core.generation.annotation import annotate
+from crowdset.core.generation.checks import CheckRules, check_query
+from crowdset.core.generation.model import CheckFailure, SlotValue, Span
+from crowdset.core.generation.plan import (
+    Coverage,
+    Pricing,
+    next_task,
+    pricing,
+    seed_texts,
+    task_prompt,
+)
+from crowdset.core.generation.spec import CampaignSpec, IntentSpec
+from crowdset.core.ledger import AccountKind, escrow_account, user_account
+from crowdset.errors import AnswerRefused, Conflict, InvalidInput, NotFound, RuleViolation
+from crowdset.services.context import Context
+from crowdset.storage import campaign_store as store
+from crowdset.storage import ledger_store
+from crowdset.storage.models import Campaign, GenerationTask, Offer, Query, Vote, WorkerStanding
+
+MAX_EXAMPLES = 5
+
+
+# --- the campaign as the rules see it ---------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def _parse(spec_json: str) -> CampaignSpec:
+    return CampaignSpec.model_validate_json(spec_json)
+
+
+def spec_of(campaign: Campaign) -> CampaignSpec:
+    """The stored spec, parsed once per distinct document."""
+    return _parse(json.dumps(campaign.spec, sort_keys=True))
+
+
+def pricing_of(ctx: Context, spec: CampaignSpec) -> Pricing:
+    settings = ctx.settings
+    return pricing(
+        spec,
+        fair_hourly_wage=settings.fair_hourly_wage,
+        minor_per_unit=settings.minor_per_unit,
+        fee_share=settings.platform_fee_share,
+    )
+
+
+def values_of(rows: list[dict[str, str]]) -> tuple[SlotValue, ...]:
+    return tuple(SlotValue(row["slot"], row["entity"], row["value"]) for row in rows)
+
+
+def values_json(values: tuple[SlotValue, ...]) -> list[dict[str, str]]:
+    return [{"slot": v.slot, "entity": v.entity, "value": v.value} for v in values]
+
+
+def spans_of(rows: list[dict[str, object]]) -> tuple[Span, ...]:
+    return tuple(
+        Span(int(str(r["start"])), int(str(r["end"])), str(r["slot"]), str(r["entity"]))
+        for r in rows
+    )
+
+
+def check_rules(spec: CampaignSpec) -> CheckRules:
+    return CheckRules(
+        min_words=spec.checks.min_words,
+        max_words=spec.checks.max_words,
+        near_duplicate_similarity=spec.checks.near_duplicate_similarity,
+        language=spec.language if spec.checks.language else None,
+    )
+
+
+# --- what a worker sees -----------------------------------------------------------------------
+
+VOTE_QUESTIONS = (
+    ("intent_ok", "Does the query ask for what the intent describes?"),
+    ("natural_ok", "Is it phrased the way a person would say it?"),
+    ("spelling_ok", "Are spelling and grammar right?"),
+    ("values_ok", "Are the required values used correctly?"),
+)
+
+
+@dataclass(frozen=True)
+class OfferView:
+    """An offer as its worker sees it. Blind: never the author, never other votes."""
+
+    id: int
+    campaign_id: int
+    campaign_name: str
+    kind: str  # write | vote
+    status: str
+    expires_at: datetime
+    intent: str
+    description: str
+    values: tuple[SlotValue, ...]
+    prompt: str
+    examples: tuple[str, ...] = ()
+    query_text: str | None = None  # vote offers: the query to judge
+    questions: tuple[tuple[str, str], ...] = ()
+    price: int = 0  # minor units paid for this unit when it succeeds
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    query_id: int
+    status: str
+
+
+@dataclass(frozen=True)
+class VoteInput:
+    intent_ok: bool
+    natural_ok: bool
+    spelling_ok: bool
+    values_ok: bool
+    comment: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return self.intent_ok and self.natural_ok and self.spelling_ok and self.values_ok
+
+
+@dataclass(frozen=True)
+class StandingView:
+    """A worker's lock status and what unlocks it (SPEC §1)."""
+
+    locked: bool
+    generation_locked: bool
+    generation_successes_to_unlock: int
+    validation_locked: bool
+    validation_successes_to_unlock: int
+    locked_amount: int
+    staked_amount: int
+
+    @property
+    def explanation(self) -> str:
+        if not self.locked:
+            return "Your stake is not locked."
+        parts = []
+        if self.generation_locked:
+            parts.append(
+                f"write {self.generation_successes_to_unlock} more accepted queries in a row"
+            )
+        if self.validation_locked:
+            parts.append(
+                f"cast {self.validation_successes_to_unlock} more votes in a row that agree "
+                "with the majority"
+            )
+        return "Your stake is locked: to unlock it, " + " and ".join(parts) + "."
+
+
+def _standing(row: WorkerStanding) -> standing.Standing:
+    return standing.Standing(
+        generation_locked=row.generation_locked,
+        generation_streak=row.generation_streak,
+        validation_locked=row.validation_locked,
+        validation_streak=row.validation_streak,
+    )
+
+
+def _store_standing(row: WorkerStanding, value: standing.Standing) -> None:
+    row.generation_locked = value.generation_locked
+    row.generation_streak = value.generation_streak
+    row.validation_locked = value.validation_locked
+    row.validation_streak = value.validation_streak
+
+
+def _offer_view(session: Session, offer: Offer, campaign: Campaign, ctx: Context) -> OfferView:
+    spec = spec_of(campaign)
+    prices = pricing_of(ctx, spec)
+    if offer.kind == "write":
+        task = session.get(GenerationTask, offer.task_id)
+        assert task is not None
+        intent = spec.intent(task.intent)
+        values = values_of(task.slot_values)
+        return OfferView(
+            id=offer.id,
+            campaign_id=campaign.id,
+            campaign_name=campaign.name,
+            kind="write",
+            status=offer.status,
+            expires_at=offer.expires_at,
+            intent=intent.name,
+            description=intent.description,
+            values=values,
+            prompt=task_prompt(intent, values),
+            examples=tuple(seed_texts(intent)[:MAX_EXAMPLES]),
+            price=prices.per_query,
+        )
+    query = session.get(Query, offer.query_id)
+    assert query is not None
+    intent = spec.intent(query.intent)
+    values = values_of(query.slot_values)
+    return OfferView(
+        id=offer.id,
+        campaign_id=campaign.id,
+        campaign_name=campaign.name,
+        kind="vote",
+        status=offer.status,
+        expires_at=offer.expires_at,
+        intent=intent.name,
+        description=intent.description,
+        values=values,
+        prompt=f"Is this a good query for: {intent.description}?",
+        examples=tuple(seed_texts(intent)[:MAX_EXAMPLES]),
+        query_text=query.text,
+        questions=VOTE_QUESTIONS,
+        price=prices.per_vote,
+    )
+
+
+# --- money ------------------------------------------------------------------------------------
+
+
+def _post(session: Session, ctx: Context, draft: ledger.TransactionDraft) -> None:
+    ledger_store.post(session, draft, now=ctx.now(), actor_id=None)
+
+
+def _pay(
+    session: Session, ctx: Context, campaign_id: int, worker_id: int, amount: int, memo: str
+) -> None:
+    if amount <= 0:
+        return
+    fee = fee_for(amount, ctx.settings.platform_fee_share)
+    _post(session, ctx, ledger.pay(campaign_id, worker_id, amount, fee, memo))
+
+
+def _move_stake(
+    session: Session, ctx: Context, worker_id: int, move: standing.StakeMove, memo: str
+) -> None:
+    if move is standing.StakeMove.NONE:
+        return
+    if move in (standing.StakeMove.LOCK, standing.StakeMove.FORFEIT):
+        staked = ledger_store.balance_of(session, user_account(worker_id, AccountKind.STAKED))
+        if staked > 0:
+            _post(session, ctx, ledger.lock(worker_id, staked, memo))
+        if move is standing.StakeMove.LOCK:
+            return
+    locked = ledger_store.balance_of(session, user_account(worker_id, AccountKind.LOCKED))
+    if locked > 0:
+        draft = ledger.unlock if move is standing.StakeMove.UNLOCK else ledger.forfeit
+        _post(session, ctx, draft(worker_id, locked, memo))
+
+
+def _record(
+    session: Session,
+    ctx: Context,
+    campaign: Campaign,
+    worker_id: int,
+    track: standing.Track,
+    *,
+    success: bool,
+    memo: str,
+) -> None:
+    """Apply one outcome to the worker's lock standing and campaign track record."""
+    spec = spec_of(campaign)
+    row = store.standing(session, worker_id)
+    before = _standing(row)
+    if success:
+        outcome = standing.record_success(before, track)
+    else:
+        outcome = standing.record_failure(
+            before, track, forfeit_on_repeat=spec.forfeit_on_repeat_failure
+        )
+    _store_standing(row, outcome.standing)
+    _move_stake(session, ctx, worker_id, outcome.move, memo)
+    member = store.campaign_worker(session, campaign.id, worker_id)
+    if member is not None:
+        if success:
+            member.successes += 1
+        else:
+            member.failures += 1
+
+
+# --- deciding a query -------------------------------------------------------------------------
+
+
+def decide(
+    session: Session, ctx: Context, campaign: Campaign, query: Query, *, closing: bool = False
+) -> None:
+    """Majority of the round's votes decides (SPEC §2); pays and applies the lock rule.
+
+    At close, a query without a decisive majority is marked ``unvalidated``: its writer and its
+    voters are paid (the missing votes are not their fault) and it stays out of the export.
+    """
+    spec = spec_of(campaign)
+    prices = pricing_of(ctx, spec)
+    votes = store.votes(session, query.id, query.round)
+    needed = spec.validators_per_query // 2 + 1
+    valid = sum(vote.valid for vote in votes)
+    invalid = len(votes) - valid
+    now = ctx.now()
+    memo = f"campaign {campaign.id} query {query.id}"
+    if valid < needed and invalid < needed:
+        if not closing:
+            return
+        query.status, query.decided_at = "unvalidated", now
+        if not query.paid:
+            _pay(session, ctx, campaign.id, query.worker_id, prices.per_query, memo)
+            query.paid = True
+        for vote in votes:
+            _pay(session, ctx, campaign.id, vote.worker_id, prices.per_vote, f"{memo} vote")
+        return
+    accepted = valid >= needed
+    query.status, query.decided_at = ("accepted" if accepted else "rejected"), now
+    if accepted and not query.paid:
+        _pay(session, ctx, campaign.id, query.worker_id, prices.per_query, memo)
+        query.paid = True
+    _record(
+        session,
+        ctx,
+        campaign,
+        query.worker_id,
+        standing.Track.GENERATION,
+        success=accepted,
+        memo=f"lock rule: {memo} {'accepted' if accepted else 'rejected'}",
+    )
+    for vote in votes:
+        vote.agreed = vote.valid == accepted
+        if vote.agreed:
+            _pay(session, ctx, campaign.id, vote.worker_id, prices.per_vote, f"{memo} vote")
+        _record(
+            session,
+            ctx,
+            campaign,
+            vote.worker_id,
+            standing.Track.VALIDATION,
+            success=vote.agreed,
+            memo=f"lock rule: vote on {memo}",
+        )
+
+
+# --- dispatch ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Unit:
+    kind: str  # write | vote
+    task: GenerationTask | None = None
+    query: Query | None = None
+    excluded: set[int] = field(default_factory=set)
+
+
+def free_escrow(session: Session, campaign: Campaign, prices: Pricing, offers: list[Offer]) -> int:
+    """Escrow still free after everything in flight is paid at its most."""
+    escrow = ledger_store.balance_of(session, escrow_account(campaign.id))
+    liabilities = 0
+    for query in store.queries(session, campaign.id, status="validating"):
+        votes_cost = prices.vote_exposure(prices.validators)
+        liabilities += votes_cost if query.paid else prices.query_exposure
+    liabilities += sum(prices.query_exposure for o in offers if o.kind == "write")
+    return escrow - liabilities
+
+
+def _plan_write_units(
+    session: Session,
+    ctx: Context,
+    campaign: Campaign,
+    spec: CampaignSpec,
+    offers: list[Offer],
+    room: int,
+    budget: int,
+) -> list[_Unit]:
+    """Writing units still needed, intents interleaved so each progresses evenly."""
+    counts = store.status_counts(session, campaign.id)
+    busy_tasks = {o.task_id for o in offers if o.kind == "write"}
+    open_tasks = store.open_tasks(session, campaign.id)
+    in_flight = Counter(t.intent for t in open_tasks if t.id in busy_tasks)
+    open_tasks = [t for t in open_tasks if t.id not in busy_tasks]
+    needed: dict[str, int] = {}
+    for intent in spec.intents:
+        done = counts.get((intent.name, "accepted"), 0) + counts.get((intent.name, "validating"), 0)
+        needed[intent.name] = max(0, intent.target - done - in_flight[intent.name])
+    reusable: dict[str, list[GenerationTask]] = defaultdict(list)
+    for task in open_tasks:
+        reusable[task.intent].append(task)
+    coverage: dict[str, Coverage] | None = None
+    units: list[_Unit] = []
+    limit = min(room, budget)
+    while len(units) < limit and any(needed.values()):
+        for intent in spec.intents:
+            if len(units) >= limit or not needed[intent.name]:
+                continue
+            needed[intent.name] -= 1
+            if reusable[intent.name]:
+                units.append(_Unit("write", task=reusable[intent.name].pop(0)))
+                continue
+            if coverage is None:
+                asked: dict[str, list[tuple[SlotValue, ...]]] = defaultdict(list)
+                for name, values in store.asked_values(session, campaign.id):
+                    asked[name].append(values_of(values))
+                coverage = {i.name: Coverage.of(asked[i.name]) for i in spec.intents}
+            planned = next_task(intent, coverage[intent.name], spec.max_slots_per_task, ctx.rng)
+            coverage[intent.name] = _covered(coverage[intent.name], planned)
+            task = GenerationTask(
+                campaign_id=campaign.id,
+                intent=intent.name,
+                slot_values=values_json(planned),
+                status="open",
+                created_at=ctx.now(),
+            )
+            session.add(task)
+            units.append(_Unit("write", task=task))
+    session.flush()
+    return units
+
+
+def _covered(coverage: Coverage, values: tuple[SlotValue, ...]) -> Coverage:
+    combinations = Counter(coverage.combinations)
+    combinations[tuple(sorted(v.slot for v in values))] += 1
+    counted = Counter(coverage.values)
+    counted.update((v.slot, v.value) for v in values)
+    return Coverage(combinations, counted)
+
+
+def _offer_units(
+    session: Session,
+    ctx: Context,
+    campaign: Campaign,
+    spec: CampaignSpec,
+    units: list[_Unit],
+    candidates: dict[int, selection.Candidate],
+    inbox: Counter[int],
+    now: datetime,
+) -> int:
+    """Offer each unit to a worker drawn ∝ ln(1 + stake) among those who may take it."""
+    made = 0
+    expires = now + timedelta(seconds=spec.offer_ttl_seconds)
+    for unit in units:
+        pool = [
+            c
+            for w, c in candidates.items()
+            if w not in unit.excluded and inbox[w] < spec.max_open_offers
+        ]
+        chosen = selection.draw(pool, ctx.rng)
+        if chosen is None:
+            continue
+        inbox[chosen.worker_id] += 1
+        unit.excluded.add(chosen.worker_id)
+        session.add(
+            Offer(
+                campaign_id=campaign.id,
+                worker_id=chosen.worker_id,
+                kind=unit.kind,
+                task_id=unit.task.id if unit.task is not None else None,
+                query_id=unit.query.id if unit.query is not None else None,
+                status="open",
+                refusals=0,
+                created_at=now,
+                expires_at=expires,
+            )
+        )
+        made += 1
+    session.flush()
+    return made
+
+
+def dispatch(session: Session, ctx: Context, campaign: Campaign) -> int:
+    """Expire stale offers and offer every open unit to a worker drawn ∝ ln(1 + stake).
+
+    Votes go first (they unblock decisions). Call with the campaign row locked. Returns the
+    number of offers made.
+    """
+    now = ctx.now()
+    store.expire_offers(session, campaign.id, now)
+    if campaign.status != "running":
+        return 0
+    spec = spec_of(campaign)
+    prices = pricing_of(ctx, spec)
+    offers = store.open_offers(session, campaign.id)
+    members = store.active_workers(
+        session, campaign.id, now - timedelta(seconds=spec.active_window_seconds)
+    )
+    minor = ctx.settings.minor_per_unit
+    stake = store.stakes(session, [m.worker_id for m in members])
+    min_stake = int(spec.min_stake * minor)
+    inbox = Counter(o.worker_id for o in offers)
+    candidates = {
+        m.worker_id: selection.Candidate(
+            m.worker_id,
+            stake.get(m.worker_id, 0) / minor,
+            selection.predicted_quality(m.successes, m.failures) if spec.quality_weighting else 1.0,
+        )
+        for m in members
+        if stake.get(m.worker_id, 0) >= max(min_stake, 1)
+    }
+    room = sum(max(0, spec.max_open_offers - inbox[w]) for w in candidates)
+    if room == 0:
+        return 0
+
+    units: list[_Unit] = []
+    validating = store.queries(session, campaign.id, status="validating")
+    voted = store.voters(session, [q.id for q in validating])
+    vote_offers: dict[int, list[Offer]] = defaultdict(list)
+    for o in offers:
+        if o.kind == "vote" and o.query_id is not None:
+            vote_offers[o.query_id].append(o)
+    this_round = store.round_vote_counts(session, validating)
+    for query in validating:
+        missing = (
+            spec.validators_per_query - this_round.get(query.id, 0) - len(vote_offers[query.id])
+        )
+        excluded = (
+            {query.worker_id} | voted[query.id] | {o.worker_id for o in vote_offers[query.id]}
+        )
+        units += [_Unit("vote", query=query, excluded=excluded) for _ in range(max(0, missing))]
+    made = _offer_units(session, ctx, campaign, spec, units, candidates, inbox, now)
+    room = sum(max(0, spec.max_open_offers - inbox[w]) for w in candidates)
+    free = free_escrow(session, campaign, prices, offers)
+    budget = max(0, free // prices.query_exposure) if prices.query_exposure else room
+    writes = _plan_write_units(session, ctx, campaign, spec, offers, room, budget)
+    made += _offer_units(session, ctx, campaign, spec, writes, candidates, inbox, now)
+    session.flush()
+    return made
+
+
+# --- the worker's use cases -------------------------------------------------------------------
+
+
+def next_offer(ctx: Context, worker_id: int, campaign_id: int | None = None) -> OfferView | None:
+    """Mark the worker active, hand out work, and return their current offer (or ``None``).
+
+    An accepted offer comes before new ones; ``None`` means "nothing for you right now: ask
+    again shortly" — offers go to workers drawn by stake, not first come, first served.
+    """
+
+    def work(session: Session) -> OfferView | None:
+        now = ctx.now()
+        running = store.campaigns(session, status="running")
+        if campaign_id is not None:
+            running = [c for c in running if c.id == campaign_id]
+        member_ok = {}
+        for found in running:
+            member = store.campaign_worker(session, found.id, worker_id)
+            member_ok[found.id] = member is None or not member.blacklisted
+        for found in running:  # lock in id order: no deadlocks between dispatchers
+            if not member_ok[found.id]:
+                continue
+            locked = store.campaign(session, found.id, for_update=True)
+            store.touch_worker(session, locked.id, worker_id, now)
+            session.flush()
+            dispatch(session, ctx, locked)
+        for offer in store.worker_offers(session, worker_id):
+            if campaign_id is not None and offer.campaign_id != campaign_id:
+                continue
+            if offer.expires_at <= now:
+                continue
+            return _offer_view(session, offer, store.campaign(session, offer.campaign_id), ctx)
+        return None
+
+    return ctx.db.run(work)
+
+
+def _own_offer(session: Session, worker_id: int, offer_id: int, now: datetime) -> Offer:
+    offer = store.offer(session, offer_id, for_update=True)
+    if offer.worker_id != worker_id:
+        raise NotFound(f"no offer has id {offer_id}", offer_id=offer_id)  # not yours: no leak
+    if offer.status in ("done", "skipped", "withdrawn") or (
+        offer.status == "expired" or offer.expires_at <= now
+    ):
+        state = "expired" if offer.expires_at <= now else offer.status
+        raise Conflict(
+            f"offer {offer_id} is {state}: ask for your next offer", offer_id=offer_id, state=state
+        )
+    return offer
+
+
+def get_offer(ctx: Context, worker_id: int, offer_id: int) -> OfferView:
+    def work(session: Session) -> OfferView:
+        offer = store.offer(session, offer_id)
+        if offer.worker_id != worker_id:
+            raise NotFound(f"no offer has id {offer_id}", offer_id=offer_id)
+        return _offer_view(session, offer, store.campaign(session, offer.campaign_id), ctx)
+
+    return ctx.db.run(work, readonly=True)
+
+
+def accept_offer(ctx: Context, worker_id: int, offer_id: int) -> OfferView:
+    """Take the offer: it is yours until it expires (the time limit starts again now)."""
+
+    def work(session: Session) -> OfferView:
+        now = ctx.now()
+        offer = _own_offer(session, worker_id, offer_id, now)
+        campaign = store.campaign(session, offer.campaign_id)
+        if campaign.status != "running":
+            raise Conflict(
+                f"campaign {campaign.id} is {campaign.status}: it takes no new work",
+                campaign_id=campaign.id,
+            )
+        if offer.status == "open":
+            offer.status, offer.accepted_at = "accepted", now
+            offer.expires_at = now + timedelta(seconds=spec_of(campaign).offer_ttl_seconds)
+        return _offer_view(session, offer, campaign, ctx)
+
+    return ctx.db.run(work)
+
+
+def skip_offer(ctx: Context, worker_id: int, offer_id: int) -> None:
+    """Decline: the unit is re-drawn among other workers."""
+
+    def work(session: Session) -> None:
+        now = ctx.now()
+        offer = _own_offer(session, worker_id, offer_id, now)
+        offer.status, offer.finished_at = "skipped", now
+
+    ctx.db.run(work)
+
+
+def _submittable(session: Session, offer: Offer, kind: str) -> Campaign:
+    if offer.kind != kind:
+        other = "submit_vote" if offer.kind == "vote" else "submit_query"
+        raise InvalidInput(
+            f"offer {offer.id} is a {offer.kind} offer: use {other}", offer_id=offer.id
+        )
+    campaign = store.campaign(session, offer.campaign_id, for_update=True)
+    if campaign.status not in ("running", "paused"):
+        raise Conflict(
+            f"campaign {campaign.id} is {campaign.status}: it takes no more answers",
+            campaign_id=campaign.id,
+        )
+    return campaign
+
+
+def submit_query(
+    ctx: Context,
+    worker_id: int,
+    offer_id: int,
+    text: str,
+    *,
+    seconds_on_task: float | None = None,
+    paste_events: int = 0,
+) -> SubmitResult:
+    """Run the automatic checks; a passing query goes to validation.
+
+    A failing one raises ``AnswerRefused`` naming each reason; the offer stays open so the
+    worker can fix the query and submit again before it expires.
+    """
+    text = " ".join(text.split())
+    if seconds_on_task is not None and seconds_on_task < 0:
+        raise InvalidInput("seconds_on_task cannot be negative", field="seconds_on_task")
+    if paste_events < 0:
+        raise InvalidInput("paste_events cannot be negative", field="paste_events")
+
+    def work(session: Session) -> SubmitResult | list[CheckFailure]:
+        now = ctx.now()
+        offer = _own_offer(session, worker_id, offer_id, now)
+        campaign = _submittable(session, offer, "write")
+        spec = spec_of(campaign)
+        task = session.get(GenerationTask, offer.task_id)
+        assert task is not None
+        intent: IntentSpec = spec.intent(task.intent)
+        required = values_of(task.slot_values)
+        references = seed_texts(intent) + store.accepted_texts(session, campaign.id, intent.name)
+        failures = check_query(text, required, references, check_rules(spec))
+        if failures:
+            offer.refusals += 1
+            return failures
+        query = Query(
+            campaign_id=campaign.id,
+            task_id=task.id,
+            worker_id=worker_id,
+            intent=intent.name,
+            text=text,
+            slot_values=task.slot_values,
+            spans=[
+                {"start": s.start, "end": s.end, "slot": s.slot, "entity": s.entity}
+                for s in annotate(text, required)
+            ],
+            status="validating",
+            round=1,
+            paid=False,
+            submitted_at=now,
+            seconds_on_task=seconds_on_task,
+            paste_events=paste_events,
+        )
+        session.add(query)
+        task.status = "done"
+        offer.status, offer.finished_at = "done", now
+        session.flush()
+        return SubmitResult(query.id, query.status)
+
+    result = ctx.db.run(work)
+    if isinstance(result, list):
+        first = result[0]
+        raise AnswerRefused(
+            first.message
+            + (f" (and {len(result) - 1} more problem(s))" if len(result) > 1 else ""),
+            reasons=[{"reason": f.reason, "message": f.message} for f in result],
+            offer_id=offer_id,
+        )
+    return result
+
+
+def submit_vote(ctx: Context, worker_id: int, offer_id: int, vote: VoteInput) -> None:
+    """Record a blind vote; the last vote of a round decides the query."""
+    if len(vote.comment) > 2000:
+        raise InvalidInput("comment is limited to 2,000 characters", field="comment")
+
+    def work(session: Session) -> None:
+        now = ctx.now()
+        offer = _own_offer(session, worker_id, offer_id, now)
+        campaign = _submittable(session, offer, "vote")
+        query = session.get(Query, offer.query_id)
+        assert query is not None
+        offer.status, offer.finished_at = "done", now
+        if query.status != "validating":
+            return  # decided meanwhile (e.g. at close); the offer simply ends
+        session.add(
+            Vote(
+                query_id=query.id,
+                worker_id=worker_id,
+                round=query.round,
+                valid=vote.valid,
+                intent_ok=vote.intent_ok,
+                natural_ok=vote.natural_ok,
+                spelling_ok=vote.spelling_ok,
+                values_ok=vote.values_ok,
+                comment=vote.comment,
+                agreed=None,
+                created_at=now,
+            )
+        )
+        session.flush()
+        if (
+            len(store.votes(session, query.id, query.round))
+            >= spec_of(campaign).validators_per_query
+        ):
+            decide(session, ctx, campaign, query)
+
+    ctx.db.run(work)
+
+
+def worker_standing(ctx: Context, worker_id: int) -> StandingView:
+    def work(session: Session) -> StandingView:
+        row = session.get(WorkerStanding, worker_id)
+        value = _standing(row) if row is not None else standing.Standing()
+        return StandingView(
+            locked=value.locked,
+            generation_locked=value.generation_locked,
+            generation_successes_to_unlock=value.successes_to_unlock(standing.Track.GENERATION),
+            validation_locked=value.validation_locked,
+            validation_successes_to_unlock=value.successes_to_unlock(standing.Track.VALIDATION),
+            locked_amount=ledger_store.balance_of(
+                session, user_account(worker_id, AccountKind.LOCKED)
+            ),
+            staked_amount=ledger_store.balance_of(
+                session, user_account(worker_id, AccountKind.STAKED)
+            ),
+        )
+
+    return ctx.db.run(work, readonly=True)
+
+
+def require_no_work_under_review(session: Session, worker_id: int) -> None:
+    """Stake is bonded while the worker's queries or votes await a decision, so nobody can
+    unstake ahead of a rejection and dodge the lock rule."""
+    pending = store.pending_work(session, worker_id)
+    if pending:
+        raise RuleViolation(
+            f"you have {pending} answer(s) awaiting validation: your stake stays bonded until "
+            "they are decided",
+            pending=pending,
+        )

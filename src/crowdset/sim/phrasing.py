@@ -1,0 +1,116 @@
+"""Where simulated writers get their phrasing from.
+
+Honest agents answer from a pool of real utterances: for a task asking for values of slots
+``{a, b}``, they pick an utterance of the intent whose slots are exactly ``{a, b}`` and put the
+required values in place of the original ones, so the query reads like a person wrote it. With
+no such utterance, they take one with the most shared slots and add the remaining values.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from crowdset.core.generation.annotation import parse_inline
+from crowdset.core.generation.model import AnnotatedQuery, SlotValue, Span
+from crowdset.core.generation.spec import CampaignSpec
+
+_PREFIXES = ("", "", "please ", "hey, ", "could you ", "i want to ", "can you ")
+_SUFFIXES = ("", "", " please", " now", " thanks", " for me", " right away")
+
+
+@dataclass(frozen=True)
+class Template:
+    """An utterance split into carrier text and slots: ``(text, slot or None)`` chunks."""
+
+    chunks: tuple[tuple[str, str | None], ...]
+
+    @property
+    def slots(self) -> tuple[str, ...]:
+        return tuple(sorted(slot for _, slot in self.chunks if slot is not None))
+
+    @classmethod
+    def of(cls, query: AnnotatedQuery) -> Template:
+        chunks: list[tuple[str, str | None]] = []
+        at = 0
+        for span in sorted(query.spans):
+            if span.start > at:
+                chunks.append((query.text[at : span.start], None))
+            chunks.append((query.text[span.start : span.end], span.slot))
+            at = span.end
+        if at < len(query.text):
+            chunks.append((query.text[at:], None))
+        return cls(tuple(chunks))
+
+    def fill(self, values: Sequence[SlotValue]) -> str:
+        remaining = {v.slot: v.value for v in values}
+        parts = []
+        for text, slot in self.chunks:
+            if slot is not None and slot in remaining:
+                parts.append(remaining.pop(slot))
+            else:
+                parts.append(text)
+        text = "".join(parts).strip()
+        for value in remaining.values():
+            text += f" {value}"
+        return text
+
+
+class PhrasingPool:
+    """Real utterances by intent, indexed by their slot set."""
+
+    def __init__(self, queries: Iterable[AnnotatedQuery]) -> None:
+        self._by_slots: dict[tuple[str, tuple[str, ...]], list[Template]] = defaultdict(list)
+        self._by_intent: dict[str, list[Template]] = defaultdict(list)
+        for query in queries:
+            template = Template.of(query)
+            self._by_slots[(query.intent, template.slots)].append(template)
+            self._by_intent[query.intent].append(template)
+
+    @classmethod
+    def from_spec(cls, spec: CampaignSpec) -> PhrasingPool:
+        """The seeds alone: enough for a demo; real pools make better simulations."""
+        queries = []
+        for intent in spec.intents:
+            for seed in intent.seeds:
+                text, spans = parse_inline(seed)
+                queries.append(
+                    AnnotatedQuery(
+                        text=text,
+                        intent=intent.name,
+                        spans=tuple(Span(s, e, slot, slot) for s, e, slot in spans),
+                    )
+                )
+        return cls(queries)
+
+    def intents(self) -> list[str]:
+        return sorted(self._by_intent)
+
+    def write(
+        self, intent: str, values: Sequence[SlotValue], rng: np.random.Generator, *, vary: bool
+    ) -> str | None:
+        """A natural query for ``intent`` with ``values``; ``None`` when the pool has no
+        utterance of the intent."""
+        wanted = tuple(sorted(v.slot for v in values))
+        exact = self._by_slots.get((intent, wanted))
+        if exact:
+            template = exact[int(rng.integers(len(exact)))]
+        else:
+            candidates = self._by_intent.get(intent)
+            if not candidates:
+                return None
+            overlap = [len(set(t.slots) & set(wanted)) - len(t.slots) for t in candidates]
+            best = max(overlap)
+            ties = [t for t, score in zip(candidates, overlap, strict=True) if score == best]
+            template = ties[int(rng.integers(len(ties)))]
+        text = template.fill(values)
+        if vary:
+            text = (
+                _PREFIXES[int(rng.integers(len(_PREFIXES)))]
+                + text
+                + _SUFFIXES[int(rng.integers(len(_SUFFIXES)))]
+            )
+        return text

@@ -1,0 +1,78 @@
+"""Fixtures for campaign tests: a tiny spec, a funded requester, staked workers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from crowdset.core.generation.spec import CampaignSpec, parse_spec
+from crowdset.core.permissions import Role
+from crowdset.services import accounts, ledger
+from crowdset.services.accounts import Principal
+from crowdset.services.context import Context
+
+CREDIT = 100  # minor units per credit at the default two decimals
+
+
+def tiny_spec(**overrides: Any) -> CampaignSpec:
+    """Two intents, one slot each, cheap and fair: 0.80 per query, 0.20 per vote."""
+    data: dict[str, Any] = {
+        "name": "Lights",
+        "language": "en",
+        "intents": [
+            {
+                "name": "LightsOn",
+                "description": "Switch the lights on",
+                "target": 2,
+                "slots": [{"name": "room", "values": ["kitchen", "bedroom"]}],
+                "seeds": ["turn on the lights in the [room:kitchen]"],
+            },
+            {
+                "name": "LightsOff",
+                "description": "Switch the lights off",
+                "target": 2,
+                "slots": [{"name": "room", "values": ["kitchen", "bedroom"]}],
+                "seeds": ["turn off the lights in the [room:bedroom]"],
+            },
+        ],
+        "prices": {"per_query": "0.80", "per_vote": "0.20"},
+        "min_stake": 1,
+        "seconds_per_query": 45,
+        "seconds_per_vote": 10,
+        "max_slots_per_task": 1,
+        "quality_weighting": False,
+        "checks": {"min_words": 2, "max_words": 30},
+    }
+    data.update(overrides)
+    return parse_spec(data)
+
+
+@pytest.fixture
+def requester(ctx: Context) -> Principal:
+    user = accounts.create_user(
+        ctx, email="req@campaign.test", password="correct horse", role="requester"
+    )
+    ledger.issue_credits(ctx, None, user.id, 10_000 * CREDIT)
+    return Principal(user_id=user.id, role=Role.REQUESTER, email=user.email)
+
+
+@pytest.fixture
+def make_worker(ctx: Context) -> Callable[..., int]:
+    """``make_worker(stake=50)``: a worker with 500 credits, ``stake`` of them staked."""
+    counter = iter(range(1, 10_000))
+
+    def make(stake: int = 50) -> int:
+        user = accounts.create_user(
+            ctx,
+            email=f"w{next(counter)}@campaign.test",
+            password="correct horse",
+            role="worker",
+        )
+        ledger.issue_credits(ctx, None, user.id, 500 * CREDIT)
+        if stake:
+            ledger.stake(ctx, user.id, stake * CREDIT)
+        return user.id
+
+    return make

@@ -1,0 +1,116 @@
+"""Whole campaigns: offer shares under ln(1 + stake), and a simulated crowd from launch to
+export with the money accounted for to the minor unit."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.stats import chisquare
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from tests.conftest import FakeClock
+from tests.services.conftest import CREDIT, tiny_spec
+
+from crowdset.core.generation.spec import load_spec
+from crowdset.formats.nlu import NLU_FORMATS, read_dataset, write_dataset
+from crowdset.services import campaigns, generation, ledger
+from crowdset.services.accounts import Principal
+from crowdset.services.context import Context
+from crowdset.sim import Crowd, CrowdMix, PhrasingPool, run_generation
+from crowdset.sim.crowd import Strategy
+from crowdset.storage.models import Offer
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_offer_shares_follow_ln_one_plus_stake(
+    ctx: Context, clock: FakeClock, requester: Principal, make_worker: Callable[..., int]
+) -> None:
+    """≥ 10,000 offers, expired and re-drawn round after round: χ² against ln(1 + stake)."""
+    spec = tiny_spec(
+        intents=[
+            {
+                "name": "LightsOn",
+                "description": "Switch the lights on",
+                "target": 50,
+                "slots": [{"name": "room", "values": ["kitchen", "bedroom"]}],
+            }
+        ],
+        prices={"per_query": "0.02", "per_vote": "0.02"},
+        seconds_per_query=1,
+        seconds_per_vote=1,
+        max_open_offers=50,
+        offer_ttl_seconds=30,
+        active_window_seconds=86_400,
+    )
+    view = campaigns.create_campaign(ctx, requester, spec)
+    campaigns.launch(ctx, requester, view.id)
+    stakes = [1, 5, 20, 60, 200, 450]
+    workers = [make_worker(stake=stake) for stake in stakes]
+    for worker in workers:
+        generation.next_offer(ctx, worker, view.id)  # present: eligible for offers
+    rounds = 200
+    for _ in range(rounds):
+        clock.advance(seconds=31)  # every offer expires and is re-drawn
+        generation.next_offer(ctx, workers[0], view.id)
+
+    def count(session: Session) -> Counter[int]:
+        rows = session.execute(
+            select(Offer.worker_id, func.count())
+            .where(Offer.campaign_id == view.id)
+            .group_by(Offer.worker_id)
+        )
+        return Counter({worker: int(n) for worker, n in rows.all()})
+
+    offers = ctx.db.run(count, readonly=True)
+    observed = np.array([offers[w] for w in workers], dtype=float)
+    assert observed.sum() >= 10_000
+    weights = np.log1p(np.array(stakes, dtype=float))
+    expected = observed.sum() * weights / weights.sum()
+    result = chisquare(observed, expected)
+    assert result.pvalue >= 0.01, (observed, expected)
+
+
+def test_a_simulated_crowd_runs_a_campaign_to_export(
+    ctx: Context, requester: Principal, tmp_path: Path
+) -> None:
+    text = (EXAMPLES / "smart-lights.yaml").read_text()
+    spec = load_spec(text.replace("target: 40", "target: 6"))
+    view = campaigns.create_campaign(ctx, requester, spec)
+    campaigns.launch(ctx, requester, view.id)
+    crowd = Crowd.create(
+        ctx, CrowdMix(workers=10, careless=0.2, spammers=0.1), PhrasingPool.from_spec(spec), seed=3
+    )
+    report = run_generation(ctx, requester, view.id, crowd, max_rounds=200)
+    state = campaigns.progress(ctx, requester, view.id)
+    assert state.accepted == 18 or state.funds_short
+    assert report.submitted and sum(report.refused.values()) >= 0
+
+    closed = campaigns.close(ctx, requester, view.id)
+    state = campaigns.progress(ctx, requester, view.id)
+    # every minor unit of escrow is either paid (to workers or as fees) or refunded
+    assert state.paid_to_workers + state.fees + state.refunded == closed.escrow_funded
+    assert state.escrow_left == 0
+    assert ledger.verify(ctx).ok
+
+    queries = campaigns.accepted_queries(ctx, requester, view.id)
+    assert len(queries) == state.accepted
+    pseudonyms = {agent.pseudonym for agent in crowd.agents}
+    assert {q.worker for q in queries} <= pseudonyms  # pseudonymous ids only
+    for fmt in NLU_FORMATS:
+        path = tmp_path / f"export.{fmt}"
+        assert write_dataset(queries, fmt, path, language=spec.language) == len(queries)
+        back = read_dataset(path, fmt)
+        assert sorted((q.intent, q.text, q.spans) for q in back) == sorted(
+            (q.intent, q.text, q.spans) for q in queries
+        )
+    income = report.income_by_strategy()
+    assert income[Strategy.HONEST.value] > income[Strategy.SPAMMER.value]
+    assert ledger.balances(ctx, requester.user_id).available == 10_000 * CREDIT - (
+        state.paid_to_workers + state.fees
+    )
