@@ -5,15 +5,15 @@ minor units (1 credit = 10**currency_decimals minor units); a float never touche
 
 Every operation of the SPEC is one function here returning a ``TransactionDraft``: ``issue``,
 ``deposit``/``withdraw`` (simulated payment rails), ``stake``, ``unstake``, ``lock``, ``unlock``,
-``forfeit``, ``fund_escrow``, ``pay``, ``refund``, ``hold_deposit``, ``release_deposit``,
-``forfeit_deposit``.
+``forfeit``, ``fund_escrow``, ``pay`` (one payee) and ``settle`` (several), ``refund``,
+``hold_deposit``, ``release_deposit``, ``forfeit_deposit``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -267,6 +267,29 @@ def pay(
     postings = [
         Posting(escrow, -amount),
         Posting(user_account(worker_id, AccountKind.AVAILABLE), amount),
+    ]
+    if fee:
+        fee = _positive(fee, "fee")
+        postings += [Posting(escrow, -fee), Posting(platform_account(AccountKind.FEES), fee)]
+    return TransactionDraft(TransactionKind.PAY, tuple(postings), memo)
+
+
+def settle(
+    campaign_id: int, payouts: Sequence[tuple[int, int]], fee: int = 0, memo: str = ""
+) -> TransactionDraft:
+    """Several payments of one decision in one transaction: ``escrow → each worker's
+    available`` plus ``escrow → platform fees``. ``payouts`` are ``(worker_id, amount)``."""
+    if not payouts:
+        raise InvalidInput("a settlement needs at least one payout", field="payouts")
+    escrow = escrow_account(campaign_id)
+    by_worker: dict[int, int] = {}
+    for worker_id, amount in payouts:
+        by_worker[worker_id] = by_worker.get(worker_id, 0) + _positive(amount)
+    total = sum(by_worker.values())
+    postings = [Posting(escrow, -total)]
+    postings += [
+        Posting(user_account(worker_id, AccountKind.AVAILABLE), amount)
+        for worker_id, amount in sorted(by_worker.items())
     ]
     if fee:
         fee = _positive(fee, "fee")

@@ -24,7 +24,14 @@ from crowdset.errors import Conflict, InsufficientFunds, NotFound
 from crowdset.services import ledger as ledger_service
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
-from crowdset.services.generation import decide, free_escrow, pricing_of, spans_of, spec_of
+from crowdset.services.generation import (
+    decide,
+    free_escrow,
+    pricing_of,
+    spans_of,
+    spec_digest,
+    spec_of,
+)
 from crowdset.storage import campaign_store as store
 from crowdset.storage import ledger_store, users_store
 from crowdset.storage.models import Campaign
@@ -35,6 +42,7 @@ TRANSITIONS = {
     "resume": ("paused",),
     "close": ("draft", "running", "paused"),
 }
+PAST = {"launch": "launched", "pause": "paused", "resume": "resumed", "close": "closed"}
 
 
 @dataclass(frozen=True)
@@ -85,13 +93,16 @@ def create_campaign(ctx: Context, viewer: Principal, spec: CampaignSpec) -> Camp
     authorize(viewer.role, Action.RUN_CAMPAIGNS)
     pricing_of(ctx, spec)
 
+    document = spec.model_dump(mode="json")
+
     def work(session: Session) -> CampaignView:
         campaign = Campaign(
             requester_id=viewer.user_id,
             name=spec.name,
             kind=spec.type,
             status="draft",
-            spec=spec.model_dump(mode="json"),
+            spec=document,
+            spec_digest=spec_digest(document),
             escrow_funded=0,
             created_at=ctx.now(),
         )
@@ -122,9 +133,9 @@ def _transition(session: Session, campaign: Campaign, action: str) -> None:
         allowed = " or ".join(TRANSITIONS[action])
         raise Conflict(
             f"campaign {campaign.id} is {campaign.status}; only a {allowed} campaign can be "
-            f"{'closed' if action == 'close' else action + 'ed'}",
+            f"{PAST[action]}",
             campaign_id=campaign.id,
-            status=campaign.status,
+            state=campaign.status,  # not `status`: problem+json keeps that for the HTTP status
         )
 
 
@@ -189,7 +200,7 @@ def top_up(
                 f"campaign {campaign.id} is {campaign.status}: only a running or paused "
                 "campaign takes more escrow",
                 campaign_id=campaign.id,
-                status=campaign.status,
+                state=campaign.status,
             )
         posted = ledger_service.post_in(
             session,
@@ -356,28 +367,45 @@ def progress(ctx: Context, viewer: Principal, campaign_id: int) -> Progress:
     return ctx.db.run(work, readonly=True)
 
 
-def accepted_queries(ctx: Context, viewer: Principal, campaign_id: int) -> list[AnnotatedQuery]:
-    """The training set: accepted queries with spans, pseudonymous worker ids and votes."""
-
-    def work(session: Session) -> list[AnnotatedQuery]:
+def _annotated(
+    ctx: Context, viewer: Principal, campaign_id: int, statuses: tuple[str, ...]
+) -> list[tuple[AnnotatedQuery, str]]:
+    def work(session: Session) -> list[tuple[AnnotatedQuery, str]]:
         campaign = _visible(session, viewer, campaign_id)
-        rows = store.queries(session, campaign.id, status="accepted")
+        rows = store.queries(session, campaign.id, status=statuses)
         pseudonyms = store.pseudonyms(session, {q.worker_id for q in rows})
         tallies = store.vote_tallies(session, [q.id for q in rows])
         return [
-            AnnotatedQuery(
-                text=q.text,
-                intent=q.intent,
-                spans=spans_of(q.spans),
-                worker=pseudonyms[q.worker_id],
-                votes_for=tallies.get(q.id, (0, 0))[0],
-                votes_against=tallies.get(q.id, (0, 0))[1],
-                query_id=q.id,
+            (
+                AnnotatedQuery(
+                    text=q.text,
+                    intent=q.intent,
+                    spans=spans_of(q.spans),
+                    worker=pseudonyms[q.worker_id],
+                    votes_for=tallies.get(q.id, (0, 0))[0],
+                    votes_against=tallies.get(q.id, (0, 0))[1],
+                    query_id=q.id,
+                ),
+                q.status,
             )
             for q in rows
         ]
 
     return ctx.db.run(work, readonly=True)
+
+
+def accepted_queries(ctx: Context, viewer: Principal, campaign_id: int) -> list[AnnotatedQuery]:
+    """The training set: accepted queries with spans, pseudonymous worker ids and votes."""
+    return [query for query, _ in _annotated(ctx, viewer, campaign_id, ("accepted",))]
+
+
+def submitted_queries(
+    ctx: Context, viewer: Principal, campaign_id: int
+) -> list[tuple[AnnotatedQuery, str]]:
+    """Every query that passed the automatic checks, with its status (accepted, rejected,
+    validating, unvalidated): for reviewing what validation turned down."""
+    statuses = ("accepted", "rejected", "validating", "unvalidated")
+    return _annotated(ctx, viewer, campaign_id, statuses)
 
 
 def cross_validation(

@@ -7,6 +7,7 @@ Every credit moved is a ledger transaction posted inside the same unit of work.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -42,14 +43,47 @@ MAX_EXAMPLES = 5
 # --- the campaign as the rules see it ---------------------------------------------------------
 
 
-@lru_cache(maxsize=256)
-def _parse(spec_json: str) -> CampaignSpec:
-    return CampaignSpec.model_validate_json(spec_json)
+@dataclass(frozen=True)
+class CampaignRules:
+    """A campaign's spec with what every use case derives from it, parsed once per process."""
+
+    spec: CampaignSpec
+    seeds: dict[str, list[str]]  # intent → seed examples as plain text
+    checks: CheckRules
+
+
+@lru_cache(maxsize=64)
+def _rules(digest: str, spec_json: str) -> CampaignRules:
+    spec = CampaignSpec.model_validate_json(spec_json)
+    return CampaignRules(
+        spec=spec,
+        seeds={intent.name: seed_texts(intent) for intent in spec.intents},
+        checks=check_rules(spec),
+    )
+
+
+_BY_DIGEST: dict[str, CampaignRules] = {}
+
+
+def rules_of(campaign: Campaign) -> CampaignRules:
+    """The campaign's rules. Specs never change after creation, so they are cached by the
+    digest stored beside them and the (large) spec column is read only on a cache miss."""
+    found = _BY_DIGEST.get(campaign.spec_digest)
+    if found is None:
+        found = _rules(campaign.spec_digest, json.dumps(campaign.spec, sort_keys=True))
+        if len(_BY_DIGEST) > 64:
+            _BY_DIGEST.clear()
+        _BY_DIGEST[campaign.spec_digest] = found
+    return found
 
 
 def spec_of(campaign: Campaign) -> CampaignSpec:
-    """The stored spec, parsed once per distinct document."""
-    return _parse(json.dumps(campaign.spec, sort_keys=True))
+    return rules_of(campaign).spec
+
+
+def spec_digest(spec_json: dict[str, object]) -> str:
+    canonical = json.dumps(spec_json, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def pricing_of(ctx: Context, spec: CampaignSpec) -> Pricing:
@@ -181,7 +215,8 @@ def _store_standing(row: WorkerStanding, value: standing.Standing) -> None:
 
 
 def _offer_view(session: Session, offer: Offer, campaign: Campaign, ctx: Context) -> OfferView:
-    spec = spec_of(campaign)
+    rules = rules_of(campaign)
+    spec = rules.spec
     prices = pricing_of(ctx, spec)
     if offer.kind == "write":
         task = session.get(GenerationTask, offer.task_id)
@@ -199,7 +234,7 @@ def _offer_view(session: Session, offer: Offer, campaign: Campaign, ctx: Context
             description=intent.description,
             values=values,
             prompt=task_prompt(intent, values),
-            examples=tuple(seed_texts(intent)[:MAX_EXAMPLES]),
+            examples=tuple(rules.seeds[intent.name][:MAX_EXAMPLES]),
             price=prices.per_query,
         )
     query = session.get(Query, offer.query_id)
@@ -217,7 +252,7 @@ def _offer_view(session: Session, offer: Offer, campaign: Campaign, ctx: Context
         description=intent.description,
         values=values,
         prompt=f"Is this a good query for: {intent.description}?",
-        examples=tuple(seed_texts(intent)[:MAX_EXAMPLES]),
+        examples=tuple(rules.seeds[intent.name][:MAX_EXAMPLES]),
         query_text=query.text,
         questions=VOTE_QUESTIONS,
         price=prices.per_vote,
@@ -231,13 +266,19 @@ def _post(session: Session, ctx: Context, draft: ledger.TransactionDraft) -> Non
     ledger_store.post(session, draft, now=ctx.now(), actor_id=None)
 
 
-def _pay(
-    session: Session, ctx: Context, campaign_id: int, worker_id: int, amount: int, memo: str
+def _settle(
+    session: Session,
+    ctx: Context,
+    campaign_id: int,
+    payouts: list[tuple[int, int]],
+    memo: str,
 ) -> None:
-    if amount <= 0:
+    """Pay a decision's workers from escrow in one transaction, with the fee on each payment."""
+    payouts = [(worker, amount) for worker, amount in payouts if amount > 0]
+    if not payouts:
         return
-    fee = fee_for(amount, ctx.settings.platform_fee_share)
-    _post(session, ctx, ledger.pay(campaign_id, worker_id, amount, fee, memo))
+    fee = sum(fee_for(amount, ctx.settings.platform_fee_share) for _, amount in payouts)
+    _post(session, ctx, ledger.settle(campaign_id, payouts, fee, memo))
 
 
 def _move_stake(
@@ -310,17 +351,23 @@ def decide(
         if not closing:
             return
         query.status, query.decided_at = "unvalidated", now
+        payouts = [(vote.worker_id, prices.per_vote) for vote in votes]
         if not query.paid:
-            _pay(session, ctx, campaign.id, query.worker_id, prices.per_query, memo)
+            payouts.insert(0, (query.worker_id, prices.per_query))
             query.paid = True
-        for vote in votes:
-            _pay(session, ctx, campaign.id, vote.worker_id, prices.per_vote, f"{memo} vote")
+        _settle(session, ctx, campaign.id, payouts, f"{memo} settled at close")
         return
     accepted = valid >= needed
     query.status, query.decided_at = ("accepted" if accepted else "rejected"), now
+    payouts = []
     if accepted and not query.paid:
-        _pay(session, ctx, campaign.id, query.worker_id, prices.per_query, memo)
+        payouts.append((query.worker_id, prices.per_query))
         query.paid = True
+    for vote in votes:
+        vote.agreed = vote.valid == accepted
+        if vote.agreed:
+            payouts.append((vote.worker_id, prices.per_vote))
+    _settle(session, ctx, campaign.id, payouts, f"{memo} {query.status}")
     _record(
         session,
         ctx,
@@ -328,19 +375,16 @@ def decide(
         query.worker_id,
         standing.Track.GENERATION,
         success=accepted,
-        memo=f"lock rule: {memo} {'accepted' if accepted else 'rejected'}",
+        memo=f"lock rule: {memo} {query.status}",
     )
     for vote in votes:
-        vote.agreed = vote.valid == accepted
-        if vote.agreed:
-            _pay(session, ctx, campaign.id, vote.worker_id, prices.per_vote, f"{memo} vote")
         _record(
             session,
             ctx,
             campaign,
             vote.worker_id,
             standing.Track.VALIDATION,
-            success=vote.agreed,
+            success=bool(vote.agreed),
             memo=f"lock rule: vote on {memo}",
         )
 
@@ -401,10 +445,7 @@ def _plan_write_units(
                 units.append(_Unit("write", task=reusable[intent.name].pop(0)))
                 continue
             if coverage is None:
-                asked: dict[str, list[tuple[SlotValue, ...]]] = defaultdict(list)
-                for name, values in store.asked_values(session, campaign.id):
-                    asked[name].append(values_of(values))
-                coverage = {i.name: Coverage.of(asked[i.name]) for i in spec.intents}
+                coverage = dict(_coverage(session, campaign, spec))
             planned = next_task(intent, coverage[intent.name], spec.max_slots_per_task, ctx.rng)
             coverage[intent.name] = _covered(coverage[intent.name], planned)
             task = GenerationTask(
@@ -418,6 +459,40 @@ def _plan_write_units(
             units.append(_Unit("write", task=task))
     session.flush()
     return units
+
+
+_COVERAGE: dict[tuple[int, str], tuple[int, dict[str, Coverage]]] = {}
+
+
+def _coverage(session: Session, campaign: Campaign, spec: CampaignSpec) -> dict[str, Coverage]:
+    """What each intent's tasks have asked for so far. Kept per process and topped up with the
+    tasks committed since (only committed rows are read, so a rolled-back dispatch leaves no
+    trace); several API processes each read the same rows, so all see the same counts."""
+    key = (campaign.id, campaign.spec_digest)
+    empty = (0, {i.name: Coverage({}, {}) for i in spec.intents})
+    last_id, known = _COVERAGE.get(key, empty)
+    if last_id and store.last_task_id(session, campaign.id) < last_id:
+        last_id, known = empty  # another database (tests) reused the id: start over
+    rows = store.asked_values(session, campaign.id, after_id=last_id)
+    if rows:
+        added: dict[str, list[tuple[SlotValue, ...]]] = defaultdict(list)
+        for task_id, intent, values in rows:
+            added[intent].append(values_of(values))
+            last_id = max(last_id, task_id)
+        known = {
+            name: _merge(coverage, Coverage.of(added[name])) if added.get(name) else coverage
+            for name, coverage in known.items()
+        }
+        if len(_COVERAGE) > 256:
+            _COVERAGE.clear()
+        _COVERAGE[key] = (last_id, known)
+    return known
+
+
+def _merge(a: Coverage, b: Coverage) -> Coverage:
+    return Coverage(
+        Counter(a.combinations) + Counter(b.combinations), Counter(a.values) + Counter(b.values)
+    )
 
 
 def _covered(coverage: Coverage, values: tuple[SlotValue, ...]) -> Coverage:
@@ -544,24 +619,33 @@ def next_offer(ctx: Context, worker_id: int, campaign_id: int | None = None) -> 
         running = store.campaigns(session, status="running")
         if campaign_id is not None:
             running = [c for c in running if c.id == campaign_id]
-        member_ok = {}
-        for found in running:
-            member = store.campaign_worker(session, found.id, worker_id)
-            member_ok[found.id] = member is None or not member.blacklisted
-        for found in running:  # lock in id order: no deadlocks between dispatchers
-            if not member_ok[found.id]:
-                continue
+        members = {c.id: store.campaign_worker(session, c.id, worker_id) for c in running}
+        allowed = [
+            c for c in running if (member := members[c.id]) is None or not member.blacklisted
+        ]
+
+        def current() -> OfferView | None:
+            for offer in store.worker_offers(session, worker_id):
+                if campaign_id is not None and offer.campaign_id != campaign_id:
+                    continue
+                if offer.expires_at > now:
+                    campaign = store.campaign(session, offer.campaign_id)
+                    return _offer_view(session, offer, campaign, ctx)
+            return None
+
+        held = current()
+        if held is not None:  # work in hand: no need to draw (drawing is the costly part)
+            for c in allowed:
+                member = members[c.id]
+                if member is not None:
+                    member.last_seen_at = now
+            return held
+        for found in allowed:  # lock in id order: no deadlocks between dispatchers
             locked = store.campaign(session, found.id, for_update=True)
             store.touch_worker(session, locked.id, worker_id, now)
             session.flush()
             dispatch(session, ctx, locked)
-        for offer in store.worker_offers(session, worker_id):
-            if campaign_id is not None and offer.campaign_id != campaign_id:
-                continue
-            if offer.expires_at <= now:
-                continue
-            return _offer_view(session, offer, store.campaign(session, offer.campaign_id), ctx)
-        return None
+        return current()
 
     return ctx.db.run(work)
 
@@ -660,13 +744,15 @@ def submit_query(
         now = ctx.now()
         offer = _own_offer(session, worker_id, offer_id, now)
         campaign = _submittable(session, offer, "write")
-        spec = spec_of(campaign)
+        rules = rules_of(campaign)
         task = session.get(GenerationTask, offer.task_id)
         assert task is not None
-        intent: IntentSpec = spec.intent(task.intent)
+        intent: IntentSpec = rules.spec.intent(task.intent)
         required = values_of(task.slot_values)
-        references = seed_texts(intent) + store.accepted_texts(session, campaign.id, intent.name)
-        failures = check_query(text, required, references, check_rules(spec))
+        references = rules.seeds[intent.name] + store.accepted_texts(
+            session, campaign.id, intent.name
+        )
+        failures = check_query(text, required, references, rules.checks)
         if failures:
             offer.refusals += 1
             return failures

@@ -102,6 +102,7 @@ class Crowd:
         self.pool = pool
         self.rng = rng
         self.truth: dict[str, bool] = {}  # query text → written as a good query
+        self.written_for: dict[str, str] = {}  # query text → the intent its phrasing came from
 
     @classmethod
     def create(
@@ -148,7 +149,7 @@ class Crowd:
 
     # --- writing ---
 
-    def _write(self, agent: Agent, offer: OfferView, attempt: int) -> tuple[str, bool] | None:
+    def _write(self, agent: Agent, offer: OfferView, attempt: int) -> tuple[str, bool, str] | None:
         careless = (
             agent.strategy is Strategy.CARELESS and self.rng.random() < self.mix.careless_rate
         )
@@ -156,16 +157,16 @@ class Crowd:
             words = list(self.rng.choice(_SALAD, size=int(self.rng.integers(3, 7))))
             for value in offer.values:
                 words.insert(int(self.rng.integers(len(words) + 1)), value.value)
-            return " ".join(words), False
+            return " ".join(words), False, ""
         if careless:
             others = [i for i in self.pool.intents() if i != offer.intent]
             if others:
                 wrong = others[int(self.rng.integers(len(others)))]
                 text = self.pool.write(wrong, offer.values, self.rng, vary=attempt > 0)
                 if text is not None:
-                    return text, False
+                    return text, False, wrong
         text = self.pool.write(offer.intent, offer.values, self.rng, vary=attempt > 0)
-        return (text, True) if text is not None else None
+        return (text, True, offer.intent) if text is not None else None
 
     def _vote(self, agent: Agent, offer: OfferView) -> VoteInput:
         good = self.truth.get(offer.query_text or "", True)
@@ -189,7 +190,7 @@ class Crowd:
             written = self._write(agent, offer, attempt)
             if written is None:
                 break
-            text, good = written
+            text, good, source_intent = written
             try:
                 generation.submit_query(
                     ctx, agent.user_id, offer.id, text, seconds_on_task=30.0 + attempt * 10
@@ -199,6 +200,7 @@ class Crowd:
                     report.refused[str(reason["reason"])] += 1
                 continue
             self.truth[" ".join(text.split())] = good
+            self.written_for[" ".join(text.split())] = source_intent
             report.submitted[(offer.intent, good)] += 1
             return
         generation.skip_offer(ctx, agent.user_id, offer.id)

@@ -92,7 +92,8 @@ def touch_worker(session: Session, campaign_id: int, worker_id: int, now: dateti
 def active_workers(session: Session, campaign_id: int, since: datetime) -> list[CampaignWorker]:
     return list(
         session.execute(
-            select(CampaignWorker).where(
+            select(CampaignWorker)
+            .where(
                 CampaignWorker.campaign_id == campaign_id,
                 CampaignWorker.last_seen_at >= since,
                 CampaignWorker.blacklisted.is_(False),
@@ -200,14 +201,23 @@ def open_tasks(session: Session, campaign_id: int) -> list[GenerationTask]:
     )
 
 
-def asked_values(session: Session, campaign_id: int) -> list[tuple[str, list[dict[str, str]]]]:
-    """Every task's intent and values: the planner's coverage counts."""
+def last_task_id(session: Session, campaign_id: int) -> int:
+    found = session.execute(
+        select(func.max(GenerationTask.id)).where(GenerationTask.campaign_id == campaign_id)
+    ).scalar_one()
+    return int(found or 0)
+
+
+def asked_values(
+    session: Session, campaign_id: int, *, after_id: int = 0
+) -> list[tuple[int, str, list[dict[str, str]]]]:
+    """Tasks' ids, intents and values (those after ``after_id``): the planner's coverage."""
     rows = session.execute(
-        select(GenerationTask.intent, GenerationTask.slot_values).where(
-            GenerationTask.campaign_id == campaign_id
+        select(GenerationTask.id, GenerationTask.intent, GenerationTask.slot_values).where(
+            GenerationTask.campaign_id == campaign_id, GenerationTask.id > after_id
         )
     )
-    return [(intent, values) for intent, values in rows.all()]
+    return [(int(task_id), intent, values) for task_id, intent, values in rows.all()]
 
 
 def queries(

@@ -174,7 +174,8 @@ class Campaign(Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20))
-    spec: Mapped[dict[str, object]] = mapped_column(JSON)
+    spec: Mapped[dict[str, object]] = mapped_column(JSON, deferred=True)  # large: read on demand
+    spec_digest: Mapped[str] = mapped_column(String(64))  # sha256 of the canonical spec JSON
     escrow_funded: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     launched_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

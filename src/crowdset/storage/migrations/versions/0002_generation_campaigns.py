@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("spec", sa.JSON(), nullable=False),
+        sa.Column("spec_digest", sa.String(length=64), nullable=False),
         sa.Column("escrow_funded", sa.BigInteger(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("launched_at", sa.DateTime(timezone=True), nullable=True),
