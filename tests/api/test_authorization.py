@@ -11,10 +11,23 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crowdset.api.app import create_app
+from crowdset.services import accounts
+from crowdset.services.context import Context
 from crowdset.settings import Settings
 from tests.api.conftest import Caller
+from tests.api.test_campaigns_api import (
+    GOOD_QUERY,
+    TINY_SPEC,
+    draft_campaign,
+    running_campaign,
+    vote_offer,
+    write_offer,
+)
 
 ROLES = ("anonymous", "worker", "requester", "operator")
+YES: dict[str, object] = dict.fromkeys(
+    ("intent_ok", "natural_ok", "spelling_ok", "values_ok"), True
+)
 
 # (method, path, body) → expected status for anonymous, worker, requester, operator
 TABLE: list[tuple[str, str, dict[str, object] | None, tuple[int, int, int, int]]] = [
@@ -59,6 +72,35 @@ TABLE: list[tuple[str, str, dict[str, object] | None, tuple[int, int, int, int]]
     ("GET", "/api/v1/operator/ledger/verify", None, (401, 403, 403, 200)),
     ("GET", "/api/v1/operator/users", None, (401, 403, 403, 200)),
     ("GET", "/api/v1/operator/users/{worker_id}/balances", None, (401, 403, 403, 200)),
+    # Campaigns: requesters run their own ({draft_id}, {running_id} belong to the requester),
+    # operators see every campaign.
+    ("POST", "/api/v1/campaigns", TINY_SPEC, (401, 403, 201, 201)),
+    ("POST", "/api/v1/campaigns/estimate", TINY_SPEC, (401, 403, 200, 200)),
+    ("GET", "/api/v1/campaigns", None, (401, 403, 200, 200)),
+    ("GET", "/api/v1/campaigns/{draft_id}", None, (401, 403, 200, 200)),
+    ("POST", "/api/v1/campaigns/{draft_id}/launch", None, (401, 403, 200, 200)),
+    ("POST", "/api/v1/campaigns/{running_id}/pause", None, (401, 403, 200, 200)),
+    ("POST", "/api/v1/campaigns/{running_id}/resume", None, (401, 403, 409, 409)),  # not paused
+    ("POST", "/api/v1/campaigns/{running_id}/close", None, (401, 403, 200, 200)),
+    ("GET", "/api/v1/campaigns/{running_id}/progress", None, (401, 403, 200, 200)),
+    ("GET", "/api/v1/campaigns/{running_id}/events", None, (401, 403, 200, 200)),
+    ("GET", "/api/v1/campaigns/{running_id}/export", None, (401, 403, 200, 200)),
+    ("POST", "/api/v1/campaigns/{running_id}/cross-validation", None, (401, 403, 200, 200)),
+    (
+        "POST",
+        "/api/v1/campaigns/{running_id}/blacklist",
+        {"worker": "{worker_pseudonym}"},
+        (401, 403, 200, 200),
+    ),
+    ("POST", "/api/v1/campaigns/{running_id}/escrow", {"amount": 5}, (401, 403, 200, 200)),
+    # Work: workers only. {write_offer} and {vote_offer} are the worker's own offers.
+    ("GET", "/api/v1/work/next", None, (401, 204, 403, 403)),  # no campaign runs: ask later
+    ("GET", "/api/v1/work/standing", None, (401, 200, 403, 403)),
+    ("GET", "/api/v1/work/offers/{write_offer}", None, (401, 200, 403, 403)),
+    ("POST", "/api/v1/work/offers/{write_offer}/accept", None, (401, 200, 403, 403)),
+    ("POST", "/api/v1/work/offers/{write_offer}/skip", None, (401, 204, 403, 403)),
+    ("POST", "/api/v1/work/offers/{write_offer}/query", {"text": GOOD_QUERY}, (401, 201, 403, 403)),
+    ("POST", "/api/v1/work/offers/{vote_offer}/vote", YES, (401, 204, 403, 403)),
 ]
 
 CASES = [
@@ -76,8 +118,29 @@ def _fill(value: object, values: dict[str, str]) -> object:
     return value
 
 
+def _values(
+    ctx: Context, callers: dict[str, Caller], path: str, body: dict[str, object] | None
+) -> dict[str, str]:
+    """What the placeholders of a row stand for; campaigns and offers are made only when used."""
+    worker, requester = callers["worker"].user_id, callers["requester"].user_id
+    assert worker is not None and requester is not None
+    values = {"worker_id": str(worker), "own_token": "0"}
+    if "{draft_id}" in path:
+        values["draft_id"] = str(draft_campaign(ctx, requester))
+    if "{running_id}" in path:
+        values["running_id"] = str(running_campaign(ctx, requester))
+    if "{write_offer}" in path:
+        values["write_offer"] = str(write_offer(ctx, running_campaign(ctx, requester), worker))
+    if "{vote_offer}" in path:
+        values["vote_offer"] = str(vote_offer(ctx, running_campaign(ctx, requester), worker))
+    if "{worker_pseudonym}" in str(body):
+        values["worker_pseudonym"] = accounts.get_user(ctx, worker).pseudonym
+    return values
+
+
 @pytest.mark.parametrize(("method", "path", "body", "role", "expected"), CASES)
 def test_route_status_by_role(
+    ctx: Context,
     client: TestClient,
     callers: dict[str, Caller],
     method: str,
@@ -87,7 +150,8 @@ def test_route_status_by_role(
     expected: int,
 ) -> None:
     caller = callers[role]
-    values = {"role": role, "worker_id": str(callers["worker"].user_id), "own_token": "0"}
+    values = _values(ctx, callers, path, body)
+    values["role"] = role
     if "{own_token}" in path:
         if caller.user_id is None:
             values["own_token"] = "1"

@@ -16,21 +16,27 @@ PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
 
 
+_RESERVED = frozenset({"type", "title", "status", "detail", "code"})
+
+
 def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> JSONResponse:
-    body = {
+    body: dict[str, Any] = {
+        **extra,
         "type": f"urn:crowdset:error:{code}",
         "title": title,
         "status": status,
         "detail": detail,
         "code": code,
-        **extra,
     }
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
 def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
+    # a field named like a member of the problem itself is kept under another name
     return {
-        k: v if isinstance(v, str | int | float | bool | list | dict | None) else str(v)
+        (f"{k}_" if k in _RESERVED else k): v
+        if isinstance(v, str | int | float | bool | list | dict | None)
+        else str(v)
         for k, v in fields.items()
     }
 
@@ -39,7 +45,8 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
     if error.status >= 500:
         log.error("%s: %s", error.code, error.message)
-    return problem(error.status, error.title, error.message, error.code, **_jsonable(error.fields))
+    fields = _jsonable(error.fields)
+    return problem(error.status, error.title, error.message, error.code, **fields)
 
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:

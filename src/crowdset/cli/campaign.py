@@ -322,7 +322,7 @@ def blacklist(
 ) -> None:
     """Bar a worker and send their accepted queries back to validation.
 
-    Example: crowdset campaign blacklist 1 w-3f9a2c
+    Example: crowdset campaign blacklist 1 w3f9a2c41d07be815
     """
     ctx = context_from(typer_ctx)
     viewer = _principal(ctx, as_user, campaign_id)

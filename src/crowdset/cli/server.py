@@ -36,6 +36,10 @@ def init(
     console.print("API tokens (shown once; send as `Authorization: Bearer <token>`):")
     for login in logins:
         console.print(f"  {login.user.email:<26} {login.token}", markup=False, highlight=False)
+    console.print(
+        "A demo campaign “Smart lights (demo)” is running: workers get offers at "
+        "GET /api/v1/work/next; try `crowdset sim work 1` for a simulated crowd."
+    )
 
 
 def serve(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -43,6 +44,7 @@ def work(
     if careless + spammers > 1:
         raise InvalidInput("--careless plus --spammers cannot exceed 1", field="--careless")
     ctx = context_from(typer_ctx)
+    ctx.rng = np.random.default_rng(seed)  # offers and task plans repeat with the seed too
     owner = campaigns.owner_of(ctx, campaign_id)
     view = campaigns.get_campaign(ctx, owner, campaign_id)
     if view.status != "running":

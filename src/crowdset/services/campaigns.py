@@ -19,6 +19,7 @@ from crowdset.core.generation.model import AnnotatedQuery
 from crowdset.core.generation.plan import Estimate, estimate
 from crowdset.core.generation.spec import CampaignSpec
 from crowdset.core.ledger import AccountKind, escrow_account, user_account
+from crowdset.core.money import format_amount
 from crowdset.core.permissions import Action, Role, authorize
 from crowdset.errors import Conflict, InsufficientFunds, NotFound
 from crowdset.services import ledger as ledger_service
@@ -151,10 +152,15 @@ def launch(ctx: Context, viewer: Principal, campaign_id: int) -> CampaignView:
             session, user_account(campaign.requester_id, AccountKind.AVAILABLE)
         )
         if available < cost.total:
+            settings = ctx.settings
+
+            def show(minor: int) -> str:
+                return format_amount(minor, settings.currency_decimals, settings.currency_name)
+
             raise InsufficientFunds(
-                f"launching needs {cost.total} minor units in escrow but the requester has "
-                f"{available} available; deposit {cost.total - available} more or lower the "
-                "targets",
+                f"launching needs {show(cost.total)} in escrow but the requester has "
+                f"{show(available)} available; deposit {show(cost.total - available)} more or "
+                "lower the targets",
                 needed=cost.total,
                 available=available,
                 shortfall=cost.total - available,

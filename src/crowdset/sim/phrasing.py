@@ -46,14 +46,16 @@ class Template:
         return cls(tuple(chunks))
 
     def fill(self, values: Sequence[SlotValue]) -> str:
+        """The utterance with the required values in place; slots not asked for are dropped
+        and values without a place are appended."""
         remaining = {v.slot: v.value for v in values}
         parts = []
         for text, slot in self.chunks:
-            if slot is not None and slot in remaining:
-                parts.append(remaining.pop(slot))
-            else:
+            if slot is None:
                 parts.append(text)
-        text = "".join(parts).strip()
+            elif slot in remaining:
+                parts.append(remaining.pop(slot))
+        text = " ".join("".join(parts).split())
         for value in remaining.values():
             text += f" {value}"
         return text
@@ -102,9 +104,14 @@ class PhrasingPool:
             candidates = self._by_intent.get(intent)
             if not candidates:
                 return None
-            overlap = [len(set(t.slots) & set(wanted)) - len(t.slots) for t in candidates]
-            best = max(overlap)
-            ties = [t for t, score in zip(candidates, overlap, strict=True) if score == best]
+
+            # prefer templates without slots the task did not ask for: a leftover value would
+            # sit in the query unannotated
+            def score(t: Template) -> tuple[bool, int]:
+                return set(t.slots) <= set(wanted), len(set(t.slots) & set(wanted))
+
+            best = max(score(t) for t in candidates)
+            ties = [t for t in candidates if score(t) == best]
             template = ties[int(rng.integers(len(ties)))]
         text = template.fill(values)
         if vary:
