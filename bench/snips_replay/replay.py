@@ -45,7 +45,10 @@ from bench.snips_replay.snips_data import (  # noqa: E402
     load_split,
 )
 
-from crowdset.core.generation.crossval import cross_validate  # noqa: E402
+from crowdset.core.generation.crossval import (  # noqa: E402
+    out_of_fold_intents,
+    report_disputes,
+)
 from crowdset.core.generation.model import AnnotatedQuery  # noqa: E402
 from crowdset.core.generation.spec import CampaignSpec, parse_spec  # noqa: E402
 from crowdset.core.permissions import Role  # noqa: E402
@@ -214,7 +217,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         }
     bad_accepted = [q for q in accepted if not good(q)]
 
-    flags = cross_validate(accepted, rng=args.seed)
+    out_of_fold = out_of_fold_intents(accepted, rng=args.seed)
+    flags = report_disputes(accepted, out_of_fold)  # the campaign's default confidence
     flagged_ids = {f.query_id for f in flags.flagged}
     wrong_intent = [
         q for q in bad_accepted if crowd.written_for.get(q.text, "") not in ("", q.intent)
@@ -232,7 +236,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "good_accepted": len(good_accepted),
         "good_flagged": sum(q.query_id in flagged_ids for q in good_accepted),
         "abnormal_workers": sorted(strategies.get(w, "?") for w in abnormal),
+        "by_confidence": {},
     }
+    for confidence in (0.5, 0.6, 0.7, 0.8, 0.9):
+        at = {
+            f.query_id
+            for f in report_disputes(accepted, out_of_fold, confidence=confidence).flagged
+        }
+        crossval["by_confidence"][str(confidence)] = {
+            "wrong_intent_flagged": _share(
+                sum(q.query_id in at for q in wrong_intent), len(wrong_intent)
+            ),
+            "good_flagged": _share(
+                sum(q.query_id in at for q in good_accepted), len(good_accepted)
+            ),
+        }
 
     kept = [q for q in accepted if q.query_id not in flagged_ids]
     trained: dict[str, Any] = {}
@@ -302,7 +320,9 @@ def main() -> None:
     parser.add_argument("--target", type=int, default=150, help="Accepted queries per intent.")
     parser.add_argument("--workers", type=int, default=28)
     parser.add_argument("--bad-share", type=float, default=0.25)
-    parser.add_argument("--combinations", type=int, default=12)
+    parser.add_argument(
+        "--combinations", type=int, default=150, help="Most frequent slot sets per intent."
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
