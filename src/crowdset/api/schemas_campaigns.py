@@ -26,22 +26,11 @@ class CampaignPublic(Schema):
     launched_at: datetime | None
     closed_at: datetime | None
     escrow_funded: int = Field(description="Minor units moved into escrow at launch.")
-    spec: dict[str, Any]
+    spec: CampaignSpec
 
 
 def campaign_public(view: CampaignView) -> CampaignPublic:
-    return CampaignPublic(
-        id=view.id,
-        name=view.name,
-        kind=view.kind,
-        status=view.status,
-        requester_id=view.requester_id,
-        created_at=view.created_at,
-        launched_at=view.launched_at,
-        closed_at=view.closed_at,
-        escrow_funded=view.escrow_funded,
-        spec=view.spec.model_dump(mode="json"),
-    )
+    return CampaignPublic.model_validate(view)
 
 
 class EstimatePublic(Schema):
@@ -103,33 +92,7 @@ class ProgressPublic(Schema):
 
 
 def progress_public(found: Progress) -> ProgressPublic:
-    return ProgressPublic(
-        campaign_id=found.campaign_id,
-        status=found.status,
-        accepted=found.accepted,
-        target=found.target,
-        intents=[
-            IntentProgressPublic(
-                intent=i.intent,
-                target=i.target,
-                accepted=i.accepted,
-                validating=i.validating,
-                rejected=i.rejected,
-                unvalidated=i.unvalidated,
-                refused_by_checks=i.refused_by_checks,
-                acceptance_rate=i.acceptance_rate,
-            )
-            for i in found.intents
-        ],
-        escrow_funded=found.escrow_funded,
-        escrow_left=found.escrow_left,
-        paid_to_workers=found.paid_to_workers,
-        fees=found.fees,
-        refunded=found.refunded,
-        cost_per_accepted=found.cost_per_accepted,
-        open_offers=found.open_offers,
-        funds_short=found.funds_short,
-    )
+    return ProgressPublic.model_validate(found)
 
 
 class EventPublic(Schema):
@@ -166,34 +129,7 @@ class CrossValidationPublic(Schema):
 
 
 def cross_validation_public(report: CrossValidationReport) -> CrossValidationPublic:
-    return CrossValidationPublic(
-        scored=report.scored,
-        flag_rate=report.flag_rate,
-        folds=report.folds,
-        flagged=[
-            FlagPublic(
-                query_id=f.query_id,
-                text=f.text,
-                intent=f.intent,
-                predicted_intent=f.predicted_intent,
-                probability=f.probability,
-                worker=f.worker,
-            )
-            for f in report.flagged
-        ],
-        workers=[
-            WorkerFlagsPublic(
-                worker=w.worker,
-                queries=w.queries,
-                flagged=w.flagged,
-                share=w.share,
-                p_value=w.p_value,
-                abnormal=w.abnormal,
-            )
-            for w in report.workers
-        ],
-        notes=list(report.notes),
-    )
+    return CrossValidationPublic.model_validate(report)
 
 
 class BlacklistBody(Schema):
@@ -279,13 +215,4 @@ class StandingPublic(Schema):
 
 
 def standing_public(view: StandingView) -> StandingPublic:
-    return StandingPublic(
-        locked=view.locked,
-        generation_locked=view.generation_locked,
-        generation_successes_to_unlock=view.generation_successes_to_unlock,
-        validation_locked=view.validation_locked,
-        validation_successes_to_unlock=view.validation_successes_to_unlock,
-        locked_amount=view.locked_amount,
-        staked_amount=view.staked_amount,
-        explanation=view.explanation,
-    )
+    return StandingPublic.model_validate(view)
