@@ -4,6 +4,7 @@ export with the money accounted for to the minor unit."""
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from pathlib import Path
 
@@ -114,3 +115,32 @@ def test_a_simulated_crowd_runs_a_campaign_to_export(
     assert ledger.balances(ctx, requester.user_id).available == 10_000 * CREDIT - (
         state.paid_to_workers + state.fees
     )
+
+
+def test_concurrent_workers_never_get_the_same_unit(
+    ctx: Context, requester: Principal, make_worker: Callable[..., int]
+) -> None:
+    """Several API processes drawing at once: the campaign row lock keeps each unit on one
+    offer (run on both databases; PostgreSQL is the multi-process case)."""
+    spec = tiny_spec(max_open_offers=1)
+    view = campaigns.create_campaign(ctx, requester, spec)
+    campaigns.launch(ctx, requester, view.id)
+    workers = [make_worker() for _ in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        offers = list(pool.map(lambda w: generation.next_offer(ctx, w, view.id), workers))
+    with ThreadPoolExecutor(max_workers=8) as pool:  # everyone present now: ask again at once
+        offers += list(pool.map(lambda w: generation.next_offer(ctx, w, view.id), workers))
+
+    def open_offers(session: Session) -> list[tuple[int | None, int]]:
+        rows = session.execute(
+            select(Offer.task_id, Offer.worker_id).where(
+                Offer.campaign_id == view.id, Offer.status == "open"
+            )
+        )
+        return [(task, worker) for task, worker in rows.all()]
+
+    held = ctx.db.run(open_offers, readonly=True)
+    tasks = [task for task, _ in held]
+    assert len(tasks) == len(set(tasks)) == spec.total_target  # every unit once, none twice
+    assert len({worker for _, worker in held}) == len(held)  # at most one offer per worker
+    assert sum(o is not None for o in offers[8:]) == spec.total_target
