@@ -238,19 +238,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "abnormal_workers": sorted(strategies.get(w, "?") for w in abnormal),
         "by_confidence": {},
     }
-    for confidence in (0.5, 0.6, 0.7, 0.8, 0.9):
-        at = {
-            f.query_id
-            for f in report_disputes(accepted, out_of_fold, confidence=confidence).flagged
-        }
-        crossval["by_confidence"][str(confidence)] = {
-            "wrong_intent_flagged": _share(
-                sum(q.query_id in at for q in wrong_intent), len(wrong_intent)
-            ),
-            "good_flagged": _share(
-                sum(q.query_id in at for q in good_accepted), len(good_accepted)
-            ),
-        }
+    for placeholders in ("none", "generic"):
+        swept = out_of_fold_intents(accepted, rng=args.seed, placeholders=placeholders)
+        for confidence in (0.5, 0.6, 0.7, 0.8, 0.9):
+            found = report_disputes(accepted, swept, confidence=confidence).flagged
+            at = {f.query_id for f in found}
+            crossval["by_confidence"][f"{placeholders} {confidence}"] = {
+                "wrong_intent_flagged": _share(
+                    sum(q.query_id in at for q in wrong_intent), len(wrong_intent)
+                ),
+                "good_flagged": _share(
+                    sum(q.query_id in at for q in good_accepted), len(good_accepted)
+                ),
+            }
+    crossval["truth"] = {
+        str(q.query_id): {"good": good(q), "written_for": crowd.written_for.get(q.text, "")}
+        for q in accepted
+    }
 
     kept = [q for q in accepted if q.query_id not in flagged_ids]
     trained: dict[str, Any] = {}

@@ -61,10 +61,10 @@ def main() -> None:
     print(f"| training queries | {cells} | | |")
     print()
     c = r["cross_validation"]
-    print("| confidence | wrong-intent queries flagged | good queries flagged |")
-    print("| ---: | ---: | ---: |")
-    for confidence, row in c.get("by_confidence", {}).items():
-        print(f"| {confidence} | {pct(row['wrong_intent_flagged'])} | {pct(row['good_flagged'])} |")
+    print("| slot values, confidence | wrong-intent queries flagged | good queries flagged |")
+    print("| --- | ---: | ---: |")
+    for setting, row in c.get("by_confidence", {}).items():
+        print(f"| {setting} | {pct(row['wrong_intent_flagged'])} | {pct(row['good_flagged'])} |")
     print()
     print(
         f"Wrong-intent queries that slipped through validation: {c['wrong_intent_slipped']}; "
