@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format bench docs install clean
+.PHONY: run test lint format bench docs screenshots install clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "crowdset needs Python 3.11 or newer: run make with PYTHON=python3.11")'
@@ -34,6 +34,9 @@ format: install
 
 docs: install  ## regenerate docs/cli.md from the commands' --help
 	$(BIN)/python -m crowdset.cli.reference > docs/cli.md
+
+screenshots: install  ## retake docs/screenshots/*.png in Debian's chromium (apt-get install chromium)
+	CROWDSET_SCREENSHOTS=docs/screenshots $(BIN)/pytest -p no:cacheprovider tests/web/test_browser.py
 
 bench: install  ## side-by-side benchmarks against the peers (see docs/benchmarks.md)
 	$(MAKE) -C bench all

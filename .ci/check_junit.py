@@ -1,15 +1,26 @@
-"""Fail unless the JUnit report shows PostgreSQL tests that ran and none that were skipped."""
+"""Fail unless the JUnit report shows PostgreSQL tests and browser tests that ran, none skipped.
+
+PostgreSQL tests carry ``postgresql`` in their name (the database parameter); browser tests live
+in ``tests/web/test_browser*.py``, so their class name holds ``test_browser``.
+"""
 
 from __future__ import annotations
 
 import sys
 import xml.etree.ElementTree as ET
 
-cases = ET.parse(sys.argv[1]).getroot().iter("testcase")
-postgres = [case for case in cases if "postgresql" in case.get("name", "")]
-skipped = [case.get("name") for case in postgres if case.find("skipped") is not None]
-if not postgres:
-    sys.exit("no PostgreSQL test ran")
-if skipped:
-    sys.exit(f"{len(skipped)} PostgreSQL tests were skipped, e.g. {skipped[:3]}")
-print(f"PostgreSQL tests ran for real: {len(postgres)}, none skipped")
+cases = list(ET.parse(sys.argv[1]).getroot().iter("testcase"))
+failures = []
+for kind, chosen in (
+    ("PostgreSQL", [case for case in cases if "postgresql" in case.get("name", "")]),
+    ("browser", [case for case in cases if ".test_browser" in case.get("classname", "")]),
+):
+    skipped = [case.get("name") for case in chosen if case.find("skipped") is not None]
+    if not chosen:
+        failures.append(f"no {kind} test ran")
+    elif skipped:
+        failures.append(f"{len(skipped)} {kind} tests were skipped, e.g. {skipped[:3]}")
+    else:
+        print(f"{kind} tests ran for real: {len(chosen)}, none skipped")
+if failures:
+    sys.exit("; ".join(failures))

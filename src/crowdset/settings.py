@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -64,6 +64,20 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `crowdset serve` binds to.")
     port: int = Field(8000, gt=0, lt=65536, description="Port `crowdset serve` listens on.")
+    session_secret: SecretStr | None = Field(
+        None,
+        min_length=32,
+        description="Key that signs web session cookies; unset: a random key per process "
+        "(sessions end on restart). Set one shared key when several processes serve.",
+    )
+    session_lifetime_minutes: int = Field(
+        480, ge=1, le=43_200, description="A web login lasts this long; then log in again."
+    )
+    session_cookie_secure: bool = Field(
+        True,
+        description="Send the session cookie over HTTPS only (browsers also accept it on "
+        "http://localhost). Turn off only for plain-HTTP tests on another host.",
+    )
 
     @field_validator("database_url")
     @classmethod

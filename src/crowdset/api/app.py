@@ -1,9 +1,16 @@
-"""``create_app(settings)``: one FastAPI app per settings, no state at import."""
+"""``create_app(settings)``: one FastAPI app per settings, no state at import.
+
+The REST API lives under ``/api/v1`` (reference at ``/docs``); everything else is the web app
+of :mod:`crowdset.web`, which answers every address the API does not ("/" included). This module
+is the one place that composes the two (an import the layer contract allows by name in
+pyproject.toml).
+"""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
 from crowdset import __version__
 from crowdset.api import problems
@@ -11,6 +18,7 @@ from crowdset.api.limits import BodySizeLimit
 from crowdset.api.routes import campaigns, operator, system, tokens, users, wallet, work
 from crowdset.services.context import Context, open_context
 from crowdset.settings import Settings
+from crowdset.web import create_web_app
 
 API_PREFIX = "/api/v1"
 
@@ -31,8 +39,15 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
 
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    web = create_web_app(settings, ctx)
 
+    async def elsewhere(scope: Scope, receive: Receive, send: Send) -> None:
+        """What no API route matches: the web pages, but an unknown API address stays a
+        problem+json 404 (and a wrong method on an API route still a 405, before this)."""
+        path = scope.get("path", "")
+        if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+            raise StarletteHTTPException(404, "Not Found")
+        await web(scope, receive, send)
+
+    app.router.default = elsewhere
     return app

@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import json
 import os
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from pathlib import Path
 from typing import IO, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
+from crowdset.cli.common import settings_from
 from crowdset.core.filtering import FilterReport, Pipeline, default_rules, load_rules
 from crowdset.core.filtering import with_languages as fill_languages
+from crowdset.core.money import format_amount
+from crowdset.core.review_budget import ReviewEstimate, estimate_review, price_per_minute_at
 from crowdset.errors import InvalidInput
 from crowdset.formats.parallel import DEFAULT_CHUNK, ParallelFormat, read_pairs
 from crowdset.formats.parallel_run import atomic_outputs, count_lines, filter_chunks
@@ -223,10 +235,166 @@ def filter_command(
         report_json.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
 
 
+_ESTIMATE_EXAMPLE = "crowdset corpus estimate --input clean.tsv --reviewers 3 --crowd 50"
+ESTIMATE_HELP = "\n\n".join(
+    (
+        "Estimate the workload, budget, pool, reserve and time to finish of a review.",
+        "Before anything is spent (SPEC §4): W = R · P_R · W_n / (1 − c) minutes, where R is "
+        "--reviewers, P_R the pairs to review (--pairs, or counted in the filter's kept output "
+        "--input), W_n --seconds-per-pair and c --challenge-share. The budget is W minutes × "
+        "--price-per-minute (default: the fair hourly wage / 60), rounded up to the minor unit; "
+        "the reserve is reserve_share of it (rounded down) and the pool the rest. The time to "
+        "finish assumes --crowd reviewers working --hours-per-day each.",
+        f"Example: {_ESTIMATE_EXAMPLE}",
+    )
+)
+
+
+def count_pairs(inputs: list[Path], fmt: ParallelFormat | None) -> int:
+    """Pairs in a corpus, read in chunks with a spinner on stderr (TSV without header)."""
+    source = _input_format(inputs, fmt)
+    total = 0
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]counting pairs"),
+        TextColumn("{task.completed:,}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("count", total=None)
+        for chunk in read_pairs(inputs, source):
+            total += len(chunk)
+            progress.update(task, completed=total)
+    return total
+
+
+def _price(text: str, minor_per_unit: int) -> Fraction:
+    try:
+        credits = Decimal(text.strip().replace(",", "").replace("_", ""))
+    except InvalidOperation:
+        raise typer.BadParameter(
+            f"{text!r} is not a number: write credits per minute like 1 or 0.85",
+            param_hint="--price-per-minute",
+        ) from None
+    if not credits.is_finite() or credits <= 0:
+        raise typer.BadParameter(
+            f"must be a positive number of credits per minute, got {text!r}",
+            param_hint="--price-per-minute",
+        )
+    return Fraction(credits) * minor_per_unit
+
+
+def estimate_table(estimate: ReviewEstimate, decimals: int, currency: str, reserve: str) -> Table:
+    """The estimate as a Rich table: W in hours, money in credits, time in days."""
+
+    def money(minor: int) -> str:
+        return format_amount(minor, decimals, currency)
+
+    price = float(estimate.price_per_minute / 10**decimals)
+    table = Table(title=f"Review of {estimate.pairs:,} pairs", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("", justify="right")
+    table.add_column("", style="dim")
+    table.add_row("pairs to review P_R", f"{estimate.pairs:,}", "")
+    table.add_row("reviewers per pair R", f"{estimate.reviewers}", "")
+    table.add_row(
+        "ratings", f"{estimate.ratings:,}", f"{float(estimate.challenge_share):.0%} challenge pairs"
+    )
+    table.add_row(
+        "workload W",
+        f"{float(estimate.workload_hours):,.1f} h",
+        f"{float(estimate.minutes_per_pair) * 60:g} s per rating",
+    )
+    table.add_row("price per minute", f"{price:,.4g} {currency}", "")
+    table.add_row("budget", money(estimate.budget), "W × price, rounded up")
+    table.add_row("reserve", money(estimate.reserve), f"{reserve} of the budget, rounded down")
+    table.add_row("pool", money(estimate.pool), "budget − reserve, paid out at close")
+    table.add_row(
+        "time to finish",
+        f"{float(estimate.days):,.1f} days",
+        f"{estimate.crowd:,} reviewers × {float(estimate.hours_per_day):g} h/day",
+    )
+    return table
+
+
+def estimate_command(
+    typer_ctx: typer.Context,
+    pairs: Annotated[
+        int | None, typer.Option(min=0, help="Pairs to review (P_R); or give --input.")
+    ] = None,
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--input",
+            help="The filter's kept output, whose pairs are counted; twice for Moses files.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    fmt: Annotated[
+        ParallelFormat | None,
+        typer.Option("--format", help="Format of --input; guessed from the file name(s)."),
+    ] = None,
+    reviewers: Annotated[int, typer.Option(min=1, help="Reviewers per pair (R).")] = 3,
+    seconds_per_pair: Annotated[float, typer.Option(help="Seconds one rating takes (W_n).")] = 30.0,
+    challenge_share: Annotated[
+        float,
+        typer.Option(help="Share of ratings on challenge pairs (c), in [0, 1)."),
+    ] = 0.05,
+    crowd: Annotated[int, typer.Option(min=1, help="Reviewers working in parallel.")] = 10,
+    hours_per_day: Annotated[
+        float, typer.Option(help="Hours each reviewer works a day, in (0, 24].")
+    ] = 2.0,
+    price_per_minute: Annotated[
+        str | None,
+        typer.Option(
+            help="Credits per minute of work; default the fair hourly wage / 60.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    if (pairs is None) == (not inputs):
+        raise typer.BadParameter("give either --pairs N or --input KEPT_FILE", param_hint="--pairs")
+    if not seconds_per_pair > 0:  # also refuses nan
+        raise typer.BadParameter(
+            f"must be > 0 (the seconds one rating takes), got {seconds_per_pair:g}",
+            param_hint="--seconds-per-pair",
+        )
+    settings = settings_from(typer_ctx)
+    minor = settings.minor_per_unit
+    price = (
+        price_per_minute_at(settings.fair_hourly_wage, minor)
+        if price_per_minute is None
+        else _price(price_per_minute, minor)
+    )
+    count = pairs if pairs is not None else count_pairs(inputs or [], fmt)
+    estimate = estimate_review(
+        pairs=count,
+        reviewers=reviewers,
+        minutes_per_pair=Fraction(Decimal(str(seconds_per_pair))) / 60,
+        challenge_share=challenge_share,
+        price_per_minute=price,
+        reserve_share=settings.reserve_share,
+        crowd=crowd,
+        hours_per_day=hours_per_day,
+    )
+    Console().print(
+        estimate_table(
+            estimate,
+            settings.currency_decimals,
+            settings.currency_name,
+            f"{float(settings.reserve_share):.0%}",
+        )
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``corpus`` commands to the main application."""
     corpus = typer.Typer(
-        help="Parallel corpora: machine filtering (SPEC §4).", no_args_is_help=True
+        help="Parallel corpora: machine filtering and review estimates (SPEC §4).",
+        no_args_is_help=True,
     )
     corpus.command("filter", help=FILTER_HELP)(filter_command)
+    corpus.command("estimate", help=ESTIMATE_HELP)(estimate_command)
     app.add_typer(corpus, name="corpus")

@@ -37,8 +37,9 @@ def init(
     for login in logins:
         console.print(f"  {login.user.email:<26} {login.token}", markup=False, highlight=False)
     console.print(
-        "A demo campaign “Smart lights (demo)” is running: workers get offers at "
-        "GET /api/v1/work/next; try `crowdset sim work 1` for a simulated crowd."
+        "A demo campaign “Smart lights (demo)” is running: log in as a worker on the web app "
+        "(`crowdset serve`, then http://127.0.0.1:8000) and choose “Get work”, or try "
+        "`crowdset sim work 1` for a simulated crowd."
     )
 
 

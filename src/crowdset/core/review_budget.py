@@ -1,0 +1,152 @@
+"""Workload and budget of a review campaign over sentence pairs (SPEC §4, payout from SPEC §1).
+
+``W = R · P_R · W_n / (1 − c)`` minutes of work: ``R`` reviewers rate each of the ``P_R`` pairs,
+a rating takes ``W_n`` minutes, and a share ``c`` of all ratings are challenge pairs with known
+answers. The budget is ``W`` × the price per minute; the reserve is ``reserve_share`` of the
+budget, and the pool paid out at close is ``budget − reserve``.
+
+Arithmetic is exact (``Fraction``); money comes out in integer minor units. Rounding happens
+twice, both in the workers' favour: the budget is rounded **up** to the minor unit, the reserve
+**down**, so ``pool + reserve == budget`` always holds exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from crowdset.errors import InvalidInput
+
+Number = int | float | Decimal | Fraction
+
+DEFAULT_CHALLENGE_SHARE = Fraction(1, 20)
+MINUTES_PER_HOUR = 60
+
+
+def _exact(value: Number, name: str) -> Fraction:
+    """``value`` as an exact fraction; a float is read as its shortest decimal (0.05 → 1/20)."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidInput(f"{name} must be a finite number, got {value!r}", field=name)
+        return Fraction(str(value))
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise InvalidInput(f"{name} must be a finite number, got {value}", field=name)
+    return Fraction(value)
+
+
+def _show(value: Fraction) -> str:
+    return f"{float(value):g}"
+
+
+def _check(ok: bool, name: str, value: Fraction | int, rule: str) -> None:
+    if not ok:
+        shown = value if isinstance(value, int) else _show(value)
+        raise InvalidInput(f"{name} must be {rule}, got {shown}", field=name, value=str(value))
+
+
+def review_workload(
+    pairs: int,
+    reviewers: int,
+    minutes_per_pair: Number,
+    challenge_share: Number = DEFAULT_CHALLENGE_SHARE,
+) -> Fraction:
+    """``W = R · P_R · W_n / (1 − c)`` minutes (SPEC §4), exact.
+
+    ``pairs`` is ``P_R``, ``reviewers`` is ``R``, ``minutes_per_pair`` is ``W_n`` and
+    ``challenge_share`` is ``c``: ``review_workload(1000, 3, 0.5, 0.05) == 1578 + 18/19``.
+    """
+    _check(pairs >= 0, "pairs", pairs, "a whole number ≥ 0")
+    _check(reviewers >= 1, "reviewers", reviewers, "a whole number ≥ 1 (R ratings per pair)")
+    w_n = _exact(minutes_per_pair, "minutes_per_pair")
+    _check(w_n > 0, "minutes_per_pair", w_n, "> 0 (the time one rating takes)")
+    c = _exact(challenge_share, "challenge_share")
+    _check(0 <= c < 1, "challenge_share", c, "in [0, 1), e.g. 0.05 for 5% challenge pairs")
+    return reviewers * pairs * w_n / (1 - c)
+
+
+def review_budget(workload_minutes: Fraction, price_per_minute: Number) -> int:
+    """``W`` minutes × price per minute (in minor units), rounded **up** to the minor unit."""
+    price = _exact(price_per_minute, "price_per_minute")
+    _check(price > 0, "price_per_minute", price, "> 0 (minor units per minute of work)")
+    return math.ceil(workload_minutes * price)
+
+
+def reserve_for(budget: int, reserve_share: Number) -> int:
+    """``budget × reserve_share``, rounded **down** (what is not reserved goes to the pool)."""
+    share = _exact(reserve_share, "reserve_share")
+    _check(0 <= share < 1, "reserve_share", share, "in [0, 1)")
+    return math.floor(budget * share)
+
+
+def days_to_finish(workload_minutes: Fraction, crowd: int, hours_per_day: Number) -> Fraction:
+    """``W / (N · H · 60)`` days for ``crowd`` = N reviewers working ``hours_per_day`` = H each."""
+    _check(crowd >= 1, "crowd", crowd, "a whole number ≥ 1 (reviewers working in parallel)")
+    hours = _exact(hours_per_day, "hours_per_day")
+    _check(0 < hours <= 24, "hours_per_day", hours, "in (0, 24]")
+    return workload_minutes / (crowd * hours * MINUTES_PER_HOUR)
+
+
+@dataclass(frozen=True)
+class ReviewEstimate:
+    """Everything ``crowdset corpus estimate`` reports; money in minor units."""
+
+    pairs: int
+    reviewers: int
+    minutes_per_pair: Fraction
+    challenge_share: Fraction
+    price_per_minute: Fraction
+    """Minor units per minute of work (may be fractional: 50 credits/h = 5000/60 per minute)."""
+    workload_minutes: Fraction
+    budget: int
+    reserve: int
+    pool: int
+    crowd: int
+    hours_per_day: Fraction
+    days: Fraction
+
+    @property
+    def workload_hours(self) -> Fraction:
+        return self.workload_minutes / MINUTES_PER_HOUR
+
+    @property
+    def ratings(self) -> int:
+        """Ratings to collect, challenge ratings included: ``⌈R · P_R / (1 − c)⌉``."""
+        return math.ceil(self.reviewers * self.pairs / (1 - self.challenge_share))
+
+
+def price_per_minute_at(fair_hourly_wage: int, minor_per_unit: int) -> Fraction:
+    """The default price: ``fair_hourly_wage / 60`` credits per minute, in minor units."""
+    return Fraction(fair_hourly_wage * minor_per_unit, MINUTES_PER_HOUR)
+
+
+def estimate_review(
+    *,
+    pairs: int,
+    reviewers: int,
+    minutes_per_pair: Number,
+    price_per_minute: Number,
+    reserve_share: Number,
+    crowd: int,
+    hours_per_day: Number,
+    challenge_share: Number = DEFAULT_CHALLENGE_SHARE,
+) -> ReviewEstimate:
+    """Workload, budget, reserve, pool and days to finish of a review, before anything is spent."""
+    workload = review_workload(pairs, reviewers, minutes_per_pair, challenge_share)
+    budget = review_budget(workload, price_per_minute)
+    reserve = reserve_for(budget, reserve_share)
+    return ReviewEstimate(
+        pairs=pairs,
+        reviewers=reviewers,
+        minutes_per_pair=_exact(minutes_per_pair, "minutes_per_pair"),
+        challenge_share=_exact(challenge_share, "challenge_share"),
+        price_per_minute=_exact(price_per_minute, "price_per_minute"),
+        workload_minutes=workload,
+        budget=budget,
+        reserve=reserve,
+        pool=budget - reserve,
+        crowd=crowd,
+        hours_per_day=_exact(hours_per_day, "hours_per_day"),
+        days=days_to_finish(workload, crowd, hours_per_day),
+    )

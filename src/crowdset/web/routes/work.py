@@ -1,0 +1,201 @@
+"""The worker's offer flow (SPEC §1–§2): get work, take or skip an offer, write a query or vote.
+
+Task pages send two answer-quality signals with the answer, measured in the browser by
+``static/task.js``: seconds on the task page and the number of paste events.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from crowdset.core.permissions import Action
+from crowdset.errors import AnswerRefused, Conflict, DomainError
+from crowdset.services import campaign_stats, generation
+from crowdset.services.context import Context
+from crowdset.services.generation import VOTE_QUESTIONS, OfferView, VoteInput
+from crowdset.web.deps import ContextDep, FormDep, Viewer, allowed, flash, text_of
+from crowdset.web.forms import Form
+from crowdset.web.rendering import page
+
+router = APIRouter()
+Worker = Annotated[Viewer, Depends(allowed(Action.DO_WORK))]
+
+QUERY_FIELDS = ("text", "seconds_on_task", "paste_events")
+VOTE_FIELDS = (*(name for name, _ in VOTE_QUESTIONS), "comment")
+
+
+def _see_other(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+@router.get("/work")
+def get_work(request: Request, ctx: ContextDep, viewer: Worker) -> Response:
+    return page(
+        request,
+        "work.html",
+        {
+            "standing": generation.worker_standing(ctx, viewer.id),
+            "open_campaigns": campaign_stats.open_campaigns(ctx),
+        },
+        title="Get work",
+    )
+
+
+@router.post("/work/next")
+def next_offer(request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep) -> Response:
+    offer = generation.next_offer(ctx, viewer.id)
+    if offer is None:
+        flash(
+            request,
+            "No offer for you right now. Offers go to workers drawn in proportion to "
+            "ln(1 + stake), not first come, first served: ask again in a few seconds.",
+            "info",
+        )
+        return _see_other("/work")
+    return _see_other(f"/work/offers/{offer.id}")
+
+
+def _offer_page(
+    request: Request,
+    ctx: Context,
+    offer: OfferView,
+    form: Form | None = None,
+    reasons: list[dict[str, str]] | None = None,
+    status: int = 200,
+) -> Response:
+    expired = offer.expires_at <= ctx.now()
+    finished = expired or offer.status not in ("open", "accepted")
+    title = "Write a query" if offer.kind == "write" else "Judge a query"
+    return page(
+        request,
+        "offer.html",
+        {
+            "offer": offer,
+            "form": form or Form(),
+            "reasons": reasons or [],
+            "finished": finished,
+            "state": "expired" if expired else offer.status,
+            "expires_in_minutes": max(
+                0, math.ceil((offer.expires_at - ctx.now()).total_seconds() / 60)
+            ),
+        },
+        status_code=status,
+        title=title,
+    )
+
+
+@router.get("/work/offers/{offer_id}")
+def show_offer(request: Request, ctx: ContextDep, viewer: Worker, offer_id: int) -> Response:
+    return _offer_page(request, ctx, generation.get_offer(ctx, viewer.id, offer_id))
+
+
+@router.post("/work/offers/{offer_id}/accept")
+def accept(
+    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, offer_id: int
+) -> Response:
+    try:
+        generation.accept_offer(ctx, viewer.id, offer_id)
+    except Conflict as error:
+        flash(request, error.message, "error")
+        return _see_other("/work")
+    return _see_other(f"/work/offers/{offer_id}")
+
+
+@router.post("/work/offers/{offer_id}/skip")
+def skip(
+    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, offer_id: int
+) -> Response:
+    try:
+        generation.skip_offer(ctx, viewer.id, offer_id)
+    except Conflict as error:
+        flash(request, error.message, "error")
+    else:
+        flash(request, "Skipped: the task goes to someone else.", "info")
+    return _see_other("/work")
+
+
+def _signals(posted: FormData) -> tuple[float | None, int]:
+    """Seconds on task and paste events as the page measured them (absent without JS)."""
+    try:
+        seconds: float | None = float(text_of(posted, "seconds_on_task"))
+    except ValueError:
+        seconds = None
+    if seconds is not None and not (0 <= seconds <= 86_400 and math.isfinite(seconds)):
+        seconds = None
+    try:
+        pastes = max(0, min(10_000, int(text_of(posted, "paste_events") or 0)))
+    except ValueError:
+        pastes = 0
+    return seconds, pastes
+
+
+@router.post("/work/offers/{offer_id}/query")
+def submit_query(
+    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, offer_id: int
+) -> Response:
+    form = Form.of(posted, QUERY_FIELDS)
+    offer = generation.get_offer(ctx, viewer.id, offer_id)
+    text = text_of(posted, "text")
+    reasons: list[dict[str, str]] = []
+    if not text.strip():
+        form.error("text", "Write your query before sending it.")
+    elif len(text) > 1000:
+        form.error("text", f"Your query is {len(text)} characters long: keep it under 1,000.")
+    else:
+        seconds, pastes = _signals(posted)
+        try:
+            generation.submit_query(
+                ctx, viewer.id, offer_id, text, seconds_on_task=seconds, paste_events=pastes
+            )
+        except AnswerRefused as error:
+            reasons = list(error.fields.get("reasons", []))
+            form.error("text", "An automatic check refused this query: fix it and send again.")
+        except Conflict as error:
+            flash(request, error.message, "error")
+            return _see_other("/work")
+        except DomainError as error:
+            form.fail(error, ctx.settings, default="text")
+        else:
+            flash(
+                request,
+                "Sent to validation: other workers will judge it blind. You are paid when a "
+                "majority accepts it.",
+            )
+            return _see_other("/work")
+    return _offer_page(request, ctx, offer, form, reasons, 422)
+
+
+@router.post("/work/offers/{offer_id}/vote")
+def submit_vote(
+    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, offer_id: int
+) -> Response:
+    form = Form.of(posted, VOTE_FIELDS)
+    offer = generation.get_offer(ctx, viewer.id, offer_id)
+    answers: dict[str, bool] = {}
+    for name, _ in VOTE_QUESTIONS:
+        answer = text_of(posted, name)
+        if answer not in ("yes", "no"):
+            form.error(name, "Answer yes or no.")
+        answers[name] = answer == "yes"
+    if not form.invalid:
+        try:
+            generation.submit_vote(
+                ctx,
+                viewer.id,
+                offer_id,
+                VoteInput(**answers, comment=text_of(posted, "comment").strip()),
+            )
+        except Conflict as error:
+            flash(request, error.message, "error")
+            return _see_other("/work")
+        except DomainError as error:
+            form.fail(error, ctx.settings, default="comment")
+        else:
+            flash(request, "Vote recorded. You are paid when your vote agrees with the majority.")
+            return _see_other("/work")
+    return _offer_page(request, ctx, offer, form, status=422)
