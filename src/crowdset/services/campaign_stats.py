@@ -8,34 +8,23 @@ use cases of ``campaigns`` and ``generation`` write, so a dashboard never disagr
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import accumulate
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crowdset.core.generation.spec import to_minor
-from crowdset.core.ledger import AccountKind, OwnerKind, TransactionKind, escrow_account
-from crowdset.core.ledger import user_account as user_account_ref
-from crowdset.core.permissions import Action, Role, authorize
+from crowdset.core.ledger import AccountKind
+from crowdset.core.permissions import Action, authorize
 from crowdset.errors import InvalidInput
 from crowdset.services import campaigns as campaign_service
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 from crowdset.services.generation import spec_of
 from crowdset.storage import campaign_store as store
-from crowdset.storage.models import (
-    CampaignWorker,
-    LedgerAccount,
-    LedgerPosting,
-    LedgerTransaction,
-    Offer,
-    Query,
-    User,
-    Vote,
-)
+from crowdset.storage import stats_store
 
 # --- a campaign over time ---------------------------------------------------------------------
 
@@ -75,27 +64,13 @@ def campaign_series(
     now = ctx.now()
 
     def work(session: Session) -> CampaignSeries:
-        rows = session.execute(
-            select(Query.submitted_at, Query.decided_at, Query.status).where(
-                Query.campaign_id == campaign_id
-            )
-        ).all()
+        rows = stats_store.query_timeline(session, campaign_id)
         submitted = sorted(at for at, _, _ in rows)
         accepted = sorted(d for _, d, s in rows if s == "accepted" and d is not None)
         rejected = sorted(d for _, d, s in rows if s == "rejected" and d is not None)
-        payments = session.execute(
-            select(LedgerTransaction.created_at, -LedgerPosting.amount)
-            .join(LedgerPosting, LedgerPosting.transaction_seq == LedgerTransaction.seq)
-            .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
-            .where(
-                LedgerAccount.key == escrow_account(campaign_id).key,
-                LedgerPosting.amount < 0,
-                LedgerTransaction.kind == TransactionKind.PAY.value,
-            )
-            .order_by(LedgerTransaction.seq)
-        ).all()
+        payments = stats_store.escrow_payments(session, campaign_id)
         paid_at = [at for at, _ in payments]
-        paid_total = list(accumulate(int(amount) for _, amount in payments))
+        paid_total = list(accumulate(amount for _, amount in payments))
         start = view.launched_at or view.created_at
         end = view.closed_at or now
         latest = max([*submitted[-1:], *accepted[-1:], *rejected[-1:], *paid_at[-1:], end])
@@ -145,16 +120,7 @@ def stored_flags(ctx: Context, viewer: Principal, campaign_id: int) -> list[Stor
     campaign_service.get_campaign(ctx, viewer, campaign_id)
 
     def work(session: Session) -> list[StoredFlag]:
-        rows = session.execute(
-            select(Query, User.pseudonym)
-            .join(User, User.id == Query.worker_id)
-            .where(
-                Query.campaign_id == campaign_id,
-                Query.status == "accepted",
-                Query.flagged_intent.is_not(None),
-            )
-            .order_by(Query.flag_probability.desc(), Query.id)
-        ).all()
+        rows = stats_store.flagged_accepted_queries(session, campaign_id)
         return [
             StoredFlag(
                 query_id=query.id,
@@ -254,40 +220,15 @@ class Earnings:
 
 def worker_earnings(ctx: Context, worker_id: int) -> Earnings:
     def work(session: Session) -> Earnings:
-        earned = session.execute(
-            select(func.coalesce(func.sum(LedgerPosting.amount), 0))
-            .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
-            .join(LedgerTransaction, LedgerTransaction.seq == LedgerPosting.transaction_seq)
-            .where(
-                LedgerAccount.key == user_account_ref(worker_id, AccountKind.AVAILABLE).key,
-                LedgerTransaction.kind == TransactionKind.PAY.value,
-                LedgerPosting.amount > 0,
-            )
-        ).scalar_one()
-        offers = session.execute(
-            select(Offer.created_at, Offer.accepted_at, Offer.finished_at).where(
-                Offer.worker_id == worker_id, Offer.status == "done"
-            )
-        ).all()
+        earned = stats_store.worker_earned(session, worker_id)
+        offers = stats_store.done_offer_times(session, worker_id)
         seconds = sum(
             max(0.0, (finished - (taken or offered)).total_seconds())
             for offered, taken, finished in offers
             if finished is not None
         )
-        statuses = Counter(
-            dict(
-                session.execute(
-                    select(Query.status, func.count())
-                    .where(Query.worker_id == worker_id)
-                    .group_by(Query.status)
-                ).all()
-            )
-        )
-        votes = session.execute(
-            select(Vote.agreed, func.count())
-            .where(Vote.worker_id == worker_id)
-            .group_by(Vote.agreed)
-        ).all()
+        statuses = Counter(stats_store.worker_query_status_counts(session, worker_id))
+        votes = stats_store.worker_vote_counts(session, worker_id).items()
         settings = ctx.settings
         return Earnings(
             earned=int(earned),
@@ -328,40 +269,11 @@ def worker_overview(ctx: Context, viewer: Principal) -> list[WorkerRow]:
     authorize(viewer.role, Action.READ_ANY_ACCOUNT)
 
     def work(session: Session) -> list[WorkerRow]:
-        workers = list(
-            session.execute(
-                select(User).where(User.role == Role.WORKER.value).order_by(User.id)
-            ).scalars()
-        )
-        balances: dict[int, dict[str, int]] = defaultdict(dict)
-        for owner_id, kind, balance in session.execute(
-            select(LedgerAccount.owner_id, LedgerAccount.kind, LedgerAccount.balance).where(
-                LedgerAccount.owner_kind == OwnerKind.USER.value,
-                LedgerAccount.owner_id.is_not(None),
-            )
-        ).all():
-            balances[int(owner_id or 0)][str(kind)] = int(balance)
-        statuses: dict[int, Counter[str]] = defaultdict(Counter)
-        for worker_id, status, count in session.execute(
-            select(Query.worker_id, Query.status, func.count()).group_by(
-                Query.worker_id, Query.status
-            )
-        ).all():
-            statuses[int(worker_id)][str(status)] = int(count)
-        flagged = dict(
-            session.execute(
-                select(Query.worker_id, func.count())
-                .where(Query.status == "accepted", Query.flagged_intent.is_not(None))
-                .group_by(Query.worker_id)
-            ).all()
-        )
-        barred: dict[int, list[int]] = defaultdict(list)
-        for campaign_id, worker_id in session.execute(
-            select(CampaignWorker.campaign_id, CampaignWorker.worker_id)
-            .where(CampaignWorker.blacklisted.is_(True))
-            .order_by(CampaignWorker.campaign_id)
-        ).all():
-            barred[int(worker_id)].append(int(campaign_id))
+        workers = stats_store.workers(session)
+        balances = stats_store.user_balances(session)
+        statuses = stats_store.query_status_counts_by_worker(session)
+        flagged = stats_store.flagged_counts_by_worker(session)
+        barred = stats_store.blacklisted_campaigns_by_worker(session)
         return [
             WorkerRow(
                 id=user.id,
@@ -369,13 +281,13 @@ def worker_overview(ctx: Context, viewer: Principal) -> list[WorkerRow]:
                 display_name=user.display_name,
                 pseudonym=user.pseudonym,
                 is_active=user.is_active,
-                available=balances[user.id].get(AccountKind.AVAILABLE.value, 0),
-                staked=balances[user.id].get(AccountKind.STAKED.value, 0),
-                locked=balances[user.id].get(AccountKind.LOCKED.value, 0),
-                queries_accepted=statuses[user.id]["accepted"],
-                queries_rejected=statuses[user.id]["rejected"],
-                flagged=int(flagged.get(user.id, 0)),
-                blacklisted_in=tuple(barred[user.id]),
+                available=balances.get(user.id, {}).get(AccountKind.AVAILABLE.value, 0),
+                staked=balances.get(user.id, {}).get(AccountKind.STAKED.value, 0),
+                locked=balances.get(user.id, {}).get(AccountKind.LOCKED.value, 0),
+                queries_accepted=statuses.get(user.id, {}).get("accepted", 0),
+                queries_rejected=statuses.get(user.id, {}).get("rejected", 0),
+                flagged=flagged.get(user.id, 0),
+                blacklisted_in=tuple(barred.get(user.id, ())),
             )
             for user in workers
         ]
