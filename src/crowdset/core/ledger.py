@@ -262,16 +262,7 @@ def pay(
     campaign_id: int, worker_id: int, amount: int, fee: int = 0, memo: str = ""
 ) -> TransactionDraft:
     """``escrow → worker available`` plus, when ``fee`` > 0, ``escrow → platform fees``."""
-    amount = _positive(amount)
-    escrow = escrow_account(campaign_id)
-    postings = [
-        Posting(escrow, -amount),
-        Posting(user_account(worker_id, AccountKind.AVAILABLE), amount),
-    ]
-    if fee:
-        fee = _positive(fee, "fee")
-        postings += [Posting(escrow, -fee), Posting(platform_account(AccountKind.FEES), fee)]
-    return TransactionDraft(TransactionKind.PAY, tuple(postings), memo)
+    return settle(campaign_id, [(worker_id, amount)], fee, memo)
 
 
 def settle(

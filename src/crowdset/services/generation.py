@@ -218,44 +218,30 @@ def _offer_view(session: Session, offer: Offer, campaign: Campaign, ctx: Context
     rules = rules_of(campaign)
     spec = rules.spec
     prices = pricing_of(ctx, spec)
-    if offer.kind == "write":
-        task = session.get(GenerationTask, offer.task_id)
-        assert task is not None
-        intent = spec.intent(task.intent)
-        values = values_of(task.slot_values)
-        return OfferView(
-            id=offer.id,
-            campaign_id=campaign.id,
-            campaign_name=campaign.name,
-            kind="write",
-            status=offer.status,
-            expires_at=offer.expires_at,
-            intent=intent.name,
-            description=intent.description,
-            values=values,
-            prompt=task_prompt(intent, values),
-            examples=tuple(rules.seeds[intent.name][:MAX_EXAMPLES]),
-            price=prices.per_query,
-        )
-    query = session.get(Query, offer.query_id)
-    assert query is not None
-    intent = spec.intent(query.intent)
-    values = values_of(query.slot_values)
+    query = session.get(Query, offer.query_id) if offer.kind == "vote" else None
+    source = query or session.get(GenerationTask, offer.task_id)
+    assert source is not None
+    intent = spec.intent(source.intent)
+    values = values_of(source.slot_values)
     return OfferView(
         id=offer.id,
         campaign_id=campaign.id,
         campaign_name=campaign.name,
-        kind="vote",
+        kind=offer.kind,
         status=offer.status,
         expires_at=offer.expires_at,
         intent=intent.name,
         description=intent.description,
         values=values,
-        prompt=f"Is this a good query for: {intent.description}?",
+        prompt=(
+            f"Is this a good query for: {intent.description}?"
+            if query is not None
+            else task_prompt(intent, values)
+        ),
         examples=tuple(rules.seeds[intent.name][:MAX_EXAMPLES]),
-        query_text=query.text,
-        questions=VOTE_QUESTIONS,
-        price=prices.per_vote,
+        query_text=query.text if query is not None else None,
+        questions=VOTE_QUESTIONS if query is not None else (),
+        price=prices.per_vote if query is not None else prices.per_query,
     )
 
 
@@ -400,11 +386,19 @@ class _Unit:
     excluded: set[int] = field(default_factory=set)
 
 
-def free_escrow(session: Session, campaign: Campaign, prices: Pricing, offers: list[Offer]) -> int:
+def free_escrow(
+    session: Session,
+    campaign: Campaign,
+    prices: Pricing,
+    offers: list[Offer],
+    validating: list[Query] | None = None,
+) -> int:
     """Escrow still free after everything in flight is paid at its most."""
     escrow = ledger_store.balance_of(session, escrow_account(campaign.id))
+    if validating is None:
+        validating = store.queries(session, campaign.id, status="validating")
     liabilities = 0
-    for query in store.queries(session, campaign.id, status="validating"):
+    for query in validating:
         votes_cost = prices.vote_exposure(prices.validators)
         liabilities += votes_cost if query.paid else prices.query_exposure
     liabilities += sum(prices.query_exposure for o in offers if o.kind == "write")
@@ -596,7 +590,7 @@ def dispatch(session: Session, ctx: Context, campaign: Campaign) -> int:
         units += [_Unit("vote", query=query, excluded=excluded) for _ in range(max(0, missing))]
     made = _offer_units(session, ctx, campaign, spec, units, candidates, inbox, now)
     room = sum(max(0, spec.max_open_offers - inbox[w]) for w in candidates)
-    free = free_escrow(session, campaign, prices, offers)
+    free = free_escrow(session, campaign, prices, offers, validating)
     budget = max(0, free // prices.query_exposure) if prices.query_exposure else room
     writes = _plan_write_units(session, ctx, campaign, spec, offers, room, budget)
     made += _offer_units(session, ctx, campaign, spec, writes, candidates, inbox, now)
