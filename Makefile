@@ -41,5 +41,9 @@ screenshots: install  ## retake docs/screenshots/*.png in Debian's chromium (apt
 bench: install  ## side-by-side benchmarks against the peers (see docs/benchmarks.md)
 	$(MAKE) -C bench all
 
+.PHONY: weighted-review
+weighted-review: install  ## SPEC §4 weighted review on MLQE-PE's real ratings, simulated spammers (bench/weighted_review)
+	$(BIN)/python bench/weighted_review/review.py --sweep
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
