@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from crowdset.core.generation.spec import parse_spec
 from crowdset.core.permissions import Role
 from crowdset.formats.nlu import NluFormat, read_dataset
-from crowdset.services import accounts, campaigns, generation, ledger
+from crowdset.services import accounts, campaigns, generation, ledger, offers
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 from tests.api.conftest import Caller
@@ -103,7 +103,7 @@ def running_campaign(ctx: Context, requester_id: int) -> int:
 def write_offer(ctx: Context, campaign_id: int, worker_id: int) -> int:
     """The campaign's one writing offer, for a worker who stakes and is the first to ask."""
     ledger.stake(ctx, worker_id, 500)
-    offer = generation.next_offer(ctx, worker_id, campaign_id)
+    offer = offers.next_offer(ctx, worker_id, campaign_id)
     assert offer is not None and offer.kind == "write"
     return offer.id
 
@@ -115,10 +115,10 @@ def vote_offer(ctx: Context, campaign_id: int, worker_id: int) -> int:
     )
     ledger.issue_credits(ctx, None, author.id, 1_000)
     offer_id = write_offer(ctx, campaign_id, author.id)
-    generation.accept_offer(ctx, author.id, offer_id)
+    offers.accept_offer(ctx, author.id, offer_id)
     generation.submit_query(ctx, author.id, offer_id, GOOD_QUERY)
     ledger.stake(ctx, worker_id, 500)
-    offer = generation.next_offer(ctx, worker_id, campaign_id)
+    offer = offers.next_offer(ctx, worker_id, campaign_id)
     assert offer is not None and offer.kind == "vote"
     return offer.id
 

@@ -21,7 +21,7 @@ from crowdset.errors import (
     RuleViolation,
     UnderPriced,
 )
-from crowdset.services import accounts, campaigns, generation, ledger
+from crowdset.services import accounts, campaigns, generation, ledger, offers
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 from crowdset.services.generation import OfferView, VoteInput
@@ -34,11 +34,11 @@ NO = VoteInput(True, False, True, True)  # one "no" makes the verdict "invalid"
 def next_of_kind(ctx: Context, worker: int, kind: str, campaign_id: int) -> OfferView:
     """The worker's next offer of ``kind``; offers of the other kind are skipped (re-drawn)."""
     for _ in range(20):
-        offer = generation.next_offer(ctx, worker, campaign_id)
+        offer = offers.next_offer(ctx, worker, campaign_id)
         assert offer is not None, f"worker {worker} got no offer"
         if offer.kind == kind:
             return offer
-        generation.skip_offer(ctx, worker, offer.id)
+        offers.skip_offer(ctx, worker, offer.id)
     raise AssertionError(f"worker {worker} never got a {kind} offer")
 
 
@@ -101,8 +101,9 @@ def one_intent(target: int = 1, **overrides: object) -> dict[str, object]:
 
 def test_launch_moves_the_estimate_into_escrow(ctx: Context, requester: Principal) -> None:
     before = ledger.balances(ctx, requester.user_id).available
-    view = campaigns.create_campaign(ctx, requester, tiny_spec())
-    estimate = campaigns.estimate_cost(ctx, view.spec)
+    spec = tiny_spec()
+    view = campaigns.create_campaign(ctx, requester, spec)
+    estimate = campaigns.estimate_cost(ctx, spec)
     # 4 queries at 0.80, ceil(2/0.8)=3 submissions per intent → 6 × 3 votes at 0.20, 10% fee
     assert (estimate.work, estimate.validation) == (320, 360)
     assert estimate.fee == 4 * 8 + 18 * 2
@@ -203,13 +204,13 @@ def test_votes_are_blind_and_nobody_validates_their_own_or_twice(
     campaign_id = launched(ctx, requester, **one_intent())
     writer = make_worker()
     query_id = write(ctx, writer, campaign_id)
-    assert generation.next_offer(ctx, writer, campaign_id) is None  # not their own query
+    assert offers.next_offer(ctx, writer, campaign_id) is None  # not their own query
     validators = [make_worker() for _ in range(3)]
     seen = []
     for validator in validators:
         offer = vote(ctx, validator, campaign_id, YES)
         seen.append(offer)
-        assert generation.next_offer(ctx, validator, campaign_id) is None  # no second vote
+        assert offers.next_offer(ctx, validator, campaign_id) is None  # no second vote
     author = accounts.get_user(ctx, writer)
     for offer in seen:
         shown = repr(offer)
@@ -350,7 +351,7 @@ def test_expired_offers_are_redrawn(
     clock.advance(seconds=61)
     with pytest.raises(Conflict, match="expired"):
         generation.submit_query(ctx, first, offer.id, "switch on the lights please now")
-    again = generation.next_offer(ctx, first, campaign_id)
+    again = offers.next_offer(ctx, first, campaign_id)
     assert again is not None and again.id != offer.id
 
 
@@ -361,12 +362,12 @@ def test_pause_withdraws_open_offers_and_close_settles_pending_queries(
     writer, validator = make_worker(), make_worker()
     write(ctx, writer, campaign_id)
     vote(ctx, validator, campaign_id, YES)  # one of three votes
-    held = generation.next_offer(ctx, writer, campaign_id)
+    held = offers.next_offer(ctx, writer, campaign_id)
     assert held is not None
     campaigns.pause(ctx, requester, campaign_id)
     with pytest.raises(Conflict):
-        generation.accept_offer(ctx, writer, held.id)
-    assert generation.next_offer(ctx, writer, campaign_id) is None
+        offers.accept_offer(ctx, writer, held.id)
+    assert offers.next_offer(ctx, writer, campaign_id) is None
     funded = campaigns.get_campaign(ctx, requester, campaign_id).escrow_funded
     campaigns.close(ctx, requester, campaign_id)
     state = campaigns.progress(ctx, requester, campaign_id)
@@ -388,13 +389,13 @@ def test_top_up_when_funds_run_short(
         vote(ctx, validator, campaign_id, NO)
     state = campaigns.progress(ctx, requester, campaign_id)
     assert state.funds_short and state.intents[0].accepted == 0
-    assert generation.next_offer(ctx, writer, campaign_id) is None
+    assert offers.next_offer(ctx, writer, campaign_id) is None
     campaigns.top_up(ctx, requester, campaign_id, 500, idempotency_key="more")
     replay = campaigns.top_up(ctx, requester, campaign_id, 500, idempotency_key="more")
     assert replay.escrow_funded == campaigns.get_campaign(ctx, requester, campaign_id).escrow_funded
     assert not campaigns.progress(ctx, requester, campaign_id).funds_short
-    offers = [generation.next_offer(ctx, w, campaign_id) for w in (writer, *validators)]
-    assert [o.kind for o in offers if o is not None] == ["write"]  # work flows again
+    held = [offers.next_offer(ctx, w, campaign_id) for w in (writer, *validators)]
+    assert [o.kind for o in held if o is not None] == ["write"]  # work flows again
 
 
 def test_blacklisting_sends_accepted_queries_back_to_other_validators(
@@ -409,9 +410,9 @@ def test_blacklisting_sends_accepted_queries_back_to_other_validators(
     paid = ledger.balances(ctx, writer).available
     pseudonym = campaigns.accepted_queries(ctx, requester, campaign_id)[0].worker
     assert campaigns.blacklist(ctx, requester, campaign_id, pseudonym) == 1
-    assert generation.next_offer(ctx, writer, campaign_id) is None  # barred
+    assert offers.next_offer(ctx, writer, campaign_id) is None  # barred
     for validator in first_round:  # already voted on it: never again
-        assert generation.next_offer(ctx, validator, campaign_id) is None
+        assert offers.next_offer(ctx, validator, campaign_id) is None
     for validator in [make_worker() for _ in range(3)]:
         vote(ctx, validator, campaign_id, NO)
     state = campaigns.progress(ctx, requester, campaign_id)

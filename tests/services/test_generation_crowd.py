@@ -18,7 +18,7 @@ from tests.services.conftest import CREDIT, tiny_spec
 
 from crowdset.core.generation.spec import load_spec
 from crowdset.formats.nlu import NLU_FORMATS, read_dataset, write_dataset
-from crowdset.services import campaigns, generation, ledger
+from crowdset.services import campaigns, ledger, offers
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 from crowdset.sim import Crowd, CrowdMix, PhrasingPool, run_generation
@@ -54,11 +54,11 @@ def test_offer_shares_follow_ln_one_plus_stake(
     stakes = [1, 5, 20, 60, 200, 450]
     workers = [make_worker(stake=stake) for stake in stakes]
     for worker in workers:
-        generation.next_offer(ctx, worker, view.id)  # present: eligible for offers
+        offers.next_offer(ctx, worker, view.id)  # present: eligible for offers
     rounds = 200
     for _ in range(rounds):
         clock.advance(seconds=31)  # every offer expires and is re-drawn
-        generation.next_offer(ctx, workers[0], view.id)
+        offers.next_offer(ctx, workers[0], view.id)
 
     def count(session: Session) -> Counter[int]:
         rows = session.execute(
@@ -68,8 +68,8 @@ def test_offer_shares_follow_ln_one_plus_stake(
         )
         return Counter({worker: int(n) for worker, n in rows.all()})
 
-    offers = ctx.db.run(count, readonly=True)
-    observed = np.array([offers[w] for w in workers], dtype=float)
+    offered = ctx.db.run(count, readonly=True)
+    observed = np.array([offered[w] for w in workers], dtype=float)
     assert observed.sum() >= 10_000
     weights = np.log1p(np.array(stakes, dtype=float))
     expected = observed.sum() * weights / weights.sum()
@@ -127,9 +127,9 @@ def test_concurrent_workers_never_get_the_same_unit(
     campaigns.launch(ctx, requester, view.id)
     workers = [make_worker() for _ in range(8)]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        offers = list(pool.map(lambda w: generation.next_offer(ctx, w, view.id), workers))
+        answers = list(pool.map(lambda w: offers.next_offer(ctx, w, view.id), workers))
     with ThreadPoolExecutor(max_workers=8) as pool:  # everyone present now: ask again at once
-        offers += list(pool.map(lambda w: generation.next_offer(ctx, w, view.id), workers))
+        answers += list(pool.map(lambda w: offers.next_offer(ctx, w, view.id), workers))
 
     def open_offers(session: Session) -> list[tuple[int | None, int]]:
         rows = session.execute(
@@ -143,4 +143,4 @@ def test_concurrent_workers_never_get_the_same_unit(
     tasks = [task for task, _ in held]
     assert len(tasks) == len(set(tasks)) == spec.total_target  # every unit once, none twice
     assert len({worker for _, worker in held}) == len(held)  # at most one offer per worker
-    assert sum(o is not None for o in offers[8:]) == spec.total_target
+    assert sum(o is not None for o in answers[8:]) == spec.total_target

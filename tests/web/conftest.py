@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from crowdset.api.app import create_app
 from crowdset.core.generation.spec import parse_spec
 from crowdset.core.permissions import Role
-from crowdset.services import accounts, campaigns, generation, ledger
+from crowdset.services import accounts, campaigns, ledger, offers
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 from tests.web.html import Element, parse
@@ -168,13 +168,13 @@ def write_offer(ctx: Context, campaign_id: int, worker_id: int) -> int:
     """An open writing offer for ``worker_id`` (staked enough to be drawn)."""
     if ledger.balances(ctx, worker_id).staked == 0:
         ledger.stake(ctx, worker_id, 500)
-    offer = generation.next_offer(ctx, worker_id, campaign_id)
+    offer = offers.next_offer(ctx, worker_id, campaign_id)
     assert offer is not None and offer.kind == "write"
     return offer.id
 
 
 def query_for(ctx: Context, worker_id: int, offer_id: int) -> str:
     """A query that passes the checks for the offer."""
-    offer = generation.get_offer(ctx, worker_id, offer_id)
+    offer = offers.get_offer(ctx, worker_id, offer_id)
     values = " ".join(f"in the {v.value}" for v in offer.values)
     return f"please could you switch on every lamp {values} right now".replace("  ", " ")

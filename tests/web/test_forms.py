@@ -12,7 +12,7 @@ import httpx2 as httpx
 import pytest
 import yaml
 
-from crowdset.services import accounts, campaigns, generation, ledger
+from crowdset.services import accounts, campaigns, generation, ledger, offers
 from crowdset.services.context import Context
 from tests.web.conftest import (
     TINY_SPEC,
@@ -188,7 +188,7 @@ def test_a_query_refused_by_the_checks_shows_each_reason_and_keeps_the_text(
     assert field_value(page, "text") == "lights"
     reasons = page.by_id("refusal").text
     assert "too short: Too short: write at least 2 words (you wrote 1)" in reasons
-    values = generation.get_offer(ctx, people.worker, offer).values
+    values = offers.get_offer(ctx, people.worker, offer).values
     for value in values:
         assert f"Include “{value.value}” in your query" in reasons
     signals = {i.attrs["name"]: i.attrs["value"] for i in page.find_all("input", type="hidden")}
@@ -211,7 +211,7 @@ def test_a_vote_with_unanswered_questions_keeps_the_answers_given(
     offer = write_offer(ctx, campaign, people.worker)
     generation.submit_query(ctx, people.worker, offer, "please light up the kitchen and garage")
     ledger.stake(ctx, people.worker_b, 500)
-    vote = generation.next_offer(ctx, people.worker_b, campaign)
+    vote = offers.next_offer(ctx, people.worker_b, campaign)
     assert vote is not None and vote.kind == "vote"
     voter = as_role("worker_b")
     voter.post(f"/work/offers/{vote.id}/accept")

@@ -13,7 +13,7 @@ import yaml
 from fastapi.routing import APIRoute
 
 from crowdset.core.generation.spec import parse_spec
-from crowdset.services import accounts, campaigns, generation
+from crowdset.services import accounts, campaigns, offers
 from crowdset.services.context import Context
 from crowdset.web.routes import account, operator, public, work
 from crowdset.web.routes import campaigns as campaign_pages
@@ -199,7 +199,7 @@ def test_a_worker_cannot_reach_another_workers_offer(
     text = query_for(ctx, people.worker, offer)
     assert other.post(f"/work/offers/{offer}/query", {"text": text}).status_code == 404
     assert other.post(f"/work/offers/{offer}/skip").status_code == 404
-    assert generation.get_offer(ctx, people.worker, offer).status == "open"
+    assert offers.get_offer(ctx, people.worker, offer).status == "open"
 
 
 def test_workers_and_requesters_stay_out_of_each_others_and_the_operators_pages(

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 
 from crowdset.core.generation.spec import parse_spec
-from crowdset.services import campaigns, generation, ledger
+from crowdset.services import campaigns, generation, ledger, offers
 from crowdset.services.context import Context
 from crowdset.services.demo import seed_demo
 from crowdset.services.generation import VoteInput
@@ -36,7 +36,7 @@ def _accepted_query(
     for _ in range(3):
         validator = make_user("worker", credits=1_000)
         ledger.stake(ctx, validator, 500)
-        vote = generation.next_offer(ctx, validator, campaign)
+        vote = offers.next_offer(ctx, validator, campaign)
         assert vote is not None and vote.kind == "vote"
         generation.submit_vote(ctx, validator, vote.id, YES)
     return text
@@ -158,13 +158,13 @@ def test_earnings_show_the_effective_hourly_rate(
 ) -> None:
     campaign = running_campaign(ctx, people.requester)
     offer = write_offer(ctx, campaign, people.worker)
-    generation.accept_offer(ctx, people.worker, offer)
+    offers.accept_offer(ctx, people.worker, offer)
     clock.advance(seconds=60)
     generation.submit_query(ctx, people.worker, offer, query_for(ctx, people.worker, offer))
     for _ in range(3):
         validator = make_user("worker", credits=1_000)
         ledger.stake(ctx, validator, 500)
-        vote = generation.next_offer(ctx, validator, campaign)
+        vote = offers.next_offer(ctx, validator, campaign)
         assert vote is not None
         generation.submit_vote(ctx, validator, vote.id, YES)
     page = as_role("worker").page("/earnings")

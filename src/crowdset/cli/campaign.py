@@ -266,7 +266,8 @@ def export(
     viewer = _principal(ctx, as_user, campaign_id)
     view = campaigns.get_campaign(ctx, viewer, campaign_id)
     queries = campaigns.accepted_queries(ctx, viewer, campaign_id)
-    count = write_dataset(queries, cast(NluFormat, format), output, language=view.spec.language)
+    language = campaigns.generation_spec(view, "export").language
+    count = write_dataset(queries, cast(NluFormat, format), output, language=language)
     console.print(f"[green]✓[/] {count} queries written to {output} ({format})")
 
 

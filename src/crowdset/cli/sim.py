@@ -52,7 +52,8 @@ def work(
             f"campaign {campaign_id} is {view.status}: launch or resume it first",
             field="CAMPAIGN_ID",
         )
-    pool = PhrasingPool.from_spec(view.spec)
+    spec = campaigns.generation_spec(view, "simulation (sim label)")
+    pool = PhrasingPool.from_spec(spec)
     if phrasings is not None:
         suffix = phrasings.suffix.lower()
         fmt: NluFormat = (
@@ -61,7 +62,7 @@ def work(
         pool = PhrasingPool(read_dataset(phrasings, fmt))
     mix = CrowdMix(workers=workers, careless=careless, spammers=spammers)
     crowd = Crowd.create(ctx, mix, pool, seed=seed)
-    target = sum(i.target for i in view.spec.intents)
+    target = spec.total_target
     with Progress(
         TextColumn("accepted"),
         BarColumn(),

@@ -18,10 +18,14 @@ from crowdset.core.generation.crossval import CrossValidationReport, cross_valid
 from crowdset.core.generation.model import AnnotatedQuery
 from crowdset.core.generation.plan import Estimate, estimate
 from crowdset.core.generation.spec import CampaignSpec
+from crowdset.core.labeling.items import ItemRow
+from crowdset.core.labeling.judging import LabelingEstimate, labeling_estimate
+from crowdset.core.labeling.spec import LabelingSpec
 from crowdset.core.ledger import AccountKind, escrow_account, user_account
 from crowdset.core.money import format_amount
 from crowdset.core.permissions import Action, Role, authorize
-from crowdset.errors import Conflict, InsufficientFunds, NotFound
+from crowdset.errors import Conflict, InsufficientFunds, InvalidInput, NotFound
+from crowdset.services import generation, labeling
 from crowdset.services import ledger as ledger_service
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
@@ -31,19 +35,26 @@ from crowdset.services.generation import (
     pricing_of,
     spans_of,
     spec_digest,
-    spec_of,
 )
 from crowdset.storage import campaign_store as store
-from crowdset.storage import ledger_store, users_store
+from crowdset.storage import labeling_store, ledger_store, users_store
 from crowdset.storage.models import Campaign
 
 TRANSITIONS = {
     "launch": ("draft",),
+    "accept_pilot": ("pilot",),
     "pause": ("running",),
     "resume": ("paused",),
-    "close": ("draft", "running", "paused"),
+    "close": ("draft", "pilot", "running", "paused"),
 }
-PAST = {"launch": "launched", "pause": "paused", "resume": "resumed", "close": "closed"}
+PAST = {
+    "launch": "launched",
+    "accept_pilot": "moved past its pilot",
+    "pause": "paused",
+    "resume": "resumed",
+    "close": "closed",
+}
+AnySpec = CampaignSpec | LabelingSpec
 
 
 @dataclass(frozen=True)
@@ -57,7 +68,29 @@ class CampaignView:
     launched_at: datetime | None
     closed_at: datetime | None
     escrow_funded: int
-    spec: CampaignSpec
+    spec: AnySpec
+
+
+def spec_of(campaign: Campaign) -> AnySpec:
+    """The campaign's spec, whatever its kind."""
+    if campaign.kind in labeling.LABELING_KINDS:
+        return labeling.spec_of(campaign)
+    return generation.spec_of(campaign)
+
+
+def generation_spec(campaign: Campaign | CampaignView, what: str) -> CampaignSpec:
+    """The spec of a generation campaign; a labeling campaign is refused, naming where its
+    ``what`` is instead."""
+    if campaign.kind in labeling.LABELING_KINDS:
+        raise InvalidInput(
+            f"campaign {campaign.id} is a {campaign.kind} campaign: its {what} is in its "
+            "labeling report and results (crowdset campaign report / results)",
+            campaign_id=campaign.id,
+        )
+    if isinstance(campaign, CampaignView):
+        assert isinstance(campaign.spec, CampaignSpec)
+        return campaign.spec
+    return generation.spec_of(campaign)
 
 
 def _view(campaign: Campaign) -> CampaignView:
@@ -89,10 +122,31 @@ def estimate_cost(ctx: Context, spec: CampaignSpec) -> Estimate:
     return estimate(spec, pricing_of(ctx, spec))
 
 
-def create_campaign(ctx: Context, viewer: Principal, spec: CampaignSpec) -> CampaignView:
-    """A draft campaign. Prices are checked against the fair-wage floor now and at launch."""
+def estimate_labeling_cost(ctx: Context, spec: LabelingSpec, items: int) -> LabelingEstimate:
+    """What launching a labeling campaign of ``items`` items (gold not counted) would move
+    into escrow: every item at its maximum overlap, plus the gold share."""
+    return labeling_estimate(spec, items, labeling.pricing_of(ctx, spec))
+
+
+def create_campaign(
+    ctx: Context, viewer: Principal, spec: AnySpec, items: list[ItemRow] | None = None
+) -> CampaignView:
+    """A draft campaign. Prices are checked against the fair-wage floor now and at launch.
+
+    A labeling campaign (``classify``, ``rate``) comes with its items, stored in the same
+    transaction: a failed import leaves nothing behind."""
     authorize(viewer.role, Action.RUN_CAMPAIGNS)
-    pricing_of(ctx, spec)
+    if isinstance(spec, LabelingSpec):
+        labeling.pricing_of(ctx, spec)
+        if not items:
+            raise InvalidInput(
+                f"a {spec.type} campaign needs its items (a CSV, JSONL or Parquet file)",
+                field="items",
+            )
+    else:
+        pricing_of(ctx, spec)
+        if items:
+            raise InvalidInput("a generation campaign takes no items file", field="items")
 
     document = spec.model_dump(mode="json")
 
@@ -109,7 +163,13 @@ def create_campaign(ctx: Context, viewer: Principal, spec: CampaignSpec) -> Camp
         )
         session.add(campaign)
         session.flush()
-        store.add_event(session, campaign.id, "created", at=ctx.now(), actor_id=viewer.user_id)
+        detail: dict[str, object] = {}
+        if items:
+            labeling.add_items(session, campaign.id, items)
+            detail = {"items": len(items), "gold": sum(i.gold is not None for i in items)}
+        store.add_event(
+            session, campaign.id, "created", at=ctx.now(), actor_id=viewer.user_id, detail=detail
+        )
         return _view(campaign)
 
     return ctx.db.run(work)
@@ -147,7 +207,13 @@ def launch(ctx: Context, viewer: Principal, campaign_id: int) -> CampaignView:
     def work(session: Session) -> CampaignView:
         campaign = _visible(session, viewer, campaign_id, for_update=True)
         _transition(session, campaign, "launch")
-        cost = estimate_cost(ctx, spec_of(campaign))
+        spec = spec_of(campaign)
+        if isinstance(spec, LabelingSpec):
+            cost: Estimate | LabelingEstimate = estimate_labeling_cost(
+                ctx, spec, labeling_store.regular_item_count(session, campaign.id)
+            )
+        else:
+            cost = estimate_cost(ctx, spec)
         available = ledger_store.balance_of(
             session, user_account(campaign.requester_id, AccountKind.AVAILABLE)
         )
@@ -172,7 +238,8 @@ def launch(ctx: Context, viewer: Principal, campaign_id: int) -> CampaignView:
             now=ctx.now(),
             actor_id=viewer.user_id,
         )
-        campaign.status, campaign.launched_at = "running", ctx.now()
+        piloted = isinstance(spec, LabelingSpec) and spec.pilot is not None
+        campaign.status, campaign.launched_at = ("pilot" if piloted else "running"), ctx.now()
         campaign.escrow_funded = cost.total
         store.add_event(
             session,
@@ -231,6 +298,11 @@ def top_up(
     return ctx.db.run(work)
 
 
+def accept_pilot(ctx: Context, viewer: Principal, campaign_id: int) -> CampaignView:
+    """The requester has looked at the pilot's results and lets the campaign scale."""
+    return _simple(ctx, viewer, campaign_id, "accept_pilot", "running")
+
+
 def pause(ctx: Context, viewer: Principal, campaign_id: int) -> CampaignView:
     """No new offers; work already accepted may still be submitted."""
     return _simple(ctx, viewer, campaign_id, "pause", "paused")
@@ -251,7 +323,8 @@ def _simple(
         campaign.status = status
         if action == "pause":
             store.withdraw_offers(session, campaign.id, ctx.now(), states=("open",))
-        store.add_event(session, campaign.id, status, at=ctx.now(), actor_id=viewer.user_id)
+        event = "pilot_accepted" if action == "accept_pilot" else status
+        store.add_event(session, campaign.id, event, at=ctx.now(), actor_id=viewer.user_id)
         return _view(campaign)
 
     return ctx.db.run(work)
@@ -270,6 +343,8 @@ def close(ctx: Context, viewer: Principal, campaign_id: int) -> CampaignView:
         _transition(session, campaign, "close")
         now = ctx.now()
         store.withdraw_offers(session, campaign.id, now)
+        if campaign.kind in labeling.LABELING_KINDS:
+            labeling.settle_at_close(session, ctx, campaign)
         for query in store.queries(session, campaign.id, status="validating"):
             decide(session, ctx, campaign, query, closing=True)
         left = ledger_store.balance_of(session, escrow_account(campaign.id))
@@ -336,7 +411,7 @@ class Progress:
 def progress(ctx: Context, viewer: Principal, campaign_id: int) -> Progress:
     def work(session: Session) -> Progress:
         campaign = _visible(session, viewer, campaign_id)
-        spec = spec_of(campaign)
+        spec = generation_spec(campaign, "progress")
         counts = store.status_counts(session, campaign.id)
         refused = store.refusals_by_intent(session, campaign.id)
         intents = tuple(

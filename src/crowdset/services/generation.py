@@ -137,7 +137,7 @@ class OfferView:
     id: int
     campaign_id: int
     campaign_name: str
-    kind: str  # write | vote
+    kind: str  # write | vote | label
     status: str
     expires_at: datetime
     intent: str
@@ -148,6 +148,12 @@ class OfferView:
     query_text: str | None = None  # vote offers: the query to judge
     questions: tuple[tuple[str, str], ...] = ()
     price: int = 0  # minor units paid for this unit when it succeeds
+    # label offers (SPEC §3): the item and what to answer; never whether it is gold
+    instructions: str = ""
+    item_text: str | None = None
+    item_image: str | None = None
+    choices: tuple[tuple[str, str], ...] = ()  # (value, description): labels or stars
+    multi_label: bool = False
 
 
 @dataclass(frozen=True)
@@ -214,7 +220,7 @@ def _store_standing(row: WorkerStanding, value: standing.Standing) -> None:
     row.validation_streak = value.validation_streak
 
 
-def _offer_view(session: Session, offer: Offer, campaign: Campaign, ctx: Context) -> OfferView:
+def offer_view(session: Session, offer: Offer, campaign: Campaign, ctx: Context) -> OfferView:
     rules = rules_of(campaign)
     spec = rules.spec
     prices = pricing_of(ctx, spec)
@@ -252,7 +258,7 @@ def _post(session: Session, ctx: Context, draft: ledger.TransactionDraft) -> Non
     ledger_store.post(session, draft, now=ctx.now(), actor_id=None)
 
 
-def _settle(
+def settle(
     session: Session,
     ctx: Context,
     campaign_id: int,
@@ -341,7 +347,7 @@ def decide(
         if not query.paid:
             payouts.insert(0, (query.worker_id, prices.per_query))
             query.paid = True
-        _settle(session, ctx, campaign.id, payouts, f"{memo} settled at close")
+        settle(session, ctx, campaign.id, payouts, f"{memo} settled at close")
         return
     accepted = valid >= needed
     query.status, query.decided_at = ("accepted" if accepted else "rejected"), now
@@ -353,7 +359,7 @@ def decide(
         vote.agreed = vote.valid == accepted
         if vote.agreed:
             payouts.append((vote.worker_id, prices.per_vote))
-    _settle(session, ctx, campaign.id, payouts, f"{memo} {query.status}")
+    settle(session, ctx, campaign.id, payouts, f"{memo} {query.status}")
     _record(
         session,
         ctx,
@@ -598,53 +604,10 @@ def dispatch(session: Session, ctx: Context, campaign: Campaign) -> int:
     return made
 
 
-# --- the worker's use cases -------------------------------------------------------------------
+# --- the worker's use cases (the offer itself: services/offers.py) ---------------------------
 
 
-def next_offer(ctx: Context, worker_id: int, campaign_id: int | None = None) -> OfferView | None:
-    """Mark the worker active, hand out work, and return their current offer (or ``None``).
-
-    An accepted offer comes before new ones; ``None`` means "nothing for you right now: ask
-    again shortly" — offers go to workers drawn by stake, not first come, first served.
-    """
-
-    def work(session: Session) -> OfferView | None:
-        now = ctx.now()
-        running = store.campaigns(session, status="running")
-        if campaign_id is not None:
-            running = [c for c in running if c.id == campaign_id]
-        members = {c.id: store.campaign_worker(session, c.id, worker_id) for c in running}
-        allowed = [
-            c for c in running if (member := members[c.id]) is None or not member.blacklisted
-        ]
-
-        def current() -> OfferView | None:
-            for offer in store.worker_offers(session, worker_id):
-                if campaign_id is not None and offer.campaign_id != campaign_id:
-                    continue
-                if offer.expires_at > now:
-                    campaign = store.campaign(session, offer.campaign_id)
-                    return _offer_view(session, offer, campaign, ctx)
-            return None
-
-        held = current()
-        if held is not None:  # work in hand: no need to draw (drawing is the costly part)
-            for c in allowed:
-                member = members[c.id]
-                if member is not None:
-                    member.last_seen_at = now
-            return held
-        for found in allowed:  # lock in id order: no deadlocks between dispatchers
-            locked = store.campaign(session, found.id, for_update=True)
-            store.touch_worker(session, locked.id, worker_id, now)
-            session.flush()
-            dispatch(session, ctx, locked)
-        return current()
-
-    return ctx.db.run(work)
-
-
-def _own_offer(session: Session, worker_id: int, offer_id: int, now: datetime) -> Offer:
+def own_offer(session: Session, worker_id: int, offer_id: int, now: datetime) -> Offer:
     offer = store.offer(session, offer_id, for_update=True)
     if offer.worker_id != worker_id:
         raise NotFound(f"no offer has id {offer_id}", offer_id=offer_id)  # not yours: no leak
@@ -658,55 +621,18 @@ def _own_offer(session: Session, worker_id: int, offer_id: int, now: datetime) -
     return offer
 
 
-def get_offer(ctx: Context, worker_id: int, offer_id: int) -> OfferView:
-    def work(session: Session) -> OfferView:
-        offer = store.offer(session, offer_id)
-        if offer.worker_id != worker_id:
-            raise NotFound(f"no offer has id {offer_id}", offer_id=offer_id)
-        return _offer_view(session, offer, store.campaign(session, offer.campaign_id), ctx)
-
-    return ctx.db.run(work, readonly=True)
+SUBMIT_USE_CASE = {"write": "submit_query", "vote": "submit_vote", "label": "submit_label"}
 
 
-def accept_offer(ctx: Context, worker_id: int, offer_id: int) -> OfferView:
-    """Take the offer: it is yours until it expires (the time limit starts again now)."""
-
-    def work(session: Session) -> OfferView:
-        now = ctx.now()
-        offer = _own_offer(session, worker_id, offer_id, now)
-        campaign = store.campaign(session, offer.campaign_id)
-        if campaign.status != "running":
-            raise Conflict(
-                f"campaign {campaign.id} is {campaign.status}: it takes no new work",
-                campaign_id=campaign.id,
-            )
-        if offer.status == "open":
-            offer.status, offer.accepted_at = "accepted", now
-            offer.expires_at = now + timedelta(seconds=spec_of(campaign).offer_ttl_seconds)
-        return _offer_view(session, offer, campaign, ctx)
-
-    return ctx.db.run(work)
-
-
-def skip_offer(ctx: Context, worker_id: int, offer_id: int) -> None:
-    """Decline: the unit is re-drawn among other workers."""
-
-    def work(session: Session) -> None:
-        now = ctx.now()
-        offer = _own_offer(session, worker_id, offer_id, now)
-        offer.status, offer.finished_at = "skipped", now
-
-    ctx.db.run(work)
-
-
-def _submittable(session: Session, offer: Offer, kind: str) -> Campaign:
+def submittable(session: Session, offer: Offer, kind: str) -> Campaign:
+    """The offer's campaign, row-locked, when it still takes answers of this kind."""
     if offer.kind != kind:
-        other = "submit_vote" if offer.kind == "vote" else "submit_query"
         raise InvalidInput(
-            f"offer {offer.id} is a {offer.kind} offer: use {other}", offer_id=offer.id
+            f"offer {offer.id} is a {offer.kind} offer: use {SUBMIT_USE_CASE[offer.kind]}",
+            offer_id=offer.id,
         )
     campaign = store.campaign(session, offer.campaign_id, for_update=True)
-    if campaign.status not in ("running", "paused"):
+    if campaign.status not in ("running", "paused", "pilot"):
         raise Conflict(
             f"campaign {campaign.id} is {campaign.status}: it takes no more answers",
             campaign_id=campaign.id,
@@ -736,8 +662,8 @@ def submit_query(
 
     def work(session: Session) -> SubmitResult | list[CheckFailure]:
         now = ctx.now()
-        offer = _own_offer(session, worker_id, offer_id, now)
-        campaign = _submittable(session, offer, "write")
+        offer = own_offer(session, worker_id, offer_id, now)
+        campaign = submittable(session, offer, "write")
         rules = rules_of(campaign)
         task = session.get(GenerationTask, offer.task_id)
         assert task is not None
@@ -793,8 +719,8 @@ def submit_vote(ctx: Context, worker_id: int, offer_id: int, vote: VoteInput) ->
 
     def work(session: Session) -> None:
         now = ctx.now()
-        offer = _own_offer(session, worker_id, offer_id, now)
-        campaign = _submittable(session, offer, "vote")
+        offer = own_offer(session, worker_id, offer_id, now)
+        campaign = submittable(session, offer, "vote")
         query = session.get(Query, offer.query_id)
         assert query is not None
         offer.status, offer.finished_at = "done", now

@@ -22,7 +22,7 @@ import numpy as np
 
 from crowdset.core.permissions import Role
 from crowdset.errors import AnswerRefused, Conflict
-from crowdset.services import accounts, campaigns, generation, ledger
+from crowdset.services import accounts, campaigns, generation, ledger, offers
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 from crowdset.services.generation import OfferView, VoteInput
@@ -180,7 +180,7 @@ class Crowd:
 
     def act(self, ctx: Context, agent: Agent, offer: OfferView, report: SimulationReport) -> None:
         try:
-            offer = generation.accept_offer(ctx, agent.user_id, offer.id)
+            offer = offers.accept_offer(ctx, agent.user_id, offer.id)
         except Conflict:
             return
         if offer.kind == "vote":
@@ -203,7 +203,7 @@ class Crowd:
             self.written_for[" ".join(text.split())] = source_intent
             report.submitted[(offer.intent, good)] += 1
             return
-        generation.skip_offer(ctx, agent.user_id, offer.id)
+        offers.skip_offer(ctx, agent.user_id, offer.id)
 
 
 def run_generation(
@@ -231,7 +231,7 @@ def run_generation(
         order = crowd.rng.permutation(len(crowd.agents))
         for index in order:
             agent = crowd.agents[int(index)]
-            offer = generation.next_offer(ctx, agent.user_id, campaign_id)
+            offer = offers.next_offer(ctx, agent.user_id, campaign_id)
             if tick is not None:
                 tick()
             if offer is None:

@@ -212,6 +212,18 @@ class CampaignWorker(Base):
     blacklisted: Mapped[bool] = mapped_column(default=False)
     successes: Mapped[int] = mapped_column(Integer, default=0)
     failures: Mapped[int] = mapped_column(Integer, default=0)
+    # labeling campaigns (SPEC §3): the onboarding gates and the live quality model
+    tutorial_done: Mapped[bool] = mapped_column(default=False)
+    tutorial_answered: Mapped[int] = mapped_column(Integer, default=0)
+    qualifier_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    qualifier_score: Mapped[float | None] = mapped_column()
+    qualified: Mapped[bool] = mapped_column(default=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    quality_correct: Mapped[float] = mapped_column(default=0.0)
+    quality_wrong: Mapped[float] = mapped_column(default=0.0)
+    answers: Mapped[int] = mapped_column(Integer, default=0)
+    gold_answers: Mapped[int] = mapped_column(Integer, default=0)
+    gold_correct: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class WorkerStanding(Base):
@@ -304,9 +316,10 @@ class Offer(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     worker_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    kind: Mapped[str] = mapped_column(String(8))  # write | vote
+    kind: Mapped[str] = mapped_column(String(8))  # write | vote | label
     task_id: Mapped[int | None] = mapped_column(ForeignKey("generation_tasks.id"))
     query_id: Mapped[int | None] = mapped_column(ForeignKey("queries.id"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("label_items.id"))
     status: Mapped[str] = mapped_column(String(12))
     refusals: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -315,11 +328,63 @@ class Offer(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (
-        CheckConstraint("kind in ('write', 'vote')", name="kind_known"),
+        CheckConstraint("kind in ('write', 'vote', 'label')", name="kind_known"),
         CheckConstraint(
             "status in ('open', 'accepted', 'done', 'skipped', 'expired', 'withdrawn')",
             name="status_known",
         ),
         Index("ix_offers_campaign_status", "campaign_id", "status"),
         Index("ix_offers_worker_status", "worker_id", "status"),
+    )
+
+
+# --- labeling campaigns (SPEC §3) -------------------------------------------------------------
+
+
+class LabelItem(Base):
+    """One item to label or rate. ``gold`` (the known answer) never reaches a worker."""
+
+    __tablename__ = "label_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str | None] = mapped_column(Text)
+    image: Mapped[str | None] = mapped_column(Text)
+    gold: Mapped[object | None] = mapped_column(JSON(none_as_null=True))
+    status: Mapped[str] = mapped_column(String(12))  # open | settled
+    judgments: Mapped[int] = mapped_column(Integer, default=0)
+    answer: Mapped[object | None] = mapped_column(JSON(none_as_null=True))
+    confidence: Mapped[float | None] = mapped_column()
+    audit: Mapped[bool | None] = mapped_column()
+    settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        CheckConstraint("status in ('open', 'settled')", name="status_known"),
+        Index("ix_label_items_campaign_status", "campaign_id", "status"),
+        Index("uq_label_items_campaign_external", "campaign_id", "external_id", unique=True),
+    )
+
+
+class Judgment(Base):
+    """One worker's answer on one item. ``kept`` turns false when the worker is revoked
+    before the item settled: the answer leaves the consensus and the item is re-queued."""
+
+    __tablename__ = "judgments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("label_items.id"), index=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    answer: Mapped[object] = mapped_column(JSON)
+    gold: Mapped[bool] = mapped_column(default=False)
+    correct: Mapped[bool | None] = mapped_column()
+    kept: Mapped[bool] = mapped_column(default=True)
+    pilot: Mapped[bool] = mapped_column(default=False)
+    seconds_on_task: Mapped[float | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        Index("ix_judgments_campaign_worker", "campaign_id", "worker_id"),
+        Index("uq_judgments_item_worker", "item_id", "worker_id", unique=True),
     )

@@ -148,7 +148,9 @@ def export(
     view = campaigns.get_campaign(ctx, caller, campaign_id)
     queries = campaigns.accepted_queries(ctx, caller, campaign_id)
     buffer = io.StringIO()
-    write_dataset(queries, format, buffer, language=view.spec.language)
+    write_dataset(
+        queries, format, buffer, language=campaigns.generation_spec(view, "export").language
+    )
     media_type, extension = MEDIA_TYPES[format]
     return Response(
         buffer.getvalue(),

@@ -17,7 +17,7 @@ from crowdset.api.schemas_campaigns import (
     standing_public,
 )
 from crowdset.core.permissions import Action
-from crowdset.services import generation
+from crowdset.services import generation, offers
 from crowdset.services.accounts import Principal
 from crowdset.services.generation import VoteInput
 
@@ -39,7 +39,7 @@ def next_offer(
 ) -> OfferPublic | Response:
     """Your current offer. Work goes to workers drawn in proportion to ln(1 + stake), so an
     empty answer (204) means "ask again shortly", not "no work exists"."""
-    offer = generation.next_offer(ctx, caller.user_id, campaign_id)
+    offer = offers.next_offer(ctx, caller.user_id, campaign_id)
     if offer is None:
         return Response(
             status_code=status.HTTP_204_NO_CONTENT,
@@ -50,19 +50,19 @@ def next_offer(
 
 @router.get("/work/offers/{offer_id}", response_model=OfferPublic)
 def get_offer(ctx: ContextDep, caller: Worker, offer_id: int) -> OfferPublic:
-    return offer_public(generation.get_offer(ctx, caller.user_id, offer_id))
+    return offer_public(offers.get_offer(ctx, caller.user_id, offer_id))
 
 
 @router.post("/work/offers/{offer_id}/accept", response_model=OfferPublic)
 def accept(ctx: ContextDep, caller: Worker, offer_id: int) -> OfferPublic:
     """Take the offer; it stays yours until `expires_at`."""
-    return offer_public(generation.accept_offer(ctx, caller.user_id, offer_id))
+    return offer_public(offers.accept_offer(ctx, caller.user_id, offer_id))
 
 
 @router.post("/work/offers/{offer_id}/skip", status_code=status.HTTP_204_NO_CONTENT)
 def skip(ctx: ContextDep, caller: Worker, offer_id: int) -> Response:
     """Decline the offer; it goes to someone else."""
-    generation.skip_offer(ctx, caller.user_id, offer_id)
+    offers.skip_offer(ctx, caller.user_id, offer_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -235,7 +235,7 @@ def _dashboard(ctx: Context, viewer: Viewer, campaign_id: int) -> dict[str, Any]
     cost_error = None
     if view.status == "draft":
         try:
-            cost = _cost(ctx, view.spec)
+            cost = _cost(ctx, campaigns.generation_spec(view, "cost estimate"))
         except DomainError as error:
             cost_error = message_of(error, ctx.settings)
     submitted = campaigns.submitted_queries(ctx, viewer.principal, campaign_id)
@@ -380,7 +380,9 @@ def export(ctx: ContextDep, viewer: Runner, campaign_id: int, format: ExportForm
     view = campaigns.get_campaign(ctx, viewer.principal, campaign_id)
     queries = campaigns.accepted_queries(ctx, viewer.principal, campaign_id)
     buffer = io.StringIO()
-    write_dataset(queries, format, buffer, language=view.spec.language)
+    write_dataset(
+        queries, format, buffer, language=campaigns.generation_spec(view, "export").language
+    )
     media_type, extension, _ = EXPORTS[format]
     return Response(
         buffer.getvalue(),

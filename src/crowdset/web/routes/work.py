@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 
 from crowdset.core.permissions import Action
 from crowdset.errors import AnswerRefused, Conflict, DomainError
-from crowdset.services import campaign_stats, generation
+from crowdset.services import campaign_stats, generation, offers
 from crowdset.services.context import Context
 from crowdset.services.generation import VOTE_QUESTIONS, OfferView, VoteInput
 from crowdset.web.deps import ContextDep, FormDep, Viewer, allowed, flash, text_of
@@ -48,7 +48,7 @@ def get_work(request: Request, ctx: ContextDep, viewer: Worker) -> Response:
 
 @router.post("/work/next")
 def next_offer(request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep) -> Response:
-    offer = generation.next_offer(ctx, viewer.id)
+    offer = offers.next_offer(ctx, viewer.id)
     if offer is None:
         flash(
             request,
@@ -91,7 +91,7 @@ def _offer_page(
 
 @router.get("/work/offers/{offer_id}")
 def show_offer(request: Request, ctx: ContextDep, viewer: Worker, offer_id: int) -> Response:
-    return _offer_page(request, ctx, generation.get_offer(ctx, viewer.id, offer_id))
+    return _offer_page(request, ctx, offers.get_offer(ctx, viewer.id, offer_id))
 
 
 @router.post("/work/offers/{offer_id}/accept")
@@ -99,7 +99,7 @@ def accept(
     request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, offer_id: int
 ) -> Response:
     try:
-        generation.accept_offer(ctx, viewer.id, offer_id)
+        offers.accept_offer(ctx, viewer.id, offer_id)
     except Conflict as error:
         flash(request, error.message, "error")
         return _see_other("/work")
@@ -111,7 +111,7 @@ def skip(
     request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, offer_id: int
 ) -> Response:
     try:
-        generation.skip_offer(ctx, viewer.id, offer_id)
+        offers.skip_offer(ctx, viewer.id, offer_id)
     except Conflict as error:
         flash(request, error.message, "error")
     else:
@@ -139,7 +139,7 @@ def submit_query(
     request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, offer_id: int
 ) -> Response:
     form = Form.of(posted, QUERY_FIELDS)
-    offer = generation.get_offer(ctx, viewer.id, offer_id)
+    offer = offers.get_offer(ctx, viewer.id, offer_id)
     text = text_of(posted, "text")
     reasons: list[dict[str, str]] = []
     if not text.strip():
@@ -175,7 +175,7 @@ def submit_vote(
     request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, offer_id: int
 ) -> Response:
     form = Form.of(posted, VOTE_FIELDS)
-    offer = generation.get_offer(ctx, viewer.id, offer_id)
+    offer = offers.get_offer(ctx, viewer.id, offer_id)
     answers: dict[str, bool] = {}
     for name, _ in VOTE_QUESTIONS:
         answer = text_of(posted, name)

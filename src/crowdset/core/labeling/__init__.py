@@ -1,0 +1,1 @@
+"""Labeling campaigns (SPEC §3): the spec and how answers are judged."""

@@ -1,0 +1,141 @@
+"""How a labeling campaign judges answers (SPEC §3): correctness against a known answer, an
+item's consensus and whether it needs another judgment, and what the campaign costs.
+
+Pure: the services pass in the answers and the workers' accuracies and store what comes out.
+
+- **Correct.** Classify: the answer equals the truth (for multi-label, the same set). Rate:
+  within ``quality.rating_tolerance`` stars (default 1) of the truth.
+- **Consensus, classify.** The one-coin posterior of ``core.quality.item_posterior`` with each
+  worker's live posterior-mean accuracy; the label is its argmax and the confidence its
+  maximum. Multi-label runs it per label (present / absent) and the confidence is the least
+  confident label's. Another judgment is needed while the confidence is below
+  ``overlap.confidence`` (``core.quality.needs_more_judgments``).
+- **Consensus, rate.** The mean star; another judgment is needed while the standard error of
+  the mean (sample standard deviation / √n) is above ``overlap.rating_tolerance``. The
+  delivered score is the reviewer-weighted score of SPEC §4, computed over the whole campaign
+  (``core.aggregation.ReviewerWeightedScore``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+
+from crowdset.core.economics import fee_for, require_fair_price
+from crowdset.core.generation.spec import to_minor
+from crowdset.core.labeling.spec import Answer, LabelingSpec
+from crowdset.core.quality import item_posterior, needs_more_judgments
+
+
+def is_correct(spec: LabelingSpec, answer: Answer, truth: Answer) -> bool:
+    if spec.type == "rate":
+        return abs(int(str(answer)) - int(str(truth))) <= spec.quality.rating_tolerance
+    return answer == truth
+
+
+@dataclass(frozen=True)
+class Consensus:
+    answer: Answer
+    confidence: float  # classify: posterior of the answer; rate: 1 / (1 + standard error)
+    needs_more: bool
+    mean: float | None = None  # rate: the plain mean star
+
+
+def consensus(
+    spec: LabelingSpec, answers: Sequence[Answer], accuracies: Sequence[float]
+) -> Consensus:
+    """The item's consensus from its (kept) answers; ``accuracies`` pairs with ``answers``."""
+    if not answers:
+        raise ValueError("consensus needs at least one answer")
+    overlap = spec.overlap
+    n = len(answers)
+    if spec.type == "rate":
+        stars = np.array([int(str(a)) for a in answers], dtype=np.float64)
+        mean = float(stars.mean())
+        error = float(stars.std(ddof=1) / math.sqrt(n)) if n > 1 else math.inf
+        needs = n < overlap.min or (n < overlap.max and error > overlap.rating_tolerance)
+        rounded = str(int(min(5, max(1, math.floor(mean + 0.5)))))
+        return Consensus(rounded, 1.0 / (1.0 + error), needs, mean)
+    names = spec.label_names
+    if spec.multi_label:
+        chosen: list[str] = []
+        confidence = 1.0
+        for name in names:
+            present = np.array([int(name in a) for a in answers])
+            posterior = item_posterior(present, accuracies, 2)
+            if posterior[1] >= 0.5:
+                chosen.append(name)
+            confidence = min(confidence, float(posterior.max()))
+        needs = n < overlap.min or (n < overlap.max and confidence < overlap.confidence)
+        return Consensus(tuple(chosen), confidence, needs)
+    codes = np.array([names.index(str(a)) for a in answers])
+    posterior = item_posterior(codes, accuracies, len(names))
+    best = int(posterior.argmax())
+    needs = needs_more_judgments(posterior, n, overlap.confidence, overlap.max, overlap.min)
+    return Consensus(names[best], float(posterior[best]), needs)
+
+
+# --- cost ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelingPricing:
+    per_judgment: int  # minor units
+    fee_share: Decimal
+
+    @property
+    def exposure(self) -> int:
+        """One judgment with its fee: what escrow must hold for it."""
+        return self.per_judgment + fee_for(self.per_judgment, self.fee_share)
+
+
+def labeling_pricing(
+    spec: LabelingSpec, *, fair_hourly_wage: int, minor_per_unit: int, fee_share: Decimal
+) -> LabelingPricing:
+    """The price in minor units; refused with the computed floor when below the fair wage."""
+    decimals = len(str(minor_per_unit)) - 1
+    price = to_minor(spec.price_per_judgment, decimals, "price_per_judgment")
+    require_fair_price(
+        price,
+        seconds_per_task=spec.seconds_per_judgment,
+        fair_hourly_wage=fair_hourly_wage,
+        minor_per_unit=minor_per_unit,
+        field="price_per_judgment",
+        display="credits",
+    )
+    return LabelingPricing(price, fee_share)
+
+
+@dataclass(frozen=True)
+class LabelingEstimate:
+    """What launching moves into escrow: every item at its maximum overlap, plus gold."""
+
+    items: int
+    judgments: int  # items × max overlap
+    gold_judgments: int
+    work: int
+    fee: int
+    total: int
+    worker_minutes: float
+
+
+def labeling_estimate(spec: LabelingSpec, items: int, prices: LabelingPricing) -> LabelingEstimate:
+    judgments = items * spec.overlap.max
+    share = spec.gold.share
+    gold = math.ceil(judgments * share / (1 - share)) if share else 0
+    count = judgments + gold
+    work = count * prices.per_judgment
+    fee = count * (prices.exposure - prices.per_judgment)
+    return LabelingEstimate(
+        items=items,
+        judgments=judgments,
+        gold_judgments=gold,
+        work=work,
+        fee=fee,
+        total=work + fee,
+        worker_minutes=count * spec.seconds_per_judgment / 60,
+    )

@@ -1,0 +1,254 @@
+"""The labeling campaign spec (SPEC §3): classify (single- or multi-label) and rate (1–5 stars).
+
+A requester writes it in YAML or JSON and uploads the items beside it (CSV, JSONL, Parquet)::
+
+    name: Product photos
+    type: classify
+    instructions: Pick what the photo shows.
+    labels:
+      - {name: shoe, description: Any footwear}
+      - {name: bag, description: Handbags, backpacks}
+      - {name: other, description: Anything else}
+    price_per_judgment: 0.05
+    seconds_per_judgment: 8
+    overlap: {min: 2, max: 5, confidence: 0.9}   # dynamic; min == max is fixed overlap
+    gold: {share: 0.05}
+    quality: {bar: 0.8}
+    tutorial:
+      - {text: "A red sneaker", answer: shoe, explanation: "Sneakers are footwear."}
+    qualifier:
+      pass_mark: 0.8
+      questions:
+        - {text: "A leather handbag", answer: bag}
+
+A ``rate`` campaign has a ``rubric`` of five descriptions (1 to 5 stars) instead of labels.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from crowdset.core.documents import load_document, spec_error
+from crowdset.errors import SpecInvalid
+
+Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][\w\- .]*$")]
+Credits = Annotated[Decimal, Field(ge=0, max_digits=18)]
+STARS = ("1", "2", "3", "4", "5")
+LABELING_TYPES = ("classify", "rate")
+
+# An answer is one label (single-label), a sorted tuple of labels (multi-label) or a star.
+Answer = str | tuple[str, ...]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LabelSpec(_Strict):
+    name: Name
+    description: str = Field("", max_length=500)
+
+
+class Overlap(_Strict):
+    """Judgments per item: at least ``min``; more, up to ``max``, until the item's posterior
+    reaches ``confidence`` (classify) or its ratings' standard error falls to
+    ``rating_tolerance`` stars (rate). ``min == max`` is a fixed overlap."""
+
+    min: int = Field(3, ge=1, le=50)
+    max: int = Field(3, ge=1, le=50)
+    confidence: float = Field(0.9, gt=0.5, le=1.0)
+    rating_tolerance: float = Field(0.5, gt=0, le=4)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Overlap:
+        if self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+    @property
+    def dynamic(self) -> bool:
+        return self.max > self.min
+
+
+class GoldSettings(_Strict):
+    share: float = Field(
+        0.05, ge=0, le=0.5, description="Share of offers that are gold items (known answers)."
+    )
+
+
+class QualitySettings(_Strict):
+    """The live quality model's revocation rule (``core.quality.should_revoke``)."""
+
+    bar: float = Field(0.7, gt=0, le=1, description="Accuracy a worker must plausibly reach.")
+    confidence: float = Field(0.95, gt=0.5, lt=1)
+    min_answers: float = Field(10, ge=0, le=10_000)
+    rating_tolerance: int = Field(
+        1, ge=0, le=4, description="A rating within this many stars of the truth counts correct."
+    )
+
+
+class Question(_Strict):
+    """A tutorial or qualifier question: an item with its known answer."""
+
+    text: str | None = Field(None, min_length=1, max_length=5000)
+    image: str | None = Field(None, min_length=1, max_length=2000)
+    answer: str | list[str]
+    explanation: str = Field("", max_length=2000, description="Shown after a tutorial answer.")
+
+    @model_validator(mode="after")
+    def _content(self) -> Question:
+        if (self.text is None) == (self.image is None):
+            raise ValueError("a question has exactly one of text or image")
+        return self
+
+
+class Qualifier(_Strict):
+    pass_mark: float = Field(0.8, gt=0, le=1, description="Share of questions to get right.")
+    attempts: int = Field(2, ge=1, le=100)
+    questions: list[Question] = Field(min_length=1, max_length=200)
+
+
+class Bounty(_Strict):
+    """Work for brand-new workers: those with no stake may take this many tasks, so they can
+    earn their first credits (SPEC §3 onboarding)."""
+
+    tasks: int = Field(5, ge=1, le=1000)
+
+
+class Pilot(_Strict):
+    units: int = Field(gt=0, le=1_000_000, description="Judgments before the requester decides.")
+
+
+class Guarantee(_Strict):
+    target: float = Field(0.95, gt=0, lt=1, description="Share of delivered labels correct.")
+    confidence: float = Field(0.95, gt=0.5, lt=1)
+
+
+class LabelingSpec(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    type: Literal["classify", "rate"]
+    instructions: str = Field(min_length=1, max_length=20_000)
+    labels: list[LabelSpec] = Field(default_factory=list, max_length=200)
+    multi_label: bool = False
+    rubric: list[str] = Field(
+        default_factory=list, description="rate: five descriptions, for 1 to 5 stars."
+    )
+    price_per_judgment: Credits
+    seconds_per_judgment: int = Field(10, gt=0, le=3600)
+    overlap: Overlap = Field(default_factory=lambda: Overlap())
+    gold: GoldSettings = Field(default_factory=lambda: GoldSettings())
+    quality: QualitySettings = Field(default_factory=lambda: QualitySettings())
+    tutorial: list[Question] = Field(default_factory=list, max_length=200)
+    qualifier: Qualifier | None = None
+    bounty: Bounty | None = None
+    pilot: Pilot | None = None
+    guarantee: Guarantee | None = None
+    min_stake: Credits = Decimal(0)
+    offer_ttl_seconds: int = Field(600, ge=30, le=86_400)
+    active_window_seconds: int = Field(900, ge=30, le=86_400)
+    max_open_offers: int = Field(2, ge=1, le=1000)
+
+    @field_validator("labels")
+    @classmethod
+    def _unique_labels(cls, labels: list[LabelSpec]) -> list[LabelSpec]:
+        seen: set[str] = set()
+        for label in labels:
+            if label.name in seen:
+                raise ValueError(f"label {label.name!r} is declared twice")
+            seen.add(label.name)
+        return labels
+
+    @model_validator(mode="after")
+    def _by_type(self) -> LabelingSpec:
+        if self.type == "classify":
+            if len(self.labels) < 2:
+                raise ValueError("a classify campaign needs at least two labels")
+            if self.rubric:
+                raise ValueError("rubric is for rate campaigns; classify uses labels")
+        else:
+            if self.labels or self.multi_label:
+                raise ValueError("labels and multi_label are for classify; rate uses a rubric")
+            if len(self.rubric) != 5:
+                raise ValueError(
+                    f"rubric needs five descriptions (1 to 5 stars), got {len(self.rubric)}"
+                )
+        for where, question in self._questions():
+            try:
+                self.answer(question.answer)
+            except ValueError as error:
+                raise ValueError(f"{where}.answer: {error}") from None
+        return self
+
+    def _questions(self) -> list[tuple[str, Question]]:
+        found = [(f"tutorial[{n}]", q) for n, q in enumerate(self.tutorial)]
+        if self.qualifier is not None:
+            found += [
+                (f"qualifier.questions[{n}]", q) for n, q in enumerate(self.qualifier.questions)
+            ]
+        return found
+
+    @property
+    def choices(self) -> tuple[tuple[str, str], ...]:
+        """What a worker picks from: (value, description) per label or per star."""
+        if self.type == "rate":
+            return tuple(zip(STARS, self.rubric, strict=True))
+        return tuple((label.name, label.description) for label in self.labels)
+
+    @property
+    def label_names(self) -> tuple[str, ...]:
+        return tuple(value for value, _ in self.choices)
+
+    def answer(self, raw: object) -> Answer:
+        """A worker's or a file's answer in canonical form, or ``ValueError`` saying why not.
+
+        Single-label and rate: one value (a star may be given as a number). Multi-label: a list
+        of distinct labels, or one string of labels separated by ``|``; may be empty."""
+        names = self.label_names
+        if self.type == "classify" and self.multi_label:
+            if isinstance(raw, str):
+                parts = [p.strip() for p in raw.split("|") if p.strip()]
+            elif isinstance(raw, list | tuple):
+                parts = [str(p).strip() for p in raw]
+            else:
+                raise ValueError(f"expected a list of labels, got {raw!r}")
+            unknown = [p for p in parts if p not in names]
+            if unknown:
+                raise ValueError(
+                    f"unknown label(s) {', '.join(unknown)}; labels: {', '.join(names)}"
+                )
+            if len(set(parts)) != len(parts):
+                raise ValueError("a label is given twice")
+            return tuple(sorted(parts))
+        if isinstance(raw, bool | list | tuple):
+            raise ValueError(f"expected one of {', '.join(names)}, got {raw!r}")
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)
+        value = str(raw).strip()
+        if value not in names:
+            raise ValueError(f"{value!r} is not one of {', '.join(names)}")
+        return value
+
+
+_EXAMPLE = "type: classify, labels: [{name: yes}, {name: no}], price_per_judgment: 0.05"
+
+
+def parse_labeling_spec(data: Any, *, source: str = "spec") -> LabelingSpec:
+    """Validate an already-parsed labeling spec document."""
+    if not isinstance(data, dict):
+        raise SpecInvalid(
+            f"{source}: (top level): a spec is a mapping with name, type, instructions and "
+            f"price_per_judgment, got {type(data).__name__}",
+            field="(top level)",
+            source=source,
+        )
+    try:
+        return LabelingSpec.model_validate(data)
+    except ValidationError as error:
+        raise spec_error(error, LabelingSpec, source=source) from None
+
+
+def load_labeling_spec(text: str, *, source: str = "spec.yaml") -> LabelingSpec:
+    return parse_labeling_spec(load_document(text, source=source, example=_EXAMPLE), source=source)

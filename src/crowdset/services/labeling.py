@@ -1,0 +1,606 @@
+"""Labeling work (SPEC §3): onboarding gates, offers with hidden gold, answers, the live quality
+model with revocation, dynamic overlap, and payment.
+
+The rules live in the core (``core.labeling``, ``core.quality``); this module runs them in
+transactions. Anything touching a campaign's work locks the campaign row first, as generation
+does, and every credit moved is a ledger transaction in the same unit of work.
+
+- **Payment** is per judgment, at submission, for every judgment (gold or not): paying gold
+  answers at another moment would tell the worker which items were gold.
+- **Gold.** Each offer is, with probability ``gold.share``, a gold item the worker has not
+  seen. A gold answer updates the worker's quality at once (weight 1); its truth never leaves
+  the server.
+- **Consensus** updates the quality of every kept judgment's worker when an item settles with
+  a consensus at or above the campaign's confidence (weight 0.5).
+- **Revocation** (``core.quality.should_revoke`` with the campaign's bar): the worker gets no
+  more offers, their open offers are withdrawn and their kept answers on unsettled items are
+  dropped from the consensus, so those items are offered again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from crowdset.core import selection
+from crowdset.core.labeling.items import ItemRow
+from crowdset.core.labeling.judging import (
+    LabelingPricing,
+    consensus,
+    is_correct,
+    labeling_pricing,
+)
+from crowdset.core.labeling.spec import Answer, LabelingSpec
+from crowdset.core.ledger import escrow_account
+from crowdset.core.quality import WorkerQuality, should_revoke
+from crowdset.errors import Conflict, InvalidInput, NotFound
+from crowdset.services.context import Context
+from crowdset.services.generation import OfferView, own_offer, settle, submittable
+from crowdset.storage import campaign_store as store
+from crowdset.storage import labeling_store as items_store
+from crowdset.storage import ledger_store
+from crowdset.storage.models import Campaign, CampaignWorker, Judgment, LabelItem, Offer
+
+LABELING_KINDS = ("classify", "rate")
+BOUNTY_STAKE = 1.0  # a bounty worker is drawn as if they had staked one credit
+
+
+# --- the campaign as the rules see it ---------------------------------------------------------
+
+_SPECS: dict[str, LabelingSpec] = {}
+
+
+def spec_of(campaign: Campaign) -> LabelingSpec:
+    """The campaign's spec, parsed once per process (specs never change after creation)."""
+    found = _SPECS.get(campaign.spec_digest)
+    if found is None:
+        found = LabelingSpec.model_validate_json(json.dumps(campaign.spec))
+        if len(_SPECS) > 64:
+            _SPECS.clear()
+        _SPECS[campaign.spec_digest] = found
+    return found
+
+
+def pricing_of(ctx: Context, spec: LabelingSpec) -> LabelingPricing:
+    settings = ctx.settings
+    return labeling_pricing(
+        spec,
+        fair_hourly_wage=settings.fair_hourly_wage,
+        minor_per_unit=settings.minor_per_unit,
+        fee_share=settings.platform_fee_share,
+    )
+
+
+def add_items(session: Session, campaign_id: int, rows: list[ItemRow]) -> None:
+    items_store.add_items(session, campaign_id, rows)
+
+
+def answer_json(answer: Answer) -> object:
+    return list(answer) if isinstance(answer, tuple) else answer
+
+
+def answer_of(stored: object) -> Answer:
+    return tuple(str(a) for a in stored) if isinstance(stored, list) else str(stored)
+
+
+def quality_of(member: CampaignWorker | None) -> WorkerQuality:
+    if member is None:
+        return WorkerQuality()
+    return WorkerQuality(correct=member.quality_correct, wrong=member.quality_wrong)
+
+
+# --- onboarding gates -------------------------------------------------------------------------
+
+
+def gate_of(spec: LabelingSpec, member: CampaignWorker | None) -> str:
+    """Where a worker stands: ``tutorial`` | ``qualifier`` | ``failed`` | ``revoked`` |
+    ``blacklisted`` | ``open``. Only ``open`` workers get offers."""
+    if member is not None and member.blacklisted:
+        return "blacklisted"
+    if member is not None and member.revoked_at is not None:
+        return "revoked"
+    if spec.tutorial and (member is None or not member.tutorial_done):
+        return "tutorial"
+    if spec.qualifier is not None and (member is None or not member.qualified):
+        if member is not None and member.qualifier_attempts >= spec.qualifier.attempts:
+            return "failed"
+        return "qualifier"
+    return "open"
+
+
+# --- dispatch ---------------------------------------------------------------------------------
+
+
+def _candidates(
+    session: Session, ctx: Context, campaign: Campaign, spec: LabelingSpec, now: datetime
+) -> dict[int, selection.Candidate]:
+    members = store.active_workers(
+        session, campaign.id, now - timedelta(seconds=spec.active_window_seconds)
+    )
+    minor = ctx.settings.minor_per_unit
+    stake = store.stakes(session, [m.worker_id for m in members])
+    min_stake = max(int(spec.min_stake * minor), 1)
+    found: dict[int, selection.Candidate] = {}
+    for member in members:
+        if gate_of(spec, member) != "open":
+            continue
+        staked = stake.get(member.worker_id, 0)
+        if staked >= min_stake:
+            weight = staked / minor
+        elif spec.bounty is not None and staked == 0 and member.answers < spec.bounty.tasks:
+            weight = BOUNTY_STAKE  # brand-new: earns their first credits on bounty tasks
+        else:
+            continue
+        found[member.worker_id] = selection.Candidate(
+            member.worker_id, weight, quality_of(member).posterior_mean()
+        )
+    return found
+
+
+def _pilot_room(session: Session, campaign: Campaign, spec: LabelingSpec, offers: int) -> int:
+    if campaign.status != "pilot" or spec.pilot is None:
+        return 1 << 30
+    return max(0, spec.pilot.units - items_store.judgment_count(session, campaign.id) - offers)
+
+
+def dispatch(session: Session, ctx: Context, campaign: Campaign) -> int:
+    """Expire stale offers; offer items still needing judgments to workers drawn
+    ∝ ln(1 + stake) × predicted quality among those who passed the gates. Each offer is a
+    gold item instead with probability ``gold.share``. Call with the campaign row locked."""
+    now = ctx.now()
+    store.expire_offers(session, campaign.id, now)
+    if campaign.status not in ("running", "pilot"):
+        return 0
+    spec = spec_of(campaign)
+    prices = pricing_of(ctx, spec)
+    offers = store.open_offers(session, campaign.id)
+    candidates = _candidates(session, ctx, campaign, spec, now)
+    inbox = Counter(o.worker_id for o in offers)
+    room = sum(max(0, spec.max_open_offers - inbox[w]) for w in candidates)
+    free = ledger_store.balance_of(session, escrow_account(campaign.id)) - len(offers) * (
+        prices.exposure
+    )
+    budget = min(room, free // prices.exposure, _pilot_room(session, campaign, spec, len(offers)))
+    if budget <= 0:
+        return 0
+    in_flight = Counter(o.item_id for o in offers)
+    units: list[LabelItem] = []
+    for item in items_store.open_items(session, campaign.id, limit=budget * 4):
+        missing = max(spec.overlap.min - item.judgments, 1) - in_flight[item.id]
+        units += [item] * max(0, missing)
+    units = units[:budget]
+    taken = items_store.judges(session, sorted({u.id for u in units}))
+    gold_ids = items_store.gold_item_ids(session, campaign.id) if spec.gold.share else []
+    expires = now + timedelta(seconds=spec.offer_ttl_seconds)
+    made = 0
+    for unit in units:
+        pool = [
+            c
+            for w, c in candidates.items()
+            if w not in taken[unit.id] and inbox[w] < spec.max_open_offers
+        ]
+        chosen = selection.draw(pool, ctx.rng)
+        if chosen is None:
+            continue
+        item_id = unit.id
+        if gold_ids and ctx.rng.random() < spec.gold.share:
+            seen = items_store.items_seen_by(session, campaign.id, chosen.worker_id)
+            unseen = [g for g in gold_ids if g not in seen]
+            if unseen:  # the regular unit waits for the next dispatch
+                item_id = unseen[int(ctx.rng.integers(len(unseen)))]
+        inbox[chosen.worker_id] += 1
+        taken[item_id].add(chosen.worker_id)
+        session.add(
+            Offer(
+                campaign_id=campaign.id,
+                worker_id=chosen.worker_id,
+                kind="label",
+                item_id=item_id,
+                status="open",
+                refusals=0,
+                created_at=now,
+                expires_at=expires,
+            )
+        )
+        made += 1
+    session.flush()
+    return made
+
+
+# --- what a worker sees -----------------------------------------------------------------------
+
+
+def offer_view(session: Session, offer: Offer, campaign: Campaign, ctx: Context) -> OfferView:
+    """The item and the choices; nothing that tells a gold item from any other."""
+    spec = spec_of(campaign)
+    item = items_store.item(session, offer.item_id or 0)
+    prompt = (
+        "Rate the item from 1 to 5 stars following the rubric."
+        if spec.type == "rate"
+        else ("Pick every label that applies." if spec.multi_label else "Pick one label.")
+    )
+    return OfferView(
+        id=offer.id,
+        campaign_id=campaign.id,
+        campaign_name=campaign.name,
+        kind="label",
+        status=offer.status,
+        expires_at=offer.expires_at,
+        intent="",
+        description="",
+        values=(),
+        prompt=prompt,
+        price=pricing_of(ctx, spec).per_judgment,
+        instructions=spec.instructions,
+        item_text=item.text,
+        item_image=item.image,
+        choices=spec.choices,
+        multi_label=spec.multi_label,
+    )
+
+
+# --- answers, quality, revocation -------------------------------------------------------------
+
+
+def _parse_answer(spec: LabelingSpec, raw: object) -> Answer:
+    try:
+        return spec.answer(raw)
+    except ValueError as error:
+        raise InvalidInput(f"answer: {error}", field="answer") from None
+
+
+def _revoke_if_below_bar(
+    session: Session, ctx: Context, campaign: Campaign, spec: LabelingSpec, member: CampaignWorker
+) -> None:
+    quality = quality_of(member)
+    bar = spec.quality
+    if member.revoked_at is not None or not should_revoke(
+        quality, bar.bar, bar.confidence, bar.min_answers
+    ):
+        return
+    now = ctx.now()
+    member.revoked_at = now
+    store.withdraw_offers(session, campaign.id, now, worker_id=member.worker_id)
+    requeued = 0
+    for judgment in items_store.unsettled_judgments_of(session, campaign.id, member.worker_id):
+        judgment.kept = False
+        item = items_store.item(session, judgment.item_id)
+        item.judgments -= 1
+        requeued += 1
+    store.add_event(
+        session,
+        campaign.id,
+        "worker_revoked",
+        at=now,
+        detail={
+            "worker": store.pseudonyms(session, {member.worker_id})[member.worker_id],
+            "accuracy_mean": round(quality.posterior_mean(), 4),
+            "accuracy_upper_bound": round(quality.upper_bound(bar.confidence), 4),
+            "bar": bar.bar,
+            "gold_answers": member.gold_answers,
+            "gold_correct": member.gold_correct,
+            "answers_requeued": requeued,
+        },
+    )
+
+
+def _settle_item(
+    session: Session, ctx: Context, campaign: Campaign, spec: LabelingSpec, item: LabelItem
+) -> None:
+    """Recompute the item's consensus; settle it when it needs no more judgments."""
+    kept = items_store.kept_judgments(session, item.id)
+    if not kept:
+        return
+    members = items_store.qualities(session, campaign.id, [j.worker_id for j in kept])
+    answers = [answer_of(j.answer) for j in kept]
+    accuracies = [quality_of(members.get(j.worker_id)).posterior_mean() for j in kept]
+    found = consensus(spec, answers, accuracies)
+    item.answer, item.confidence = answer_json(found.answer), found.confidence
+    if found.needs_more:
+        return
+    item.status, item.settled_at = "settled", ctx.now()
+    trusted = spec.type == "rate" or found.confidence >= spec.overlap.confidence
+    if not trusted:
+        return  # settled at the maximum overlap without agreement: no evidence about anyone
+    for judgment, answer in zip(kept, answers, strict=True):
+        member = members.get(judgment.worker_id)
+        if member is None:
+            continue
+        correct = is_correct(spec, answer, found.answer)
+        updated = quality_of(member).updated(correct, weight=0.5)
+        member.quality_correct, member.quality_wrong = updated.correct, updated.wrong
+        _revoke_if_below_bar(session, ctx, campaign, spec, member)
+
+
+def submit_label(
+    ctx: Context,
+    worker_id: int,
+    offer_id: int,
+    answer: object,
+    *,
+    seconds_on_task: float | None = None,
+) -> None:
+    """Record the worker's answer and pay it; update quality, overlap and revocation."""
+    if seconds_on_task is not None and seconds_on_task < 0:
+        raise InvalidInput("seconds_on_task cannot be negative", field="seconds_on_task")
+
+    def work(session: Session) -> None:
+        now = ctx.now()
+        offer = own_offer(session, worker_id, offer_id, now)
+        campaign = submittable(session, offer, "label")
+        spec = spec_of(campaign)
+        parsed = _parse_answer(spec, answer)
+        item = items_store.item(session, offer.item_id or 0)
+        member = store.campaign_worker(session, campaign.id, worker_id)
+        if member is None:  # offers only go to members; kept for safety
+            raise NotFound(f"no offer has id {offer_id}", offer_id=offer_id)
+        offer.status, offer.finished_at = "done", now
+        gold = item.gold is not None
+        correct = is_correct(spec, parsed, answer_of(item.gold)) if gold else None
+        session.add(
+            Judgment(
+                campaign_id=campaign.id,
+                item_id=item.id,
+                worker_id=worker_id,
+                answer=answer_json(parsed),
+                gold=gold,
+                correct=correct,
+                kept=True,
+                pilot=campaign.status == "pilot",
+                seconds_on_task=seconds_on_task,
+                created_at=now,
+            )
+        )
+        item.judgments += 1
+        member.answers += 1
+        settle(
+            session,
+            ctx,
+            campaign.id,
+            [(worker_id, pricing_of(ctx, spec).per_judgment)],
+            f"campaign {campaign.id} judgment",
+        )
+        session.flush()
+        if correct is not None:
+            member.gold_answers += 1
+            member.gold_correct += int(correct)
+            updated = quality_of(member).updated(correct)
+            member.quality_correct, member.quality_wrong = updated.correct, updated.wrong
+            _revoke_if_below_bar(session, ctx, campaign, spec, member)
+        elif item.status == "open":
+            _settle_item(session, ctx, campaign, spec, item)
+        if (
+            campaign.status == "pilot"
+            and spec.pilot is not None
+            and items_store.judgment_count(session, campaign.id) == spec.pilot.units
+        ):
+            store.add_event(
+                session, campaign.id, "pilot_complete", at=now, detail={"units": spec.pilot.units}
+            )
+
+    ctx.db.run(work)
+
+
+def settle_at_close(session: Session, ctx: Context, campaign: Campaign) -> int:
+    """At close, open items with answers get the consensus they have; returns how many."""
+    spec = spec_of(campaign)
+    settled = 0
+    for item in items_store.open_items(session, campaign.id, limit=1 << 30):
+        kept = items_store.kept_judgments(session, item.id)
+        if not kept:
+            continue
+        members = items_store.qualities(session, campaign.id, [j.worker_id for j in kept])
+        found = consensus(
+            spec,
+            [answer_of(j.answer) for j in kept],
+            [quality_of(members.get(j.worker_id)).posterior_mean() for j in kept],
+        )
+        item.answer, item.confidence = answer_json(found.answer), found.confidence
+        item.status, item.settled_at = "settled", ctx.now()
+        settled += 1
+    return settled
+
+
+# --- onboarding use cases ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """A tutorial or qualifier question as the worker sees it (no answer)."""
+
+    index: int
+    text: str | None
+    image: str | None
+
+
+@dataclass(frozen=True)
+class Onboarding:
+    campaign_id: int
+    campaign_name: str
+    kind: str
+    gate: str  # tutorial | qualifier | failed | revoked | blacklisted | open
+    instructions: str
+    choices: tuple[tuple[str, str], ...]
+    multi_label: bool
+    tutorial: tuple[QuestionView, ...]
+    qualifier: tuple[QuestionView, ...]
+    pass_mark: float | None
+    attempts_left: int | None
+    qualifier_score: float | None
+    bounty_tasks: int | None
+    price: int
+
+
+def _labeling_campaign(session: Session, campaign_id: int, *, for_update: bool = False) -> Campaign:
+    campaign = store.campaign(session, campaign_id, for_update=for_update)
+    if campaign.kind not in LABELING_KINDS or campaign.status not in ("running", "pilot", "paused"):
+        raise NotFound(f"no open labeling campaign has id {campaign_id}", campaign_id=campaign_id)
+    return campaign
+
+
+def _onboarding(ctx: Context, campaign: Campaign, member: CampaignWorker | None) -> Onboarding:
+    spec = spec_of(campaign)
+    qualifier = spec.qualifier
+    return Onboarding(
+        campaign_id=campaign.id,
+        campaign_name=campaign.name,
+        kind=campaign.kind,
+        gate=gate_of(spec, member),
+        instructions=spec.instructions,
+        choices=spec.choices,
+        multi_label=spec.multi_label,
+        tutorial=tuple(QuestionView(n, q.text, q.image) for n, q in enumerate(spec.tutorial)),
+        qualifier=tuple(
+            QuestionView(n, q.text, q.image)
+            for n, q in enumerate(qualifier.questions if qualifier else [])
+        ),
+        pass_mark=qualifier.pass_mark if qualifier else None,
+        attempts_left=(
+            max(0, qualifier.attempts - (member.qualifier_attempts if member else 0))
+            if qualifier
+            else None
+        ),
+        qualifier_score=member.qualifier_score if member else None,
+        bounty_tasks=spec.bounty.tasks if spec.bounty else None,
+        price=pricing_of(ctx, spec).per_judgment,
+    )
+
+
+def onboarding(ctx: Context, worker_id: int, campaign_id: int) -> Onboarding:
+    """A labeling campaign's instructions, tutorial and qualifier, and where the worker stands."""
+
+    def work(session: Session) -> Onboarding:
+        campaign = _labeling_campaign(session, campaign_id)
+        return _onboarding(ctx, campaign, store.campaign_worker(session, campaign_id, worker_id))
+
+    return ctx.db.run(work, readonly=True)
+
+
+def labeling_campaigns(ctx: Context, worker_id: int) -> list[Onboarding]:
+    """Every labeling campaign taking workers, with the worker's gate in each."""
+
+    def work(session: Session) -> list[Onboarding]:
+        found = []
+        for status in ("running", "pilot"):
+            for campaign in store.campaigns(session, status=status):
+                if campaign.kind in LABELING_KINDS:
+                    member = store.campaign_worker(session, campaign.id, worker_id)
+                    found.append(_onboarding(ctx, campaign, member))
+        return sorted(found, key=lambda o: o.campaign_id)
+
+    return ctx.db.run(work, readonly=True)
+
+
+def _member(session: Session, ctx: Context, campaign_id: int, worker_id: int) -> CampaignWorker:
+    store.touch_worker(session, campaign_id, worker_id, ctx.now())
+    session.flush()
+    member = store.campaign_worker(session, campaign_id, worker_id)
+    assert member is not None
+    return member
+
+
+@dataclass(frozen=True)
+class TutorialFeedback:
+    correct: bool
+    expected: Answer
+    explanation: str
+    answered: int  # questions answered so far, in order
+    total: int
+    done: bool
+
+
+def answer_tutorial(
+    ctx: Context, worker_id: int, campaign_id: int, index: int, answer: object
+) -> TutorialFeedback:
+    """Check one tutorial answer and explain it. Questions come in order and may be repeated;
+    answering the last one completes the tutorial."""
+
+    def work(session: Session) -> TutorialFeedback:
+        campaign = _labeling_campaign(session, campaign_id)
+        spec = spec_of(campaign)
+        if not 0 <= index < len(spec.tutorial):
+            raise NotFound(
+                f"campaign {campaign_id}'s tutorial has {len(spec.tutorial)} question(s); "
+                f"there is no question {index}",
+                index=index,
+            )
+        question = spec.tutorial[index]
+        given = _parse_answer(spec, answer)
+        expected = spec.answer(question.answer)
+        member = _member(session, ctx, campaign_id, worker_id)
+        if index > member.tutorial_answered:
+            raise Conflict(
+                f"answer the tutorial in order: question {member.tutorial_answered} comes next",
+                index=index,
+            )
+        if index == member.tutorial_answered:
+            member.tutorial_answered += 1
+        member.tutorial_done = member.tutorial_answered >= len(spec.tutorial)
+        return TutorialFeedback(
+            correct=is_correct(spec, given, expected),
+            expected=expected,
+            explanation=question.explanation,
+            answered=member.tutorial_answered,
+            total=len(spec.tutorial),
+            done=member.tutorial_done,
+        )
+
+    return ctx.db.run(work)
+
+
+@dataclass(frozen=True)
+class QualifierResult:
+    passed: bool
+    score: float
+    pass_mark: float
+    attempts_left: int
+
+
+def take_qualifier(
+    ctx: Context, worker_id: int, campaign_id: int, answers: list[object]
+) -> QualifierResult:
+    """Grade the whole quiz at once, without per-question feedback."""
+
+    def work(session: Session) -> QualifierResult:
+        campaign = _labeling_campaign(session, campaign_id)
+        spec = spec_of(campaign)
+        qualifier = spec.qualifier
+        if qualifier is None:
+            raise Conflict(f"campaign {campaign_id} has no qualifier", campaign_id=campaign_id)
+        member = _member(session, ctx, campaign_id, worker_id)
+        gate = gate_of(spec, member)
+        if gate == "tutorial":
+            raise Conflict("finish the tutorial before the qualifier", campaign_id=campaign_id)
+        if gate != "qualifier":
+            raise Conflict(
+                f"you cannot take this qualifier now ({gate})", campaign_id=campaign_id, gate=gate
+            )
+        if len(answers) != len(qualifier.questions):
+            raise InvalidInput(
+                f"the qualifier has {len(qualifier.questions)} questions; got "
+                f"{len(answers)} answer(s)",
+                field="answers",
+            )
+        right = 0
+        for position, (raw, question) in enumerate(zip(answers, qualifier.questions, strict=True)):
+            try:
+                given = spec.answer(raw)
+            except ValueError as error:
+                raise InvalidInput(f"answers[{position}]: {error}", field="answers") from None
+            right += is_correct(spec, given, spec.answer(question.answer))
+        score = right / len(qualifier.questions)
+        member.qualifier_attempts += 1
+        member.qualifier_score = score
+        member.qualified = score >= qualifier.pass_mark
+        return QualifierResult(
+            passed=member.qualified,
+            score=score,
+            pass_mark=qualifier.pass_mark,
+            attempts_left=max(0, qualifier.attempts - member.qualifier_attempts),
+        )
+
+    return ctx.db.run(work)

@@ -1,0 +1,255 @@
+"""What a requester sees of a labeling campaign (SPEC §3): progress, the workers' live quality,
+revocations, the judgments dynamic overlap saved, the pilot, the guarantee, audits and results.
+
+Who may see a campaign is decided in one place, ``campaigns.get_campaign``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from crowdset.core.aggregation import ReviewerWeightedScore
+from crowdset.core.labeling.judging import consensus, is_correct
+from crowdset.core.quality import GuaranteeCheck, guarantee_check
+from crowdset.errors import InvalidInput
+from crowdset.services import campaigns, labeling
+from crowdset.services.accounts import Principal
+from crowdset.services.context import Context
+from crowdset.services.labeling import answer_of, quality_of, spec_of
+from crowdset.storage import campaign_store as store
+from crowdset.storage import labeling_store as items_store
+from crowdset.storage.models import Campaign
+
+
+def _labeling_campaign(ctx: Context, viewer: Principal, campaign_id: int) -> None:
+    view = campaigns.get_campaign(ctx, viewer, campaign_id)  # who may see it: one place
+    if view.kind not in labeling.LABELING_KINDS:
+        raise InvalidInput(
+            f"campaign {campaign_id} is a {view.kind} campaign, not a labeling campaign",
+            campaign_id=campaign_id,
+        )
+
+
+@dataclass(frozen=True)
+class WorkerRow:
+    worker: str  # pseudonym
+    answers: int
+    gold_answers: int
+    gold_correct: int
+    accuracy_mean: float  # the live Beta posterior's mean
+    accuracy_low: float  # its 95 % equal-tailed credible interval
+    accuracy_high: float
+    revoked: bool
+    gate: str
+
+
+@dataclass(frozen=True)
+class LabelingReport:
+    campaign_id: int
+    kind: str
+    status: str
+    items: int
+    gold_items: int
+    settled: int
+    judgments: int
+    gold_judgments: int
+    kept_judgments: int
+    fixed_overlap_judgments: int  # what the settled items would have cost at the max overlap
+    judgments_saved: int
+    pilot_units: int | None
+    pilot_done: int
+    guarantee: GuaranteeCheck | None
+    audits: int
+    workers: tuple[WorkerRow, ...]
+
+
+def _guarantee(session: Session, campaign: Campaign) -> tuple[GuaranteeCheck | None, int]:
+    """Gold items' consensus against their known answers, plus the requester's audits."""
+    spec = spec_of(campaign)
+    items = items_store.items(session, campaign.id)
+    audits = [i.audit for i in items if i.audit is not None]
+    if spec.guarantee is None:
+        return None, len(audits)
+    by_item: dict[int, list[tuple[int, object]]] = {}
+    for judgment in items_store.judgments(session, campaign.id):
+        if judgment.gold and judgment.kept:
+            by_item.setdefault(judgment.item_id, []).append((judgment.worker_id, judgment.answer))
+    members = {m.worker_id: m for m in items_store.members(session, campaign.id)}
+    gold_correct = gold_checked = 0
+    for item in items:
+        rows = by_item.get(item.id)
+        if item.gold is None or not rows or len(rows) < spec.overlap.min:
+            continue
+        found = consensus(
+            spec,
+            [answer_of(answer) for _, answer in rows],
+            [quality_of(members.get(worker)).posterior_mean() for worker, _ in rows],
+        )
+        gold_checked += 1
+        gold_correct += is_correct(spec, found.answer, answer_of(item.gold))
+    check = guarantee_check(
+        gold_correct,
+        gold_checked,
+        sum(audits),
+        len(audits),
+        target=spec.guarantee.target,
+        confidence=spec.guarantee.confidence,
+    )
+    return check, len(audits)
+
+
+def report(ctx: Context, viewer: Principal, campaign_id: int) -> LabelingReport:
+    _labeling_campaign(ctx, viewer, campaign_id)
+
+    def work(session: Session) -> LabelingReport:
+        campaign = store.campaign(session, campaign_id)
+        spec = spec_of(campaign)
+        counts = items_store.item_counts(session, campaign.id)
+        judgments = items_store.judgments(session, campaign.id)
+        settled = counts.get((False, "settled"), 0)
+        settled_ids = {
+            i.id for i in items_store.items(session, campaign.id) if i.status == "settled"
+        }
+        spent_on_settled = sum(1 for j in judgments if j.item_id in settled_ids)
+        fixed = settled * spec.overlap.max
+        members = items_store.members(session, campaign.id)
+        names = store.pseudonyms(session, {m.worker_id for m in members})
+        rows = []
+        for member in members:
+            quality = quality_of(member)
+            low, high = quality.credible_interval(0.95)
+            rows.append(
+                WorkerRow(
+                    worker=names[member.worker_id],
+                    answers=member.answers,
+                    gold_answers=member.gold_answers,
+                    gold_correct=member.gold_correct,
+                    accuracy_mean=quality.posterior_mean(),
+                    accuracy_low=low,
+                    accuracy_high=high,
+                    revoked=member.revoked_at is not None,
+                    gate=labeling.gate_of(spec, member),
+                )
+            )
+        guarantee, audits = _guarantee(session, campaign)
+        return LabelingReport(
+            campaign_id=campaign.id,
+            kind=campaign.kind,
+            status=campaign.status,
+            items=sum(n for (gold, _), n in counts.items() if not gold),
+            gold_items=sum(n for (gold, _), n in counts.items() if gold),
+            settled=settled,
+            judgments=len(judgments),
+            gold_judgments=sum(j.gold for j in judgments),
+            kept_judgments=sum(j.kept for j in judgments),
+            fixed_overlap_judgments=fixed,
+            judgments_saved=fixed - spent_on_settled,
+            pilot_units=spec.pilot.units if spec.pilot else None,
+            pilot_done=sum(j.pilot for j in judgments),
+            guarantee=guarantee,
+            audits=audits,
+            workers=tuple(sorted(rows, key=lambda r: (-r.answers, r.worker))),
+        )
+
+    return ctx.db.run(work, readonly=True)
+
+
+def audit(
+    ctx: Context, viewer: Principal, campaign_id: int, external_id: str, correct: bool
+) -> None:
+    """The requester checked one delivered label by hand; it counts toward the guarantee."""
+    _labeling_campaign(ctx, viewer, campaign_id)
+
+    def work(session: Session) -> None:
+        item = items_store.item_by_external_id(session, campaign_id, external_id)
+        if item.gold is not None or item.status != "settled":
+            raise InvalidInput(
+                f"item {external_id!r} has no delivered label to audit yet", item=external_id
+            )
+        item.audit = correct
+        store.add_event(
+            session,
+            campaign_id,
+            "audited",
+            at=ctx.now(),
+            actor_id=viewer.user_id,
+            detail={"item": external_id, "correct": correct},
+        )
+
+    ctx.db.run(work)
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    item: str  # the requester's id
+    text: str | None
+    image: str | None
+    status: str  # settled | open
+    answer: object  # label, list of labels, or star ("1"–"5")
+    confidence: float | None
+    judgments: int
+    score: float | None = None  # rate: the reviewer-weighted score (SPEC §4)
+    mean: float | None = None  # rate: the plain mean of the kept ratings
+
+
+def results(ctx: Context, viewer: Principal, campaign_id: int) -> list[ItemResult]:
+    """The delivered labels of regular items (gold items are the requester's own)."""
+    _labeling_campaign(ctx, viewer, campaign_id)
+
+    def work(session: Session) -> list[ItemResult]:
+        campaign = store.campaign(session, campaign_id)
+        spec = spec_of(campaign)
+        items = [i for i in items_store.items(session, campaign.id) if i.gold is None]
+        scores: dict[int, float] = {}
+        means: dict[int, float] = {}
+        if spec.type == "rate":
+            scores, means = _rating_scores(session, campaign)
+        return [
+            ItemResult(
+                item=i.external_id,
+                text=i.text,
+                image=i.image,
+                status=i.status,
+                answer=i.answer,
+                confidence=i.confidence,
+                judgments=i.judgments,
+                score=scores.get(i.id),
+                mean=means.get(i.id),
+            )
+            for i in items
+        ]
+
+    return ctx.db.run(work, readonly=True)
+
+
+def _rating_scores(
+    session: Session, campaign: Campaign
+) -> tuple[dict[int, float], dict[int, float]]:
+    """SPEC §4's weighted score over the kept ratings, with wrong gold answers as wrong
+    challenges; and the plain mean beside it."""
+    kept = [j for j in items_store.judgments(session, campaign.id) if j.kept and not j.gold]
+    if not kept:
+        return {}, {}
+    frame = pd.DataFrame(
+        {
+            "task": [j.item_id for j in kept],
+            "worker": [j.worker_id for j in kept],
+            "label": [float(str(j.answer)) for j in kept],
+        }
+    )
+    wrong = pd.Series(
+        {
+            m.worker_id: m.gold_answers - m.gold_correct
+            for m in items_store.members(session, campaign.id)
+        },
+        dtype=float,
+    )
+    scored = ReviewerWeightedScore().fit_predict(frame, wrong_challenges=wrong)
+    means = frame.groupby("task")["label"].mean()
+    return (
+        {int(str(task)): float(value) for task, value in scored.items()},
+        {int(str(task)): float(value) for task, value in means.items()},
+    )

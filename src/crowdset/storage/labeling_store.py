@@ -1,0 +1,203 @@
+"""Named queries for labeling campaigns: items, judgments, onboarding. Never commits."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from crowdset.core.labeling.items import ItemRow
+from crowdset.errors import NotFound
+from crowdset.storage.models import CampaignWorker, Judgment, LabelItem, Offer
+
+INSERT_BATCH = 5_000
+
+
+def add_items(session: Session, campaign_id: int, rows: Sequence[ItemRow]) -> None:
+    """Bulk insert, in batches, inside the caller's transaction (all or nothing)."""
+    for start in range(0, len(rows), INSERT_BATCH):
+        session.execute(
+            insert(LabelItem),
+            [
+                {
+                    "campaign_id": campaign_id,
+                    "external_id": row.external_id,
+                    "text": row.text,
+                    "image": row.image,
+                    "gold": list(row.gold) if isinstance(row.gold, tuple) else row.gold,
+                    "status": "open",
+                    "judgments": 0,
+                }
+                for row in rows[start : start + INSERT_BATCH]
+            ],
+        )
+
+
+def item(session: Session, item_id: int) -> LabelItem:
+    found = session.get(LabelItem, item_id)
+    if found is None:
+        raise NotFound(f"no item has id {item_id}", item_id=item_id)
+    return found
+
+
+def item_by_external_id(session: Session, campaign_id: int, external_id: str) -> LabelItem:
+    found = session.execute(
+        select(LabelItem).where(
+            LabelItem.campaign_id == campaign_id, LabelItem.external_id == external_id
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound(
+            f"campaign {campaign_id} has no item {external_id!r}", external_id=external_id
+        )
+    return found
+
+
+def item_counts(session: Session, campaign_id: int) -> dict[tuple[bool, str], int]:
+    """``(is_gold, status) → items``."""
+    rows = session.execute(
+        select(LabelItem.gold.is_not(None), LabelItem.status, func.count())
+        .where(LabelItem.campaign_id == campaign_id)
+        .group_by(LabelItem.gold.is_not(None), LabelItem.status)
+    ).all()
+    return {(bool(gold), status): int(n) for gold, status, n in rows}
+
+
+def regular_item_count(session: Session, campaign_id: int) -> int:
+    return sum(n for (gold, _), n in item_counts(session, campaign_id).items() if not gold)
+
+
+def open_items(session: Session, campaign_id: int, limit: int) -> list[LabelItem]:
+    """Open regular items, least-judged first."""
+    return list(
+        session.execute(
+            select(LabelItem)
+            .where(
+                LabelItem.campaign_id == campaign_id,
+                LabelItem.status == "open",
+                LabelItem.gold.is_(None),
+            )
+            .order_by(LabelItem.judgments, LabelItem.id)
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def gold_item_ids(session: Session, campaign_id: int) -> list[int]:
+    return list(
+        session.execute(
+            select(LabelItem.id)
+            .where(LabelItem.campaign_id == campaign_id, LabelItem.gold.is_not(None))
+            .order_by(LabelItem.id)
+        ).scalars()
+    )
+
+
+def items(session: Session, campaign_id: int) -> list[LabelItem]:
+    return list(
+        session.execute(
+            select(LabelItem).where(LabelItem.campaign_id == campaign_id).order_by(LabelItem.id)
+        ).scalars()
+    )
+
+
+def judges(session: Session, item_ids: Sequence[int]) -> dict[int, set[int]]:
+    """Who has judged (or holds an open offer on) each item: they never get it again."""
+    found: dict[int, set[int]] = defaultdict(set)
+    if not item_ids:
+        return found
+    for item_id, worker_id in session.execute(
+        select(Judgment.item_id, Judgment.worker_id).where(Judgment.item_id.in_(item_ids))
+    ):
+        found[item_id].add(worker_id)
+    for offered, worker_id in session.execute(
+        select(Offer.item_id, Offer.worker_id).where(
+            Offer.item_id.in_(item_ids), Offer.status.in_(("open", "accepted"))
+        )
+    ):
+        if offered is not None:
+            found[offered].add(worker_id)
+    return found
+
+
+def items_seen_by(session: Session, campaign_id: int, worker_id: int) -> set[int]:
+    judged = session.execute(
+        select(Judgment.item_id).where(
+            Judgment.campaign_id == campaign_id, Judgment.worker_id == worker_id
+        )
+    ).scalars()
+    offered = session.execute(
+        select(Offer.item_id).where(
+            Offer.campaign_id == campaign_id,
+            Offer.worker_id == worker_id,
+            Offer.status.in_(("open", "accepted")),
+        )
+    ).scalars()
+    return {i for i in (*judged, *offered) if i is not None}
+
+
+def kept_judgments(session: Session, item_id: int) -> list[Judgment]:
+    return list(
+        session.execute(
+            select(Judgment)
+            .where(Judgment.item_id == item_id, Judgment.kept.is_(True))
+            .order_by(Judgment.id)
+        ).scalars()
+    )
+
+
+def judgments(session: Session, campaign_id: int) -> list[Judgment]:
+    return list(
+        session.execute(
+            select(Judgment).where(Judgment.campaign_id == campaign_id).order_by(Judgment.id)
+        ).scalars()
+    )
+
+
+def unsettled_judgments_of(session: Session, campaign_id: int, worker_id: int) -> list[Judgment]:
+    """The worker's kept answers on regular items not yet settled: re-queued on revocation."""
+    return list(
+        session.execute(
+            select(Judgment)
+            .join(LabelItem, LabelItem.id == Judgment.item_id)
+            .where(
+                Judgment.campaign_id == campaign_id,
+                Judgment.worker_id == worker_id,
+                Judgment.kept.is_(True),
+                LabelItem.status == "open",
+                LabelItem.gold.is_(None),
+            )
+        ).scalars()
+    )
+
+
+def judgment_count(session: Session, campaign_id: int, *, pilot: bool | None = None) -> int:
+    statement = select(func.count()).where(Judgment.campaign_id == campaign_id)
+    if pilot is not None:
+        statement = statement.where(Judgment.pilot.is_(pilot))
+    return int(session.execute(statement).scalar_one())
+
+
+def members(session: Session, campaign_id: int) -> list[CampaignWorker]:
+    return list(
+        session.execute(
+            select(CampaignWorker)
+            .where(CampaignWorker.campaign_id == campaign_id)
+            .order_by(CampaignWorker.worker_id)
+        ).scalars()
+    )
+
+
+def qualities(
+    session: Session, campaign_id: int, worker_ids: Sequence[int]
+) -> dict[int, CampaignWorker]:
+    if not worker_ids:
+        return {}
+    rows = session.execute(
+        select(CampaignWorker).where(
+            CampaignWorker.campaign_id == campaign_id, CampaignWorker.worker_id.in_(worker_ids)
+        )
+    ).scalars()
+    return {row.worker_id: row for row in rows}
