@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from crowdset.core import ledger
+from crowdset.core.economics import fee_for
 from crowdset.core.generation.crossval import CrossValidationReport, cross_validate
 from crowdset.core.generation.model import AnnotatedQuery
 from crowdset.core.generation.plan import Estimate, estimate
@@ -25,7 +26,7 @@ from crowdset.core.ledger import AccountKind, escrow_account, user_account
 from crowdset.core.money import format_amount
 from crowdset.core.permissions import Action, Role, authorize
 from crowdset.errors import Conflict, InsufficientFunds, InvalidInput, NotFound
-from crowdset.services import generation, labeling
+from crowdset.services import generation, labeling, review
 from crowdset.services import ledger as ledger_service
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
@@ -124,8 +125,21 @@ def estimate_cost(ctx: Context, spec: CampaignSpec) -> Estimate:
 
 def estimate_labeling_cost(ctx: Context, spec: LabelingSpec, items: int) -> LabelingEstimate:
     """What launching a labeling campaign of ``items`` items (gold not counted) would move
-    into escrow: every item at its maximum overlap, plus the gold share."""
-    return labeling_estimate(spec, items, labeling.pricing_of(ctx, spec))
+    into escrow: every item at its maximum overlap, plus the gold share; for a review, SPEC §4's
+    budget (``W`` × the fair price per minute) with the platform fee on it."""
+    if spec.review is None:
+        return labeling_estimate(spec, items, labeling.pricing_of(ctx, spec))
+    found = review.review_estimate(ctx, spec, items)
+    fee = fee_for(found.budget, ctx.settings.platform_fee_share)
+    return LabelingEstimate(
+        items=items,
+        judgments=spec.review.reviewers * items,
+        gold_judgments=found.ratings - spec.review.reviewers * items,
+        work=found.budget,
+        fee=fee,
+        total=found.budget + fee,
+        worker_minutes=float(found.workload_minutes),
+    )
 
 
 def create_campaign(
@@ -247,11 +261,27 @@ def launch(ctx: Context, viewer: Principal, campaign_id: int) -> CampaignView:
             "launched",
             at=ctx.now(),
             actor_id=viewer.user_id,
-            detail={"escrow": cost.total},
+            detail={"escrow": cost.total, **_review_budget(ctx, spec, cost)},
         )
         return _view(campaign)
 
     return ctx.db.run(work)
+
+
+def _review_budget(
+    ctx: Context, spec: AnySpec, cost: Estimate | LabelingEstimate
+) -> dict[str, object]:
+    """A review's budget, reserve and pool, fixed at launch for the payout at close."""
+    if not isinstance(spec, LabelingSpec) or spec.review is None:
+        return {}
+    assert isinstance(cost, LabelingEstimate)
+    found = review.review_estimate(ctx, spec, cost.items)
+    return {
+        "budget": found.budget,
+        "reserve": found.reserve,
+        "pool": found.pool,
+        "ratings": found.ratings,
+    }
 
 
 def top_up(
@@ -493,6 +523,7 @@ def cross_validation(
     ctx: Context, viewer: Principal, campaign_id: int, *, confidence: float | None = None
 ) -> CrossValidationReport:
     """Run the out-of-fold intent classifier (SPEC §2) and store its flags on the queries."""
+    generation_spec(get_campaign(ctx, viewer, campaign_id), "quality review")
     queries = accepted_queries(ctx, viewer, campaign_id)
     report = (
         cross_validate(queries, rng=0)

@@ -150,7 +150,8 @@ class OfferView:
     price: int = 0  # minor units paid for this unit when it succeeds
     # label offers (SPEC §3): the item and what to answer; never whether it is gold
     instructions: str = ""
-    item_text: str | None = None
+    item_text: str | None = None  # a review: the pair's source
+    item_target: str | None = None  # a review: the pair's translation
     item_image: str | None = None
     choices: tuple[tuple[str, str], ...] = ()  # (value, description): labels or stars
     multi_label: bool = False

@@ -34,10 +34,11 @@ from crowdset.core.labeling.judging import (
     is_correct,
     labeling_pricing,
 )
-from crowdset.core.labeling.spec import Answer, LabelingSpec
+from crowdset.core.labeling.spec import LABELING_TYPES, Answer, LabelingSpec
 from crowdset.core.ledger import escrow_account
 from crowdset.core.quality import WorkerQuality, should_revoke
 from crowdset.errors import Conflict, InvalidInput, NotFound
+from crowdset.services import review
 from crowdset.services.context import Context
 from crowdset.services.generation import OfferView, own_offer, settle, submittable
 from crowdset.storage import campaign_store as store
@@ -45,7 +46,7 @@ from crowdset.storage import labeling_store as items_store
 from crowdset.storage import ledger_store
 from crowdset.storage.models import Campaign, CampaignWorker, Judgment, LabelItem, Offer
 
-LABELING_KINDS = ("classify", "rate")
+LABELING_KINDS = LABELING_TYPES
 BOUNTY_STAKE = 1.0  # a bounty worker is drawn as if they had staked one credit
 
 
@@ -156,6 +157,8 @@ def dispatch(session: Session, ctx: Context, campaign: Campaign) -> int:
     if campaign.status not in ("running", "pilot"):
         return 0
     spec = spec_of(campaign)
+    if spec.review is not None:
+        return 0  # a review's work goes out in packages that reviewers take (take_package)
     prices = pricing_of(ctx, spec)
     offers = store.open_offers(session, campaign.id)
     candidates = _candidates(session, ctx, campaign, spec, now)
@@ -218,11 +221,12 @@ def offer_view(session: Session, offer: Offer, campaign: Campaign, ctx: Context)
     """The item and the choices; nothing that tells a gold item from any other."""
     spec = spec_of(campaign)
     item = items_store.item(session, offer.item_id or 0)
-    prompt = (
-        "Rate the item from 1 to 5 stars following the rubric."
-        if spec.type == "rate"
-        else ("Pick every label that applies." if spec.multi_label else "Pick one label.")
-    )
+    prompts = {
+        "rate": "Rate the item from 1 to 5 stars following the rubric.",
+        "review": "Rate the translation from 1 to 5 stars following the rubric.",
+        "classify": "Pick every label that applies." if spec.multi_label else "Pick one label.",
+    }
+    prompt = prompts[spec.type]
     return OfferView(
         id=offer.id,
         campaign_id=campaign.id,
@@ -237,6 +241,7 @@ def offer_view(session: Session, offer: Offer, campaign: Campaign, ctx: Context)
         price=pricing_of(ctx, spec).per_judgment,
         instructions=spec.instructions,
         item_text=item.text,
+        item_target=item.target,
         item_image=item.image,
         choices=spec.choices,
         multi_label=spec.multi_label,
@@ -303,7 +308,7 @@ def _settle_item(
     if found.needs_more:
         return
     item.status, item.settled_at = "settled", ctx.now()
-    trusted = spec.type == "rate" or found.confidence >= spec.overlap.confidence
+    trusted = spec.rating or found.confidence >= spec.overlap.confidence
     if not trusted:
         return  # settled at the maximum overlap without agreement: no evidence about anyone
     for judgment, answer in zip(kept, answers, strict=True):
@@ -351,19 +356,21 @@ def submit_label(
                 correct=correct,
                 kept=True,
                 pilot=campaign.status == "pilot",
+                package_id=offer.package_id,
                 seconds_on_task=seconds_on_task,
                 created_at=now,
             )
         )
         item.judgments += 1
         member.answers += 1
-        settle(
-            session,
-            ctx,
-            campaign.id,
-            [(worker_id, pricing_of(ctx, spec).per_judgment)],
-            f"campaign {campaign.id} judgment",
-        )
+        if spec.review is None:  # a review pays its pool at close instead
+            settle(
+                session,
+                ctx,
+                campaign.id,
+                [(worker_id, pricing_of(ctx, spec).per_judgment)],
+                f"campaign {campaign.id} judgment",
+            )
         session.flush()
         if correct is not None:
             member.gold_answers += 1
@@ -373,6 +380,8 @@ def submit_label(
             _revoke_if_below_bar(session, ctx, campaign, spec, member)
         elif item.status == "open":
             _settle_item(session, ctx, campaign, spec, item)
+        if offer.package_id is not None:
+            review.after_judgment(session, ctx, campaign, spec, offer.package_id)
         if (
             campaign.status == "pilot"
             and spec.pilot is not None
@@ -388,6 +397,8 @@ def submit_label(
 def settle_at_close(session: Session, ctx: Context, campaign: Campaign) -> int:
     """At close, open items with answers get the consensus they have; returns how many."""
     spec = spec_of(campaign)
+    if spec.review is not None:
+        review.settle_pool(session, ctx, campaign, spec)
     settled = 0
     for item in items_store.open_items(session, campaign.id, limit=1 << 30):
         kept = items_store.kept_judgments(session, item.id)
@@ -601,6 +612,57 @@ def take_qualifier(
             score=score,
             pass_mark=qualifier.pass_mark,
             attempts_left=max(0, qualifier.attempts - member.qualifier_attempts),
+        )
+
+    return ctx.db.run(work)
+
+
+# --- review packages --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PackageView:
+    id: int
+    campaign_id: int
+    size: int
+    reward: int  # nominal: the package's share of the pool, paid by weighted workload at close
+    deposit: int  # held now; returned unless the package's error exceeds the bar
+    due_at: datetime
+    status: str
+
+
+def take_package(ctx: Context, worker_id: int, campaign_id: int) -> PackageView:
+    """Take a package of pairs to review (SPEC §4); its deposit is held until it is judged.
+    Its pairs then come as the worker's offers, in order."""
+
+    def work(session: Session) -> PackageView:
+        campaign = _labeling_campaign(session, campaign_id, for_update=True)
+        spec = spec_of(campaign)
+        if spec.review is None:
+            raise Conflict(
+                f"campaign {campaign_id} is a {campaign.kind} campaign: its work comes as "
+                "offers, not packages",
+                campaign_id=campaign_id,
+            )
+        if campaign.status not in ("running", "pilot"):
+            raise Conflict(f"campaign {campaign_id} is {campaign.status}", campaign_id=campaign_id)
+        member = _member(session, ctx, campaign_id, worker_id)
+        gate = gate_of(spec, member)
+        if gate != "open":
+            raise Conflict(
+                f"you cannot review in this campaign yet ({gate})",
+                campaign_id=campaign_id,
+                gate=gate,
+            )
+        package = review.take_package(session, ctx, campaign, spec, worker_id)
+        return PackageView(
+            package.id,
+            campaign_id,
+            package.size,
+            package.reward,
+            package.deposit,
+            package.due_at,
+            package.status,
         )
 
     return ctx.db.run(work)

@@ -6,12 +6,14 @@ Who may see a campaign is decided in one place, ``campaigns.get_campaign``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
 from crowdset.core.aggregation import ReviewerWeightedScore
+from crowdset.core.labeling.items import ItemRow
 from crowdset.core.labeling.judging import consensus, is_correct
 from crowdset.core.quality import GuaranteeCheck, guarantee_check
 from crowdset.errors import InvalidInput
@@ -191,8 +193,11 @@ class ItemResult:
     answer: object  # label, list of labels, or star ("1"–"5")
     confidence: float | None
     judgments: int
-    score: float | None = None  # rate: the reviewer-weighted score (SPEC §4)
-    mean: float | None = None  # rate: the plain mean of the kept ratings
+    score: float | None = None  # rate, review: the reviewer-weighted score (SPEC §4)
+    mean: float | None = None  # rate, review: the plain mean of the kept ratings
+    target: str | None = None  # review: the pair's translation (``text`` is its source)
+    rank: int | None = None  # review: 1 = best score
+    keep: bool | None = None  # review: among the top k·P
 
 
 def results(ctx: Context, viewer: Principal, campaign_id: int) -> list[ItemResult]:
@@ -205,8 +210,14 @@ def results(ctx: Context, viewer: Principal, campaign_id: int) -> list[ItemResul
         items = [i for i in items_store.items(session, campaign.id) if i.gold is None]
         scores: dict[int, float] = {}
         means: dict[int, float] = {}
-        if spec.type == "rate":
+        if spec.rating:
             scores, means = _rating_scores(session, campaign)
+        ranks: dict[int, int] = {}
+        kept = 0
+        if spec.review is not None:
+            ranked = sorted((i for i in items if i.id in scores), key=lambda i: -scores[i.id])
+            ranks = {item.id: position for position, item in enumerate(ranked, start=1)}
+            kept = keep_count(len(items), spec.review.keep_share)
         return [
             ItemResult(
                 item=i.external_id,
@@ -218,11 +229,19 @@ def results(ctx: Context, viewer: Principal, campaign_id: int) -> list[ItemResul
                 judgments=i.judgments,
                 score=scores.get(i.id),
                 mean=means.get(i.id),
+                target=i.target,
+                rank=ranks.get(i.id),
+                keep=(i.id in ranks and ranks[i.id] <= kept) if spec.review is not None else None,
             )
             for i in items
         ]
 
     return ctx.db.run(work, readonly=True)
+
+
+def keep_count(pairs: int, keep_share: float) -> int:
+    """The ``k·P`` pairs a review keeps, rounded half up."""
+    return math.floor(pairs * keep_share + 0.5)
 
 
 def _rating_scores(
@@ -253,3 +272,23 @@ def _rating_scores(
         {int(str(task)): float(value) for task, value in scored.items()},
         {int(str(task)): float(value) for task, value in means.items()},
     )
+
+
+def uploaded_items(ctx: Context, viewer: Principal, campaign_id: int) -> list[ItemRow]:
+    """The requester's own items as uploaded, gold answers included (for the requester's
+    tools, such as the simulated crowd of ``crowdset sim label``; never for workers)."""
+    _labeling_campaign(ctx, viewer, campaign_id)
+
+    def work(session: Session) -> list[ItemRow]:
+        return [
+            ItemRow(
+                i.external_id,
+                i.text,
+                i.image,
+                None if i.gold is None else answer_of(i.gold),
+                i.target,
+            )
+            for i in items_store.items(session, campaign_id)
+        ]
+
+    return ctx.db.run(work, readonly=True)

@@ -110,7 +110,7 @@ class LabelingCrowd:
             if spec.multi_label:
                 return [n for n in names if self.rng.random() < 0.5]
             return names[int(self.rng.integers(len(names)))]
-        if spec.type == "rate":
+        if spec.rating:
             noisy = int(str(truth)) + self.rng.normal(0, self.mix.honest_noise)
             return str(int(min(5, max(1, round(noisy)))))
         if spec.multi_label:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from crowdset.core.labeling.items import ItemRow
 from crowdset.errors import NotFound
-from crowdset.storage.models import CampaignWorker, Judgment, LabelItem, Offer
+from crowdset.storage.models import CampaignWorker, Judgment, LabelItem, Offer, ReviewPackage
 
 INSERT_BATCH = 5_000
 
@@ -25,6 +25,7 @@ def add_items(session: Session, campaign_id: int, rows: Sequence[ItemRow]) -> No
                     "campaign_id": campaign_id,
                     "external_id": row.external_id,
                     "text": row.text,
+                    "target": row.target,
                     "image": row.image,
                     "gold": list(row.gold) if isinstance(row.gold, tuple) else row.gold,
                     "status": "open",
@@ -201,3 +202,73 @@ def qualities(
         )
     ).scalars()
     return {row.worker_id: row for row in rows}
+
+
+def offers_in_flight(session: Session, item_ids: Sequence[int]) -> dict[int, int]:
+    if not item_ids:
+        return {}
+    rows = session.execute(
+        select(Offer.item_id, func.count())
+        .where(Offer.item_id.in_(item_ids), Offer.status.in_(("open", "accepted")))
+        .group_by(Offer.item_id)
+    ).all()
+    return {int(item_id): int(n) for item_id, n in rows if item_id is not None}
+
+
+def packages(
+    session: Session, campaign_id: int, *, worker_id: int | None = None
+) -> list[ReviewPackage]:
+    statement = (
+        select(ReviewPackage)
+        .where(ReviewPackage.campaign_id == campaign_id)
+        .order_by(ReviewPackage.id)
+    )
+    if worker_id is not None:
+        statement = statement.where(ReviewPackage.worker_id == worker_id)
+    return list(session.execute(statement).scalars())
+
+
+def package(session: Session, package_id: int) -> ReviewPackage:
+    found = session.get(ReviewPackage, package_id)
+    if found is None:
+        raise NotFound(f"no package has id {package_id}", package_id=package_id)
+    return found
+
+
+def package_offers_open(session: Session, package_id: int) -> int:
+    return int(
+        session.execute(
+            select(func.count()).where(
+                Offer.package_id == package_id, Offer.status.in_(("open", "accepted"))
+            )
+        ).scalar_one()
+    )
+
+
+def package_judgments(session: Session, package_id: int) -> list[Judgment]:
+    return list(
+        session.execute(
+            select(Judgment).where(Judgment.package_id == package_id).order_by(Judgment.id)
+        ).scalars()
+    )
+
+
+def other_ratings(
+    session: Session, item_ids: Sequence[int], worker_id: int
+) -> dict[int, list[tuple[float, str]]]:
+    """Other reviewers' kept ratings of these pairs, with their package's status."""
+    found: dict[int, list[tuple[float, str]]] = defaultdict(list)
+    if not item_ids:
+        return found
+    rows = session.execute(
+        select(Judgment.item_id, Judgment.answer, ReviewPackage.status)
+        .join(ReviewPackage, ReviewPackage.id == Judgment.package_id)
+        .where(
+            Judgment.item_id.in_(item_ids),
+            Judgment.worker_id != worker_id,
+            Judgment.kept.is_(True),
+        )
+    )
+    for item_id, answer, status in rows:
+        found[item_id].append((float(str(answer)), status))
+    return found

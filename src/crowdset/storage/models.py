@@ -320,6 +320,7 @@ class Offer(Base):
     task_id: Mapped[int | None] = mapped_column(ForeignKey("generation_tasks.id"))
     query_id: Mapped[int | None] = mapped_column(ForeignKey("queries.id"))
     item_id: Mapped[int | None] = mapped_column(ForeignKey("label_items.id"))
+    package_id: Mapped[int | None] = mapped_column(ForeignKey("review_packages.id"))
     status: Mapped[str] = mapped_column(String(12))
     refusals: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -349,7 +350,8 @@ class LabelItem(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     external_id: Mapped[str] = mapped_column(String(200))
-    text: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)  # a pair's source, in a review
+    target: Mapped[str | None] = mapped_column(Text)  # a pair's translation, in a review
     image: Mapped[str | None] = mapped_column(Text)
     gold: Mapped[object | None] = mapped_column(JSON(none_as_null=True))
     status: Mapped[str] = mapped_column(String(12))  # open | settled
@@ -380,6 +382,7 @@ class Judgment(Base):
     gold: Mapped[bool] = mapped_column(default=False)
     correct: Mapped[bool | None] = mapped_column()
     kept: Mapped[bool] = mapped_column(default=True)
+    package_id: Mapped[int | None] = mapped_column(ForeignKey("review_packages.id"), index=True)
     pilot: Mapped[bool] = mapped_column(default=False)
     seconds_on_task: Mapped[float | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -387,4 +390,31 @@ class Judgment(Base):
     __table_args__ = (
         Index("ix_judgments_campaign_worker", "campaign_id", "worker_id"),
         Index("uq_judgments_item_worker", "item_id", "worker_id", unique=True),
+    )
+
+
+class ReviewPackage(Base):
+    """A package of review work (SPEC §1, §4): taking it holds a deposit of
+    ``deposit_factor`` × its nominal reward; an error above the bar forfeits the deposit,
+    withholds the reward and sends its pairs back for review."""
+
+    __tablename__ = "review_packages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12))
+    size: Mapped[int] = mapped_column(Integer)
+    reward: Mapped[int] = mapped_column(BigInteger)  # nominal, minor units
+    deposit: Mapped[int] = mapped_column(BigInteger)
+    error: Mapped[float | None] = mapped_column()
+    reference_pairs: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    judged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        CheckConstraint(
+            "status in ('open', 'submitted', 'passed', 'forfeited')", name="status_known"
+        ),
     )

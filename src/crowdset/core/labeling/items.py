@@ -2,7 +2,8 @@
 
 Each row has an ``id`` (optional: the row number), exactly one of ``text`` or ``image`` (a URL,
 or a ``data:`` URL the file reader made from a local image) and optionally ``gold``: the known
-answer that makes the item a gold (challenge) item. Every error names the row and the column.
+answer that makes the item a gold (challenge) item. A review's rows are sentence pairs:
+``source`` and ``target`` instead of ``text``. Every error names the row and the column.
 """
 
 from __future__ import annotations
@@ -15,15 +16,16 @@ from crowdset.core.labeling.spec import Answer, LabelingSpec
 from crowdset.errors import ImportFailed
 
 MAX_ITEMS = 1_000_000
-ITEM_COLUMNS = ("id", "text", "image", "gold")
+ITEM_COLUMNS = ("id", "text", "image", "source", "target", "gold")
 
 
 @dataclass(frozen=True)
 class ItemRow:
     external_id: str
-    text: str | None
+    text: str | None  # a review's pair: the source sentence
     image: str | None
     gold: Answer | None
+    target: str | None = None  # a review's pair: the translation
 
 
 def _blank(value: object) -> bool:
@@ -54,6 +56,16 @@ def parse_items(
         seen.add(external_id)
         text = None if _blank(row.get("text")) else str(row["text"])
         image = None if _blank(row.get("image")) else str(row["image"]).strip()
+        target = None
+        if spec.type == "review":
+            for column in ("source", "target"):
+                if _blank(row.get(column)):
+                    raise fail("a review's item is a sentence pair: source and target", column)
+            if text is not None or image is not None:
+                raise fail("a review's item is a sentence pair: use source and target, not text")
+            text, target = str(row["source"]), str(row["target"])
+        elif not _blank(row.get("source")) or not _blank(row.get("target")):
+            raise fail(f"source and target are for review campaigns; a {spec.type} item has text")
         if (text is None) == (image is None):
             raise fail("an item has exactly one of text or image")
         if image is not None and not image.startswith(("http://", "https://", "data:image/")):
@@ -66,7 +78,7 @@ def parse_items(
                 gold = spec.answer(row["gold"])
             except ValueError as error:
                 raise fail(str(error), "gold") from None
-        items.append(ItemRow(external_id, text, image, gold))
+        items.append(ItemRow(external_id, text, image, gold, target))
         if len(items) > MAX_ITEMS:
             raise fail(f"a campaign takes at most {MAX_ITEMS:,} items")
     if not items:

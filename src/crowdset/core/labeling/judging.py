@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 import numpy as np
 
@@ -32,7 +32,7 @@ from crowdset.core.quality import item_posterior, needs_more_judgments
 
 
 def is_correct(spec: LabelingSpec, answer: Answer, truth: Answer) -> bool:
-    if spec.type == "rate":
+    if spec.rating:
         return abs(int(str(answer)) - int(str(truth))) <= spec.quality.rating_tolerance
     return answer == truth
 
@@ -53,7 +53,7 @@ def consensus(
         raise ValueError("consensus needs at least one answer")
     overlap = spec.overlap
     n = len(answers)
-    if spec.type == "rate":
+    if spec.rating:
         stars = np.array([int(str(a)) for a in answers], dtype=np.float64)
         mean = float(stars.mean())
         error = float(stars.std(ddof=1) / math.sqrt(n)) if n > 1 else math.inf
@@ -98,6 +98,10 @@ def labeling_pricing(
 ) -> LabelingPricing:
     """The price in minor units; refused with the computed floor when below the fair wage."""
     decimals = len(str(minor_per_unit)) - 1
+    if spec.review is not None:  # a review: a rating is worth its minutes at the fair wage
+        exact = spec.review.minutes_per_pair * fair_hourly_wage * minor_per_unit / 60
+        return LabelingPricing(int(exact.to_integral_value(rounding=ROUND_CEILING)), fee_share)
+    assert spec.price_per_judgment is not None  # the spec's validator requires it
     price = to_minor(spec.price_per_judgment, decimals, "price_per_judgment")
     require_fair_price(
         price,

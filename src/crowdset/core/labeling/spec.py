@@ -37,7 +37,7 @@ from crowdset.errors import SpecInvalid
 Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][\w\- .]*$")]
 Credits = Annotated[Decimal, Field(ge=0, max_digits=18)]
 STARS = ("1", "2", "3", "4", "5")
-LABELING_TYPES = ("classify", "rate")
+LABELING_TYPES = ("classify", "rate", "review")
 
 # An answer is one label (single-label), a sorted tuple of labels (multi-label) or a star.
 Answer = str | tuple[str, ...]
@@ -127,16 +127,47 @@ class Guarantee(_Strict):
     confidence: float = Field(0.95, gt=0.5, lt=1)
 
 
+REVIEW_RUBRIC = (  # SPEC §4
+    "wrong translation",
+    "major changes or irrelevant parts",
+    "more than three words to change, but no reordering and nothing irrelevant",
+    "fewer than three words to change",
+    "no change needed",
+)
+
+
+class ReviewSettings(_Strict):
+    """A review of sentence pairs (SPEC §4): every pair rated by ``reviewers`` people in
+    packages that lock a deposit; the top ``keep_share`` of pairs by weighted score is kept and
+    the pool is paid at close by weighted workload (SPEC §1 ``pool`` payout)."""
+
+    reviewers: int = Field(3, ge=1, le=15, description="R: ratings per pair.")
+    keep_share: float = Field(0.3, gt=0, le=1, description="P: share of pairs kept.")
+    minutes_per_pair: Decimal = Field(Decimal("0.5"), gt=0, le=60, description="W_n.")
+    package_size: int = Field(50, ge=2, le=5000, description="Pairs per package.")
+    package_hours: int = Field(24, ge=1, le=24 * 14, description="Time to finish a package.")
+    deposit_factor: Decimal = Field(Decimal("1.5"), ge=0, le=10)
+    max_package_error: float = Field(
+        1.5, gt=0, le=4, description="RMS stars off the reference that forfeits a package."
+    )
+    min_references: int = Field(
+        5, ge=1, le=1000, description="Pairs with a reference needed to judge a package early."
+    )
+
+
 class LabelingSpec(_Strict):
     name: str = Field(min_length=1, max_length=200)
-    type: Literal["classify", "rate"]
+    type: Literal["classify", "rate", "review"]
     instructions: str = Field(min_length=1, max_length=20_000)
     labels: list[LabelSpec] = Field(default_factory=list, max_length=200)
     multi_label: bool = False
     rubric: list[str] = Field(
         default_factory=list, description="rate: five descriptions, for 1 to 5 stars."
     )
-    price_per_judgment: Credits
+    review: ReviewSettings | None = None
+    price_per_judgment: Credits | None = Field(
+        None, description="classify and rate; a review pays its pool at close instead."
+    )
     seconds_per_judgment: int = Field(10, gt=0, le=3600)
     overlap: Overlap = Field(default_factory=lambda: Overlap())
     gold: GoldSettings = Field(default_factory=lambda: GoldSettings())
@@ -161,8 +192,40 @@ class LabelingSpec(_Strict):
             seen.add(label.name)
         return labels
 
+    @model_validator(mode="before")
+    @classmethod
+    def _review_defaults(cls, data: Any) -> Any:
+        """A review rates with SPEC §4's rubric, each pair by exactly R reviewers."""
+        if isinstance(data, dict) and data.get("type") == "review":
+            data = dict(data)
+            data.setdefault("rubric", list(REVIEW_RUBRIC))
+            review = data.get("review") or {}
+            reviewers = review.get("reviewers", 3) if isinstance(review, dict) else 3
+            data.setdefault("overlap", {"min": reviewers, "max": reviewers})
+            data.setdefault("review", review)
+        return data
+
+    @property
+    def rating(self) -> bool:
+        """Rate and review campaigns answer with stars."""
+        return self.type != "classify"
+
     @model_validator(mode="after")
     def _by_type(self) -> LabelingSpec:
+        if self.type == "review":
+            if self.review is None:
+                raise ValueError("a review campaign needs its review settings")
+            if self.price_per_judgment is not None:
+                raise ValueError(
+                    "a review pays its pool at close: give review.minutes_per_pair, not "
+                    "price_per_judgment"
+                )
+            if self.overlap.min != self.overlap.max or self.overlap.min != self.review.reviewers:
+                raise ValueError("a review has a fixed overlap: review.reviewers per pair")
+        elif self.price_per_judgment is None:
+            raise ValueError(f"a {self.type} campaign needs price_per_judgment")
+        elif self.review is not None:
+            raise ValueError("review settings are for review campaigns")
         if self.type == "classify":
             if len(self.labels) < 2:
                 raise ValueError("a classify campaign needs at least two labels")
@@ -193,7 +256,7 @@ class LabelingSpec(_Strict):
     @property
     def choices(self) -> tuple[tuple[str, str], ...]:
         """What a worker picks from: (value, description) per label or per star."""
-        if self.type == "rate":
+        if self.rating:
             return tuple(zip(STARS, self.rubric, strict=True))
         return tuple((label.name, label.description) for label in self.labels)
 
