@@ -418,3 +418,33 @@ class ReviewPackage(Base):
             "status in ('open', 'submitted', 'passed', 'forfeited')", name="status_known"
         ),
     )
+
+
+# --- parallel corpora (SPEC §4) ---------------------------------------------------------------
+
+
+class Corpus(Base):
+    """A parallel corpus imported whole (all its pairs or none)."""
+
+    __tablename__ = "corpora"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    source_lang: Mapped[str | None] = mapped_column(String(16))
+    target_lang: Mapped[str | None] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(String(500))  # the file(s) it came from
+    pairs: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CorpusPair(Base):
+    """One sentence pair, with the input line on which it started."""
+
+    __tablename__ = "corpus_pairs"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    corpus_id: Mapped[int] = mapped_column(ForeignKey("corpora.id"), index=True)
+    line: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(Text)
+    target: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,122 @@
+"""Parallel corpora in the database (SPEC §4 import): all pairs or nothing.
+
+An import streams the reader's chunks into one transaction; a malformed line anywhere (bad
+encoding, a missing tab, unequal Moses files, broken TMX or JSONL) raises ``ImportFailed`` with
+its line number and the transaction rolls back, so the database is as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from crowdset.core.filtering import PairChunk
+from crowdset.core.labeling.items import ItemRow
+from crowdset.core.permissions import Action, Role, authorize
+from crowdset.errors import Conflict, ImportFailed, InvalidInput, NotFound
+from crowdset.services.accounts import Principal
+from crowdset.services.context import Context
+from crowdset.storage import corpus_store as store
+from crowdset.storage.models import Corpus
+
+
+@dataclass(frozen=True)
+class CorpusView:
+    id: int
+    name: str
+    source_lang: str | None
+    target_lang: str | None
+    origin: str
+    pairs: int
+    created_at: datetime
+
+
+def _view(corpus: Corpus) -> CorpusView:
+    return CorpusView(
+        corpus.id,
+        corpus.name,
+        corpus.source_lang,
+        corpus.target_lang,
+        corpus.origin,
+        corpus.pairs,
+        corpus.created_at,
+    )
+
+
+def import_corpus(
+    ctx: Context,
+    viewer: Principal,
+    chunks: Iterable[PairChunk],
+    *,
+    name: str,
+    origin: str,
+    source_lang: str | None = None,
+    target_lang: str | None = None,
+    on_chunk: Callable[[int], None] | None = None,
+) -> CorpusView:
+    """Store every pair the reader yields, in one transaction; ``on_chunk(pairs)`` reports
+    progress. Nothing is kept if any line is malformed."""
+    authorize(viewer.role, Action.RUN_CAMPAIGNS)
+    name = name.strip()
+    if not 1 <= len(name) <= 200:
+        raise InvalidInput("a corpus name has 1 to 200 characters", field="name")
+
+    stream = iter(chunks)
+    started = False
+
+    def work(session: Session) -> CorpusView:
+        nonlocal started
+        if started:  # a retried transaction cannot re-read a stream: say so, keep nothing
+            raise Conflict("the import met a concurrent write and was rolled back; run it again")
+        started = True
+        corpus = Corpus(
+            owner_id=viewer.user_id,
+            name=name,
+            source_lang=source_lang,
+            target_lang=target_lang,
+            origin=origin[:500],
+            pairs=0,
+            created_at=ctx.now(),
+        )
+        session.add(corpus)
+        session.flush()
+        for chunk in stream:
+            store.add_chunk(session, corpus.id, chunk)
+            corpus.pairs += len(chunk.src)
+            if on_chunk is not None:
+                on_chunk(len(chunk.src))
+        if corpus.pairs == 0:
+            raise ImportFailed(f"{origin}: no sentence pairs", file=origin, line=None)
+        return _view(corpus)
+
+    return ctx.db.run(work)
+
+
+def _visible(session: Session, viewer: Principal, corpus_id: int) -> Corpus:
+    corpus = store.corpus(session, corpus_id)
+    if viewer.role is not Role.OPERATOR and corpus.owner_id != viewer.user_id:
+        raise NotFound(f"no corpus has id {corpus_id}", corpus_id=corpus_id)
+    return corpus
+
+
+def list_corpora(ctx: Context, viewer: Principal) -> list[CorpusView]:
+    authorize(viewer.role, Action.RUN_CAMPAIGNS)
+    mine = None if viewer.role is Role.OPERATOR else viewer.user_id
+    return ctx.db.run(lambda s: [_view(c) for c in store.corpora(s, mine)], readonly=True)
+
+
+def review_items(ctx: Context, viewer: Principal, corpus_id: int) -> list[ItemRow]:
+    """The corpus's pairs as the items of a review campaign (ids are the input lines)."""
+    authorize(viewer.role, Action.RUN_CAMPAIGNS)
+
+    def work(session: Session) -> list[ItemRow]:
+        _visible(session, viewer, corpus_id)
+        return [
+            ItemRow(str(p.line), p.source, None, None, p.target)
+            for p in store.pairs(session, corpus_id)
+        ]
+
+    return ctx.db.run(work, readonly=True)
