@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from crowdset.cli.corpus import register
-from crowdset.errors import ImportFailed, InvalidInput
+from crowdset.errors import ImportFailed, InvalidInput, UnderPriced
 
 
 @pytest.fixture
@@ -142,3 +142,11 @@ def test_out_of_range_shares_raise_invalid_input(
     result = CliRunner().invoke(app, ["corpus", "estimate", "--pairs", "5", *args])
     assert isinstance(result.exception, InvalidInput)
     assert result.exception.fields["field"] == field
+
+
+def test_a_price_below_the_fair_wage_floor_is_refused_with_the_floor(app: typer.Typer) -> None:
+    result = CliRunner().invoke(
+        app, ["corpus", "estimate", "--pairs", "5", "--price-per-minute", "0.5"]
+    )
+    assert isinstance(result.exception, UnderPriced)
+    assert "below the fair-wage floor of 1 credits per minute" in str(result.exception)

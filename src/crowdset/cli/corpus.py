@@ -26,7 +26,12 @@ from crowdset.core.filtering import FilterReport, Pipeline, default_rules, load_
 from crowdset.core.filtering import with_languages as fill_languages
 from crowdset.core.money import format_amount
 from crowdset.core.permissions import Role
-from crowdset.core.review_budget import ReviewEstimate, estimate_review, price_per_minute_at
+from crowdset.core.review_budget import (
+    ReviewEstimate,
+    estimate_review,
+    price_per_minute_at,
+    require_fair_price_per_minute,
+)
 from crowdset.errors import InvalidInput
 from crowdset.formats.parallel import DEFAULT_CHUNK, ParallelFormat, read_pairs
 from crowdset.formats.parallel_run import atomic_outputs, count_lines, filter_chunks
@@ -371,6 +376,7 @@ def estimate_command(
         if price_per_minute is None
         else _price(price_per_minute, minor)
     )
+    require_fair_price_per_minute(price, settings.fair_hourly_wage, minor)
     count = pairs if pairs is not None else count_pairs(inputs or [], fmt)
     estimate = estimate_review(
         pairs=count,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from crowdset.errors import InvalidInput
+from crowdset.errors import InvalidInput, UnderPriced
 
 Number = int | float | Decimal | Fraction
 
@@ -119,6 +119,23 @@ class ReviewEstimate:
 def price_per_minute_at(fair_hourly_wage: int, minor_per_unit: int) -> Fraction:
     """The default price: ``fair_hourly_wage / 60`` credits per minute, in minor units."""
     return Fraction(fair_hourly_wage * minor_per_unit, MINUTES_PER_HOUR)
+
+
+def require_fair_price_per_minute(
+    price_per_minute: Number, fair_hourly_wage: int, minor_per_unit: int
+) -> None:
+    """Refuse a review priced below the fair-wage floor (SPEC §1), naming the floor."""
+    price = _exact(price_per_minute, "price_per_minute")
+    floor = price_per_minute_at(fair_hourly_wage, minor_per_unit)
+    if price < floor:
+        raise UnderPriced(
+            f"price per minute is {_show(price / minor_per_unit)} credits, below the fair-wage "
+            f"floor of {_show(floor / minor_per_unit)} credits per minute ({fair_hourly_wage} "
+            "credits/hour); raise it to at least the floor",
+            field="price_per_minute",
+            price=_show(price),
+            floor=_show(floor),
+        )
 
 
 def estimate_review(
