@@ -1,5 +1,5 @@
-"""Demo data for ``make run``: an operator, a requester and two workers with credits, and a
-small running generation campaign."""
+"""Demo data for ``make run``: an operator, a requester and two workers with credits, a small
+running generation campaign and a small running labeling campaign."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from crowdset.core.generation.spec import parse_spec
+from crowdset.core.labeling.items import parse_items
+from crowdset.core.labeling.spec import parse_labeling_spec
 from crowdset.core.permissions import Role
 from crowdset.errors import NotFound
 from crowdset.services import accounts, campaigns, ledger
@@ -97,9 +99,62 @@ DEMO_CAMPAIGN: dict[str, Any] = {
 examples/smart-lights.yaml for the full example)."""
 
 
+DEMO_LABELING: dict[str, Any] = {
+    "name": "Review sentiment (demo)",
+    "type": "classify",
+    "instructions": "Read the product review and pick its sentiment.",
+    "labels": [
+        {"name": "positive", "description": "The reviewer is happy with the product"},
+        {"name": "negative", "description": "The reviewer is unhappy with the product"},
+        {"name": "neutral", "description": "Neither, or both in equal measure"},
+    ],
+    "price_per_judgment": "0.20",
+    "seconds_per_judgment": 10,
+    "overlap": {"min": 2, "max": 4, "confidence": 0.9},
+    "gold": {"share": 0.1},
+    "tutorial": [
+        {
+            "text": "Works perfectly, I use it every day.",
+            "answer": "positive",
+            "explanation": "Daily use and 'perfectly' say the reviewer is happy.",
+        },
+        {
+            "text": "Stopped working after a week and support never answered.",
+            "answer": "negative",
+            "explanation": "A broken product and no support: unhappy.",
+        },
+    ],
+    "qualifier": {
+        "pass_mark": 0.5,
+        "questions": [
+            {"text": "Great value for the price.", "answer": "positive"},
+            {"text": "Arrived broken.", "answer": "negative"},
+        ],
+    },
+}
+DEMO_REVIEWS = (
+    ("Exactly what I needed, fast delivery.", "positive"),
+    ("The battery dies within an hour.", "negative"),
+    ("It is a cable. It connects things.", "neutral"),
+    ("Beautiful colour and very sturdy.", None),
+    ("Too small, and the return was a hassle.", None),
+    ("Does the job, nothing special.", None),
+    ("My kids love it!", None),
+    ("Cheap plastic that cracked on day one.", None),
+    ("Okay for the price, would not buy again.", None),
+    ("Setup took two minutes, works great.", None),
+    ("The manual is in a language I cannot read.", None),
+    ("Fits my phone perfectly.", None),
+)
+
+
 def _demo_campaign(ctx: Context, requester: UserView) -> None:
     viewer = Principal(user_id=requester.id, role=Role.REQUESTER, email=requester.email)
     if campaigns.list_campaigns(ctx, viewer):
-        return  # the demo campaign exists (or the requester has made their own)
+        return  # the demo campaigns exist (or the requester has made their own)
     view = campaigns.create_campaign(ctx, viewer, parse_spec(DEMO_CAMPAIGN, source="demo"))
+    campaigns.launch(ctx, viewer, view.id)
+    spec = parse_labeling_spec(DEMO_LABELING, source="demo")
+    rows = [{"text": text, "gold": gold} for text, gold in DEMO_REVIEWS]
+    view = campaigns.create_campaign(ctx, viewer, spec, parse_items(rows, spec, source="demo"))
     campaigns.launch(ctx, viewer, view.id)
