@@ -303,3 +303,20 @@ def test_rating_campaign_with_spammers_revokes_them_and_beats_the_plain_mean(
     assert ledger.verify(ctx).ok
     honest = run.income["honest"]
     assert min(honest) > 0
+
+
+def test_accepting_a_pilot_checks_the_price_at_the_measured_median(
+    ctx: Context, requester: Principal, make_worker: Callable[..., int]
+) -> None:
+    """The spec said 10 s a judgment; the pilot measured 30 s: 0.20 is under the new floor."""
+    spec = rate_spec(pilot={"units": 3}, gold={"share": 0})
+    campaign_id = _launch(ctx, requester, spec, {f"i{n}": "4" for n in range(10)}, set())
+    workers = [make_worker() for _ in range(3)]
+    for _ in range(3):
+        for worker in workers:
+            offer = offers.next_offer(ctx, worker, campaign_id)
+            if offer is not None:
+                labeling.submit_label(ctx, worker, offer.id, "4", seconds_on_task=30)
+    with pytest.raises(UnderPriced, match=r"median was 30\.0 s.*floor of 0\.50"):
+        campaigns.accept_pilot(ctx, requester, campaign_id)
+    assert campaigns.get_campaign(ctx, requester, campaign_id).status == "pilot"

@@ -329,7 +329,8 @@ def top_up(
 
 
 def accept_pilot(ctx: Context, viewer: Principal, campaign_id: int) -> CampaignView:
-    """The requester has looked at the pilot's results and lets the campaign scale."""
+    """The requester has looked at the pilot's results and lets the campaign scale; the price
+    must then clear the fair-wage floor at the pilot's measured median time (SPEC §1)."""
     return _simple(ctx, viewer, campaign_id, "accept_pilot", "running")
 
 
@@ -350,6 +351,8 @@ def _simple(
     def work(session: Session) -> CampaignView:
         campaign = _visible(session, viewer, campaign_id, for_update=True)
         _transition(session, campaign, action)
+        if action == "accept_pilot":
+            labeling.require_fair_price_after_pilot(session, ctx, campaign)
         campaign.status = status
         if action == "pause":
             store.withdraw_offers(session, campaign.id, ctx.now(), states=("open",))

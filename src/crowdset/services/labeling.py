@@ -24,9 +24,11 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from crowdset.core import selection
+from crowdset.core.economics import require_fair_price
 from crowdset.core.labeling.items import ItemRow
 from crowdset.core.labeling.judging import (
     LabelingPricing,
@@ -392,6 +394,24 @@ def submit_label(
             )
 
     ctx.db.run(work)
+
+
+def require_fair_price_after_pilot(session: Session, ctx: Context, campaign: Campaign) -> None:
+    """After a pilot the floor uses the measured median seconds per judgment, not the spec's
+    estimate (SPEC §1); refused with the floor when the price falls below it."""
+    spec = spec_of(campaign)
+    seconds = items_store.pilot_seconds(session, campaign.id)
+    if spec.review is not None or not seconds:
+        return
+    median = float(np.median(seconds))
+    require_fair_price(
+        pricing_of(ctx, spec).per_judgment,
+        seconds_per_task=median,
+        fair_hourly_wage=ctx.settings.fair_hourly_wage,
+        minor_per_unit=ctx.settings.minor_per_unit,
+        field=f"price_per_judgment (the pilot's median was {median:.1f} s)",
+        display="credits",
+    )
 
 
 def settle_at_close(session: Session, ctx: Context, campaign: Campaign) -> int:

@@ -272,3 +272,17 @@ def other_ratings(
     for item_id, answer, status in rows:
         found[item_id].append((float(str(answer)), status))
     return found
+
+
+def pilot_seconds(session: Session, campaign_id: int) -> list[float]:
+    """Seconds on task of the pilot's judgments, where the worker's client reported them."""
+    return [
+        float(seconds or 0.0)
+        for seconds in session.execute(
+            select(Judgment.seconds_on_task).where(
+                Judgment.campaign_id == campaign_id,
+                Judgment.pilot.is_(True),
+                Judgment.seconds_on_task.is_not(None),
+            )
+        ).scalars()
+    ]
