@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -36,3 +36,19 @@ def callers(ctx: Context) -> dict[str, Caller]:
         secret = accounts.create_token(ctx, user.id).secret
         out[role] = Caller(user.id, {"Authorization": f"Bearer {secret}"})
     return out
+
+
+@pytest.fixture
+def make_caller(ctx: Context) -> Callable[..., Caller]:
+    """Factory: ``make_caller("w1")`` is a worker with 10,000 minor units and a token."""
+
+    def make(name: str, *, role: str = "worker", credits: int = 10_000) -> Caller:
+        user = accounts.create_user(
+            ctx, email=f"{name}@api.test", password="correct horse", role=role
+        )
+        if credits:
+            ledger.issue_credits(ctx, None, user.id, credits)
+        secret = accounts.create_token(ctx, user.id).secret
+        return Caller(user.id, {"Authorization": f"Bearer {secret}"})
+
+    return make

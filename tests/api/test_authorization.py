@@ -23,6 +23,16 @@ from tests.api.test_campaigns_api import (
     vote_offer,
     write_offer,
 )
+from tests.api.test_labeling_api import (
+    GATED,
+    PILOT,
+    QUIZ,
+    SIMPLE,
+    label_offer,
+    labeling_campaign,
+    settled_item,
+    with_items,
+)
 
 ROLES = ("anonymous", "worker", "requester", "operator")
 YES: dict[str, object] = dict.fromkeys(
@@ -93,6 +103,19 @@ TABLE: list[tuple[str, str, dict[str, object] | None, tuple[int, int, int, int]]
         (401, 403, 200, 200),
     ),
     ("POST", "/api/v1/campaigns/{running_id}/escrow", {"amount": 5}, (401, 403, 200, 200)),
+    # Labeling campaigns (SPEC §3): the same owner rules.
+    ("POST", "/api/v1/campaigns", with_items(SIMPLE), (401, 403, 201, 201)),
+    ("POST", "/api/v1/campaigns/estimate", SIMPLE | {"item_count": 10}, (401, 403, 200, 200)),
+    ("GET", "/api/v1/campaigns/{labeling_id}", None, (401, 403, 200, 200)),
+    ("GET", "/api/v1/campaigns/{labeling_id}/report", None, (401, 403, 200, 200)),
+    ("GET", "/api/v1/campaigns/{labeling_id}/results", None, (401, 403, 200, 200)),
+    (
+        "POST",
+        "/api/v1/campaigns/{settled_id}/audits",
+        {"item": "{settled_item}", "correct": True},
+        (401, 403, 204, 204),
+    ),
+    ("POST", "/api/v1/campaigns/{pilot_id}/accept-pilot", None, (401, 403, 200, 200)),
     # Work: workers only. {write_offer} and {vote_offer} are the worker's own offers.
     ("GET", "/api/v1/work/next", None, (401, 204, 403, 403)),  # no campaign runs: ask later
     ("GET", "/api/v1/work/standing", None, (401, 200, 403, 403)),
@@ -101,6 +124,22 @@ TABLE: list[tuple[str, str, dict[str, object] | None, tuple[int, int, int, int]]
     ("POST", "/api/v1/work/offers/{write_offer}/skip", None, (401, 204, 403, 403)),
     ("POST", "/api/v1/work/offers/{write_offer}/query", {"text": GOOD_QUERY}, (401, 201, 403, 403)),
     ("POST", "/api/v1/work/offers/{vote_offer}/vote", YES, (401, 204, 403, 403)),
+    ("GET", "/api/v1/work/labeling", None, (401, 200, 403, 403)),
+    ("GET", "/api/v1/work/campaigns/{gated_id}/onboarding", None, (401, 200, 403, 403)),
+    (
+        "POST",
+        "/api/v1/work/campaigns/{gated_id}/tutorial/{index}",
+        {"answer": "pos"},
+        (401, 200, 403, 403),
+    ),
+    (
+        "POST",
+        "/api/v1/work/campaigns/{quiz_id}/qualifier",
+        {"answers": ["pos"]},
+        (401, 200, 403, 403),
+    ),
+    ("GET", "/api/v1/work/offers/{label_offer}", None, (401, 200, 403, 403)),
+    ("POST", "/api/v1/work/offers/{label_offer}/label", {"answer": "pos"}, (401, 204, 403, 403)),
 ]
 
 CASES = [
@@ -133,6 +172,18 @@ def _values(
         values["write_offer"] = str(write_offer(ctx, running_campaign(ctx, requester), worker))
     if "{vote_offer}" in path:
         values["vote_offer"] = str(vote_offer(ctx, running_campaign(ctx, requester), worker))
+    if "{labeling_id}" in path:
+        values["labeling_id"] = str(labeling_campaign(ctx, requester))
+    if "{settled_id}" in path:
+        settled_id, item = settled_item(ctx, requester)
+        values |= {"settled_id": str(settled_id), "settled_item": item}
+    for name, spec in (("pilot_id", PILOT), ("gated_id", GATED), ("quiz_id", QUIZ)):
+        if "{" + name + "}" in path:
+            values[name] = str(labeling_campaign(ctx, requester, spec))
+    if "{index}" in path:
+        values["index"] = "0"
+    if "{label_offer}" in path:
+        values["label_offer"] = str(label_offer(ctx, labeling_campaign(ctx, requester), worker))
     if "{worker_pseudonym}" in str(body):
         values["worker_pseudonym"] = accounts.get_user(ctx, worker).pseudonym
     return values

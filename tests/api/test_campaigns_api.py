@@ -79,6 +79,13 @@ OFFER_FIELDS = {
     "query_text",
     "questions",
     "price",
+    # label offers' fields (SPEC §3), empty in generation offers
+    "instructions",
+    "item_text",
+    "item_target",
+    "item_image",
+    "choices",
+    "multi_label",
 }
 
 
@@ -121,22 +128,6 @@ def vote_offer(ctx: Context, campaign_id: int, worker_id: int) -> int:
     offer = offers.next_offer(ctx, worker_id, campaign_id)
     assert offer is not None and offer.kind == "vote"
     return offer.id
-
-
-@pytest.fixture
-def make_caller(ctx: Context) -> Callable[..., Caller]:
-    """Factory: ``make_caller("w1")`` is a worker with 10,000 minor units and a token."""
-
-    def make(name: str, *, role: str = "worker", credits: int = 10_000) -> Caller:
-        user = accounts.create_user(
-            ctx, email=f"{name}@api.test", password="correct horse", role=role
-        )
-        if credits:
-            ledger.issue_credits(ctx, None, user.id, credits)
-        secret = accounts.create_token(ctx, user.id).secret
-        return Caller(user.id, {"Authorization": f"Bearer {secret}"})
-
-    return make
 
 
 def create(client: TestClient, caller: Caller, spec: dict[str, Any] = TINY_SPEC) -> int:

@@ -15,7 +15,16 @@ from starlette.types import Receive, Scope, Send
 from crowdset import __version__
 from crowdset.api import problems
 from crowdset.api.limits import BodySizeLimit
-from crowdset.api.routes import campaigns, operator, system, tokens, users, wallet, work
+from crowdset.api.routes import (
+    campaigns,
+    labeling,
+    operator,
+    system,
+    tokens,
+    users,
+    wallet,
+    work,
+)
 from crowdset.services.context import Context, open_context
 from crowdset.settings import Settings
 from crowdset.web import create_web_app
@@ -35,7 +44,7 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
     )
     app.state.context = ctx
     problems.install(app)
-    for module in (system, users, tokens, wallet, operator, campaigns, work):
+    for module in (system, users, tokens, wallet, operator, campaigns, labeling, work):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -11,6 +11,7 @@ from crowdset.api.schemas import Schema
 from crowdset.core.generation.crossval import CrossValidationReport
 from crowdset.core.generation.plan import Estimate
 from crowdset.core.generation.spec import CampaignSpec
+from crowdset.core.labeling.spec import LabelingSpec
 from crowdset.services.campaigns import CampaignView, Progress
 from crowdset.services.context import Context
 from crowdset.services.generation import OfferView, StandingView, pricing_of
@@ -26,7 +27,14 @@ class CampaignPublic(Schema):
     launched_at: datetime | None
     closed_at: datetime | None
     escrow_funded: int = Field(description="Minor units moved into escrow at launch.")
-    spec: CampaignSpec
+    spec: Annotated[
+        CampaignSpec | LabelingSpec,
+        Field(
+            discriminator="type",
+            description="A generation spec (`type: generate`) or a labeling spec (`classify`, "
+            "`rate`); the same as `kind`.",
+        ),
+    ]
 
 
 def campaign_public(view: CampaignView) -> CampaignPublic:
@@ -146,8 +154,16 @@ class QuestionPublic(Schema):
     question: str
 
 
+class ChoicePublic(Schema):
+    value: str = Field(description="What to answer: a label's name, or a star from 1 to 5.")
+    description: str
+
+
 class OfferPublic(Schema):
-    """What a worker sees: never the author of a query, other votes, or anyone's identity."""
+    """What a worker sees: never the author of a query, other votes, or anyone's identity.
+
+    Every kind has the same fields (those of another kind are empty). A label offer shows the
+    item and the choices, and nothing that tells a gold item from any other: no item id."""
 
     id: int
     campaign_id: int
@@ -163,6 +179,14 @@ class OfferPublic(Schema):
     query_text: str | None
     questions: list[QuestionPublic]
     price: int
+    instructions: str = Field(description="Label offers: the campaign's instructions.")
+    item_text: str | None = Field(
+        description="Label offers: the item to judge, as text (a review: the source sentence)."
+    )
+    item_target: str | None = Field(description="Review offers: the translation to rate.")
+    item_image: str | None = Field(description="Label offers: the item as an image URL.")
+    choices: list[ChoicePublic] = Field(description="Label offers: the labels or the stars.")
+    multi_label: bool = Field(description="Label offers: pick every label that applies.")
 
 
 def offer_public(offer: OfferView) -> OfferPublic:
@@ -181,6 +205,12 @@ def offer_public(offer: OfferView) -> OfferPublic:
         query_text=offer.query_text,
         questions=[QuestionPublic(field=f, question=q) for f, q in offer.questions],
         price=offer.price,
+        instructions=offer.instructions,
+        item_text=offer.item_text,
+        item_target=offer.item_target,
+        item_image=offer.item_image,
+        choices=[ChoicePublic(value=v, description=d) for v, d in offer.choices],
+        multi_label=offer.multi_label,
     )
 
 

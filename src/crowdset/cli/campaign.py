@@ -1,4 +1,6 @@
-"""``crowdset campaign …``: generation campaigns from spec file to exported dataset."""
+"""``crowdset campaign …``: campaigns from spec file to exported dataset. Generation campaigns
+(SPEC §2) are here; labeling campaigns (SPEC §3) share create, estimate, launch, status and close,
+and have their own commands in ``cli.labeling``."""
 
 from __future__ import annotations
 
@@ -8,88 +10,90 @@ from typing import Annotated, cast
 import typer
 from rich.table import Table
 
-from crowdset.cli.common import console, context_from, money, parse_money
-from crowdset.core.generation.spec import load_spec
-from crowdset.core.permissions import Role
+from crowdset.cli import labeling
+from crowdset.cli.common import (
+    AsOption,
+    CampaignId,
+    console,
+    context_from,
+    money,
+    parse_money,
+    principal_for,
+    read_text,
+)
+from crowdset.core.labeling.spec import LabelingSpec
+from crowdset.core.specs import load_any_spec
 from crowdset.errors import InvalidInput
 from crowdset.formats.nlu import NluFormat, write_dataset
-from crowdset.services import accounts, campaigns
-from crowdset.services.accounts import Principal
-from crowdset.services.context import Context
+from crowdset.services import campaigns, labeling_reports
 
 app = typer.Typer(
     no_args_is_help=True,
-    help="Generation campaigns: create from a spec, launch, watch, close, export.\n\n"
+    help="Campaigns: create from a spec, launch, watch, close; export a generation campaign's "
+    "dataset, a labeling campaign's report and results.\n\n"
     "Example: crowdset campaign create examples/smart-lights.yaml --as requester@demo.crowdset",
 )
-
-AsOption = Annotated[
-    str | None,
-    typer.Option(
-        "--as",
-        envvar="CROWDSET_USER",
-        help="Act as this requester (email). Defaults to the campaign's owner.",
-    ),
-]
-CampaignId = Annotated[
-    int, typer.Argument(help="The campaign's id (see `crowdset campaign list`).")
-]
-
-
-def _principal(ctx: Context, email: str | None, campaign_id: int | None = None) -> Principal:
-    if email is not None:
-        user = accounts.find_user(ctx, email)
-        return Principal(user_id=user.id, role=Role(user.role), email=user.email)
-    if campaign_id is not None:
-        return campaigns.owner_of(ctx, campaign_id)
-    raise InvalidInput("say whose campaign this is: pass --as EMAIL", field="--as")
-
-
-def _read_spec(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInput(f"{path}: no such file", field="SPEC") from None
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{path}: not UTF-8 text", field="SPEC") from None
 
 
 @app.command("create")
 def create(
     typer_ctx: typer.Context,
     spec_file: Annotated[Path, typer.Argument(metavar="SPEC", help="YAML or JSON spec.")],
+    items: labeling.ItemsOption = None,
     as_user: AsOption = None,
     launch: Annotated[bool, typer.Option(help="Launch right away.")] = False,
 ) -> None:
-    """Create a draft campaign from a spec; a bad field is named by its path.
+    """Create a draft campaign from a spec; a bad field is named by its path. The spec's `type`
+    says the kind: `generate` (the default) or `classify` / `rate`, which need --items.
 
-    Example: crowdset campaign create examples/smart-lights.yaml --as requester@demo.crowdset
+    Example: crowdset campaign create examples/sentiment.yaml --items examples/sentiment-items.csv
     """
     ctx = context_from(typer_ctx)
-    spec = load_spec(_read_spec(spec_file), source=str(spec_file))
-    viewer = _principal(ctx, as_user)
-    view = campaigns.create_campaign(ctx, viewer, spec)
-    cost = campaigns.estimate_cost(ctx, spec)
+    spec = load_any_spec(read_text(spec_file, "SPEC"), source=str(spec_file))
+    viewer = principal_for(ctx, as_user)
+    if isinstance(spec, LabelingSpec):
+        rows = labeling.items_for(spec, items)
+        view = campaigns.create_campaign(ctx, viewer, spec, rows)
+        regular = sum(row.gold is None for row in rows)
+        total = campaigns.estimate_labeling_cost(ctx, spec, regular).total
+        what = f"{regular} items and {len(rows) - regular} gold items"
+    else:
+        if items is not None:
+            raise InvalidInput(
+                "--items is for labeling campaigns (type: classify or rate); a generation "
+                "campaign takes none",
+                field="--items",
+            )
+        view = campaigns.create_campaign(ctx, viewer, spec)
+        total = campaigns.estimate_cost(ctx, spec).total
+        what = ""
     console.print(
-        f"[green]✓[/] campaign {view.id} “{view.name}” created (draft); launching moves "
-        f"{money(ctx, cost.total)} into escrow"
+        f"[green]✓[/] campaign {view.id} “{view.name}” created (draft"
+        + (f", {view.kind}, {what}" if what else "")
+        + f"); launching moves {money(ctx, total)} into escrow"
     )
     if launch:
-        campaigns.launch(ctx, viewer, view.id)
-        console.print(f"[green]✓[/] campaign {view.id} launched")
+        launched = campaigns.launch(ctx, viewer, view.id)
+        console.print(f"[green]✓[/] campaign {view.id} is {launched.status}")
 
 
 @app.command("estimate")
 def estimate(
     typer_ctx: typer.Context,
     spec_file: Annotated[Path, typer.Argument(metavar="SPEC", help="YAML or JSON spec.")],
+    items: labeling.ItemsOption = None,
 ) -> None:
-    """What a spec would cost: work, validation, fees, escrow, worker time.
+    """What a spec would cost: work, validation, fees, escrow, worker time. A labeling spec
+    needs its --items (gold items are not counted as items to label).
 
     Example: crowdset campaign estimate examples/smart-lights.yaml
     """
     ctx = context_from(typer_ctx)
-    spec = load_spec(_read_spec(spec_file), source=str(spec_file))
+    spec = load_any_spec(read_text(spec_file, "SPEC"), source=str(spec_file))
+    if isinstance(spec, LabelingSpec):
+        regular = sum(row.gold is None for row in labeling.items_for(spec, items))
+        labeling.print_estimate(ctx, spec, campaigns.estimate_labeling_cost(ctx, spec, regular))
+        return
     cost = campaigns.estimate_cost(ctx, spec)
     table = Table("item", "amount", title=f"Estimate for “{spec.name}”")
     table.add_row("accepted queries", f"{cost.queries:,}")
@@ -110,11 +114,12 @@ def list_(typer_ctx: typer.Context, as_user: AsOption = None) -> None:
     Example: crowdset campaign list --as requester@demo.crowdset
     """
     ctx = context_from(typer_ctx)
-    table = Table("id", "name", "status", "escrow", "created")
-    for view in campaigns.list_campaigns(ctx, _principal(ctx, as_user)):
+    table = Table("id", "name", "kind", "status", "escrow", "created")
+    for view in campaigns.list_campaigns(ctx, principal_for(ctx, as_user)):
         table.add_row(
             str(view.id),
             view.name,
+            view.kind,
             view.status,
             money(ctx, view.escrow_funded),
             f"{view.created_at:%Y-%m-%d %H:%M}",
@@ -126,7 +131,7 @@ def _lifecycle(
     typer_ctx: typer.Context, campaign_id: int, as_user: str | None, action: str
 ) -> None:
     ctx = context_from(typer_ctx)
-    viewer = _principal(ctx, as_user, campaign_id)
+    viewer = principal_for(ctx, as_user, campaign_id)
     operations = {
         "launch": campaigns.launch,
         "pause": campaigns.pause,
@@ -138,8 +143,9 @@ def _lifecycle(
     if action == "launch":
         detail = f"; {money(ctx, view.escrow_funded)} moved into escrow"
     if action == "close":
-        state = campaigns.progress(ctx, viewer, campaign_id)
-        detail = f"; {money(ctx, state.refunded)} refunded"
+        closing = [e for e in campaigns.events(ctx, viewer, campaign_id) if e.kind == "closed"]
+        refund = closing[-1].detail.get("refund", 0) if closing else 0
+        detail = f"; {money(ctx, int(str(refund)))} refunded"
     console.print(f"[green]✓[/] campaign {campaign_id} is {view.status}{detail}")
 
 
@@ -191,7 +197,7 @@ def fund(
     Example: crowdset campaign fund 1 50
     """
     ctx = context_from(typer_ctx)
-    viewer = _principal(ctx, as_user, campaign_id)
+    viewer = principal_for(ctx, as_user, campaign_id)
     view = campaigns.top_up(ctx, viewer, campaign_id, parse_money(ctx, amount))
     console.print(
         f"[green]✓[/] campaign {campaign_id}: escrow funded {money(ctx, view.escrow_funded)} in all"
@@ -205,12 +211,16 @@ def _bar(done: int, total: int, width: int = 20) -> str:
 
 @app.command("status")
 def status(typer_ctx: typer.Context, campaign_id: CampaignId, as_user: AsOption = None) -> None:
-    """Progress per intent, acceptance, money spent and left.
+    """Progress per intent, acceptance, money spent and left; for a labeling campaign, its
+    report (as `crowdset campaign report`).
 
     Example: crowdset campaign status 1
     """
     ctx = context_from(typer_ctx)
-    viewer = _principal(ctx, as_user, campaign_id)
+    viewer = principal_for(ctx, as_user, campaign_id)
+    if campaigns.get_campaign(ctx, viewer, campaign_id).kind != "generate":
+        labeling.print_report(ctx, labeling_reports.report(ctx, viewer, campaign_id))
+        return
     state = campaigns.progress(ctx, viewer, campaign_id)
     table = Table(
         "intent",
@@ -263,7 +273,7 @@ def export(
     if format not in ("snips", "rasa", "jsonl"):
         raise InvalidInput(f"unknown format {format!r}: use snips, rasa or jsonl", field="--format")
     ctx = context_from(typer_ctx)
-    viewer = _principal(ctx, as_user, campaign_id)
+    viewer = principal_for(ctx, as_user, campaign_id)
     view = campaigns.get_campaign(ctx, viewer, campaign_id)
     queries = campaigns.accepted_queries(ctx, viewer, campaign_id)
     language = campaigns.generation_spec(view, "export").language
@@ -285,7 +295,7 @@ def flags(
     Example: crowdset campaign flags 1
     """
     ctx = context_from(typer_ctx)
-    viewer = _principal(ctx, as_user, campaign_id)
+    viewer = principal_for(ctx, as_user, campaign_id)
     report = campaigns.cross_validation(ctx, viewer, campaign_id, confidence=confidence)
     for note in report.notes:
         console.print(f"[yellow]note[/]: {note}")
@@ -326,10 +336,11 @@ def blacklist(
     Example: crowdset campaign blacklist 1 w3f9a2c41d07be815
     """
     ctx = context_from(typer_ctx)
-    viewer = _principal(ctx, as_user, campaign_id)
+    viewer = principal_for(ctx, as_user, campaign_id)
     returned = campaigns.blacklist(ctx, viewer, campaign_id, worker)
     console.print(f"[green]✓[/] {worker} blacklisted; {returned} queries back in validation")
 
 
 def register(root: typer.Typer) -> None:
+    labeling.register(app)
     root.add_typer(app, name="campaign")

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 from rich.console import Console
 
 from crowdset.core.money import format_amount, parse_amount
+from crowdset.core.permissions import Role
+from crowdset.errors import InvalidInput
+from crowdset.services import accounts, campaigns
+from crowdset.services.accounts import Principal
 from crowdset.services.context import Context, open_context
 from crowdset.settings import Settings, load_settings
 
@@ -32,3 +39,36 @@ def money(ctx: Context, minor: int) -> str:
 
 def parse_money(ctx: Context, text: str) -> int:
     return parse_amount(text, ctx.settings.currency_decimals)
+
+
+AsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        envvar="CROWDSET_USER",
+        help="Act as this requester (email). Defaults to the campaign's owner.",
+    ),
+]
+CampaignId = Annotated[
+    int, typer.Argument(help="The campaign's id (see `crowdset campaign list`).")
+]
+
+
+def principal_for(ctx: Context, email: str | None, campaign_id: int | None = None) -> Principal:
+    """Who a campaign command acts as: ``--as EMAIL``, else the campaign's owner."""
+    if email is not None:
+        user = accounts.find_user(ctx, email)
+        return Principal(user_id=user.id, role=Role(user.role), email=user.email)
+    if campaign_id is not None:
+        return campaigns.owner_of(ctx, campaign_id)
+    raise InvalidInput("say whose campaign this is: pass --as EMAIL", field="--as")
+
+
+def read_text(path: Path, argument: str) -> str:
+    """A UTF-8 text file named on the command line, or ``InvalidInput`` naming ``argument``."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput(f"{path}: no such file", field=argument) from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path}: not UTF-8 text", field=argument) from None

@@ -464,6 +464,14 @@ def import_command(
     Console().print(f"[green]✓[/] corpus {view.id} {view.name!r}: {view.pairs:,} pairs imported")
 
 
+LIST_HELP = "\n\n".join(
+    (
+        "The corpora a requester imported: id, name, languages, pairs, origin and date.",
+        "Example: crowdset corpus list --as req@example.org",
+    )
+)
+
+
 def list_command(
     typer_ctx: typer.Context,
     as_user: Annotated[str, typer.Option("--as", help="Whose corpora (email).")],
@@ -494,7 +502,7 @@ def register(app: typer.Typer) -> None:
         no_args_is_help=True,
     )
     corpus.command("import", help=IMPORT_HELP)(import_command)
-    corpus.command("list", help="The corpora you imported.")(list_command)
+    corpus.command("list", help=LIST_HELP)(list_command)
     corpus.command("filter", help=FILTER_HELP)(filter_command)
     corpus.command("estimate", help=ESTIMATE_HELP)(estimate_command)
     app.add_typer(corpus, name="corpus")

@@ -11,14 +11,24 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from crowdset.cli.common import console, context_from, money
+from crowdset.core.labeling.spec import LabelingSpec
 from crowdset.errors import InvalidInput
+from crowdset.formats.answers import read_table
 from crowdset.formats.nlu import NluFormat, read_dataset
-from crowdset.services import campaigns
+from crowdset.services import campaigns, labeling_reports
 from crowdset.sim import Crowd, CrowdMix, PhrasingPool, run_generation
+from crowdset.sim.labelers import (
+    LabelerMix,
+    LabelingCrowd,
+    items_by_content,
+    run_labeling,
+    simulated_truth,
+)
 
 app = typer.Typer(
     no_args_is_help=True,
-    help="Simulated crowds: honest, careless and spamming agents on the real code path.\n\n"
+    help="Simulated crowds: honest, careless and spamming agents on the real code path "
+    "(sim work: generation campaigns; sim label: classify and rate campaigns).\n\n"
     "Example: crowdset sim work 1 --workers 12",
 )
 
@@ -47,12 +57,18 @@ def work(
     ctx.rng = np.random.default_rng(seed)  # offers and task plans repeat with the seed too
     owner = campaigns.owner_of(ctx, campaign_id)
     view = campaigns.get_campaign(ctx, owner, campaign_id)
+    if isinstance(view.spec, LabelingSpec):
+        raise InvalidInput(
+            f"campaign {campaign_id} is a {view.kind} campaign: simulate it with "
+            f"`crowdset sim label {campaign_id}`",
+            field="CAMPAIGN_ID",
+        )
     if view.status != "running":
         raise InvalidInput(
             f"campaign {campaign_id} is {view.status}: launch or resume it first",
             field="CAMPAIGN_ID",
         )
-    spec = campaigns.generation_spec(view, "simulation (sim label)")
+    spec = campaigns.generation_spec(view, "simulation")
     pool = PhrasingPool.from_spec(spec)
     if phrasings is not None:
         suffix = phrasings.suffix.lower()
@@ -91,6 +107,105 @@ def work(
         f"bad queries; automatic checks refused {sum(report.refused.values())} answers"
     )
     console.print(f"next: crowdset campaign status {campaign_id}")
+
+
+def _known_truth(path: Path | None) -> dict[str, object]:
+    """A truth file's ``id`` → ``truth`` (any table with those columns, such as the items file
+    with a truth column added)."""
+    if path is None:
+        return {}
+    table = read_table(path)
+    missing = [c for c in ("id", "truth") if c not in table.columns]
+    if missing:
+        present = ", ".join(str(c) for c in table.columns) or "none"
+        raise InvalidInput(
+            f"{path}: no {' or '.join(missing)} column; a truth file has id and truth columns "
+            f"(columns present: {present})",
+            field="--truth",
+        )
+    return {
+        str(key): value
+        for key, value in zip(table["id"], table["truth"], strict=True)
+        if value is not None and value == value  # NaN: no truth given
+    }
+
+
+@app.command("label")
+def label(
+    typer_ctx: typer.Context,
+    campaign_id: Annotated[int, typer.Argument(help="A running (or piloting) labeling campaign.")],
+    workers: Annotated[int, typer.Option(min=2, max=500, help="Simulated labelers.")] = 12,
+    spammers: Annotated[float, typer.Option(min=0, max=1, help="Share of spammers.")] = 0.3,
+    truth: Annotated[
+        Path | None,
+        typer.Option(
+            help="Each item's true answer: a CSV, TSV, JSONL or Parquet file with id and truth "
+            "columns. Gold items use their gold answer; items with neither get a random one."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed of the crowd.")] = 0,
+) -> None:
+    """Create simulated labelers (credits issued, stake staked): honest ones answer the truth
+    most of the time, spammers at random after passing the tutorial and qualifier honestly.
+    They work until no more offers come (the campaign is done, or its pilot is). Labelers of
+    an earlier run still count as active for a while and may be drawn for offers they never
+    answer: one run per campaign is the simple way.
+
+    Example: crowdset sim label 2 --workers 12 --truth examples/sentiment-truth.csv
+    """
+    ctx = context_from(typer_ctx)
+    ctx.rng = np.random.default_rng(seed)
+    owner = campaigns.owner_of(ctx, campaign_id)
+    view = campaigns.get_campaign(ctx, owner, campaign_id)
+    spec = view.spec
+    if not isinstance(spec, LabelingSpec) or spec.type not in ("classify", "rate"):
+        raise InvalidInput(
+            f"campaign {campaign_id} is a {view.kind} campaign: sim label simulates classify "
+            "and rate campaigns"
+            + (f"; use `crowdset sim work {campaign_id}`" if view.kind == "generate" else ""),
+            field="CAMPAIGN_ID",
+        )
+    if view.status not in ("running", "pilot"):
+        raise InvalidInput(
+            f"campaign {campaign_id} is {view.status}: launch or resume it first",
+            field="CAMPAIGN_ID",
+        )
+    items = labeling_reports.uploaded_items(ctx, owner, campaign_id)
+    answers = simulated_truth(items, spec, _known_truth(truth), np.random.default_rng(seed))
+    crowd = LabelingCrowd.create(
+        ctx, LabelerMix(workers=workers, spammers=spammers), answers, seed=seed
+    )
+    crowd.by_text = items_by_content(items)
+    crowd.onboard(ctx, campaign_id, spec)
+    regular = sum(item.gold is None for item in items)
+    cost = campaigns.estimate_labeling_cost(ctx, spec, regular)
+    with Progress(
+        TextColumn("answers"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("answers", total=cost.judgments + cost.gold_judgments)
+        run = run_labeling(
+            ctx,
+            campaign_id,
+            crowd,
+            spec,
+            on_round=lambda _round, done: bar.update(task, completed=done),
+        )
+        bar.update(task, total=run.answers, completed=run.answers)
+    table = Table("labelers", "workers", "mean net income", title="Income by kind")
+    for kind, incomes in run.income.items():
+        table.add_row(kind, str(len(incomes)), money(ctx, round(sum(incomes) / len(incomes))))
+    console.print(table)
+    report = labeling_reports.report(ctx, owner, campaign_id)
+    revoked = sum(row.revoked for row in report.workers)
+    console.print(
+        f"{run.answers} answers in {run.rounds} rounds; {report.settled}/{report.items} items "
+        f"settled; {revoked} labelers revoked"
+    )
+    console.print(f"next: crowdset campaign report {campaign_id}")
 
 
 def register(root: typer.Typer) -> None:

@@ -1,21 +1,31 @@
-"""Reading a labeling campaign's items file: CSV, TSV, JSONL or Parquet (by extension).
+"""A labeling campaign's items file in, its results out: CSV, TSV, JSONL or Parquet (by
+extension).
 
 Image items may name a local file (relative to the items file); it is embedded as a ``data:``
 URL so the campaign does not depend on the requester's disk. Validation is the core's
-(``core.labeling.items.parse_items``); this module only reads.
+(``core.labeling.items.parse_items``); this module only reads and writes.
+
+Results have one row per item: ``item, text, image, status, answer, confidence, judgments`` and,
+where some item has them, ``target, score, mean, rank, keep`` (ratings and reviews). A
+multi-label answer is a list in JSONL and Parquet and its labels joined by ``|`` in CSV and TSV
+(the same form the items' ``gold`` column takes).
 """
 
 from __future__ import annotations
 
 import base64
+import io
 import mimetypes
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+import pandas as pd
 
 from crowdset.core.labeling.items import ItemRow, parse_items
 from crowdset.core.labeling.spec import LabelingSpec
 from crowdset.errors import ImportFailed
-from crowdset.formats.answers import read_table
+from crowdset.formats.answers import Format, file_format, read_table, write_table
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
 
@@ -52,3 +62,39 @@ def read_items(path: Path, spec: LabelingSpec) -> list[ItemRow]:
         if isinstance(image, str) and image.strip():
             row["image"] = _embedded(image.strip(), path.parent, number)
     return parse_items(rows, spec, source=str(path))
+
+
+RESULT_COLUMNS = ("item", "text", "image", "status", "answer", "confidence", "judgments")
+OPTIONAL_COLUMNS = ("target", "score", "mean", "rank", "keep")
+
+
+def results_frame(rows: Iterable[Mapping[str, object]], fmt: Format) -> pd.DataFrame:
+    """One row per item; an optional column only when some item has a value in it."""
+    records = [dict(row) for row in rows]
+    columns = list(RESULT_COLUMNS) + [
+        name for name in OPTIONAL_COLUMNS if any(row.get(name) is not None for row in records)
+    ]
+    if fmt in ("csv", "tsv"):
+        for row in records:
+            answer = row.get("answer")
+            if isinstance(answer, list | tuple):
+                row["answer"] = "|".join(str(a) for a in answer)
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def write_results(rows: Iterable[Mapping[str, object]], path: Path) -> int:
+    """Write the results in the format of ``path``'s extension; returns the rows written."""
+    frame = results_frame(rows, file_format(path))
+    write_table(frame, path)
+    return len(frame)
+
+
+def results_text(rows: Iterable[Mapping[str, object]], fmt: Literal["csv", "jsonl"]) -> str:
+    """The results as CSV or JSONL text (for a download)."""
+    frame = results_frame(rows, fmt)
+    buffer = io.StringIO()
+    if fmt == "csv":
+        frame.to_csv(buffer, index=False)
+    else:
+        frame.to_json(buffer, orient="records", lines=True, force_ascii=False)
+    return buffer.getvalue()

@@ -13,15 +13,16 @@ how a test can judge the delivered labels.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
 
+from crowdset.core.labeling.items import ItemRow
 from crowdset.core.labeling.spec import Answer, LabelingSpec
 from crowdset.core.permissions import Role
-from crowdset.errors import Conflict
+from crowdset.errors import Conflict, InvalidInput
 from crowdset.services import accounts, labeling, ledger, offers
 from crowdset.services.context import Context
 from crowdset.services.generation import OfferView
@@ -149,8 +150,12 @@ def run_labeling(
     *,
     max_rounds: int = 2_000,
     tick: Callable[[], None] | None = None,
+    on_round: Callable[[int, int], None] | None = None,
 ) -> LabelingRun:
-    """Let the crowd work until no offer is handed out for three rounds in a row."""
+    """Let the crowd work until no offer is handed out for three rounds in a row.
+
+    ``tick`` runs after every request for work (a test moves its clock there); ``on_round``
+    gets the round's number and the answers so far (a progress bar)."""
     run = LabelingRun()
     idle = 0
     for round_number in range(1, max_rounds + 1):
@@ -172,9 +177,44 @@ def run_labeling(
             worked = True
             run.answers += 1
         idle = 0 if worked else idle + 1
+        if on_round is not None:
+            on_round(round_number, run.answers)
         if idle >= 3:
             break
     for labeler in crowd.labelers:
         total = ledger.balances(ctx, labeler.user_id).total
         run.income.setdefault(labeler.kind.value, []).append(total - labeler.initial_total)
     return run
+
+
+def simulated_truth(
+    items: Sequence[ItemRow],
+    spec: LabelingSpec,
+    known: Mapping[str, object],
+    rng: np.random.Generator,
+) -> dict[str, Answer]:
+    """Each item's true answer for a simulated crowd (by the requester's item id): its gold
+    answer; else its value in ``known`` (a truth file's); else one drawn at random from the
+    spec's choices (multi-label: each label with probability one half)."""
+    names = spec.label_names
+    truth: dict[str, Answer] = {}
+    for item in items:
+        key = item.external_id
+        if item.gold is not None:
+            truth[key] = item.gold
+        elif key in known:
+            try:
+                truth[key] = spec.answer(known[key])
+            except ValueError as error:
+                raise InvalidInput(f"truth of item {key!r}: {error}", item=key) from None
+        elif spec.multi_label:
+            truth[key] = tuple(n for n in names if rng.random() < 0.5)
+        else:
+            truth[key] = names[int(rng.integers(len(names)))]
+    return truth
+
+
+def items_by_content(items: Sequence[ItemRow]) -> dict[str, str]:
+    """Item text (or image URL) → the requester's id: how the crowd recognises an offer's
+    item, since offers carry no item id. Items with the same text share one truth."""
+    return {(item.text or item.image or ""): item.external_id for item in items}

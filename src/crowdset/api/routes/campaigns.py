@@ -1,9 +1,11 @@
-"""Requester routes: campaigns from spec to export (SPEC §2)."""
+"""Requester routes: campaigns from spec to export (SPEC §2); labeling campaigns (SPEC §3) are
+created and launched here too, their report and results are in ``routes.labeling``."""
 
 from __future__ import annotations
 
 import io
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, status
@@ -23,8 +25,12 @@ from crowdset.api.schemas_campaigns import (
     estimate_public,
     progress_public,
 )
-from crowdset.core.generation.spec import CampaignSpec, load_spec, parse_spec
+from crowdset.api.schemas_labeling import LabelingEstimatePublic, labeling_estimate_public
+from crowdset.core.documents import load_document
+from crowdset.core.labeling.items import ItemRow, parse_items
+from crowdset.core.labeling.spec import LabelingSpec
 from crowdset.core.permissions import Action
+from crowdset.core.specs import AnySpec, parse_any_spec
 from crowdset.errors import InvalidInput
 from crowdset.formats.nlu import write_dataset
 from crowdset.services import campaigns
@@ -32,9 +38,11 @@ from crowdset.services.accounts import Principal
 
 router = APIRouter(tags=["campaigns"])
 Runner = Annotated[Principal, Depends(allowed(Action.RUN_CAMPAIGNS))]
+SOURCE = "request body"
 
 
-async def _spec_from(request: Request) -> CampaignSpec:
+async def _document_from(request: Request) -> Any:
+    """The body as data: JSON, or YAML with ``Content-Type: application/yaml``."""
     raw = await request.body()
     try:
         text = raw.decode("utf-8")
@@ -42,9 +50,9 @@ async def _spec_from(request: Request) -> CampaignSpec:
         raise InvalidInput("the spec must be UTF-8 text", field="body") from None
     content_type = request.headers.get("content-type", "")
     if "yaml" in content_type:
-        return load_spec(text, source="request body")
+        return load_document(text, source=SOURCE)
     try:
-        data: Any = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as error:
         raise InvalidInput(
             f"the spec is not valid JSON (line {error.lineno}, column {error.colno}: "
@@ -52,31 +60,98 @@ async def _spec_from(request: Request) -> CampaignSpec:
             field="body",
             line=error.lineno,
         ) from None
-    return parse_spec(data, source="request body")
+
+
+@dataclass(frozen=True)
+class _Body:
+    spec: AnySpec
+    items: list[ItemRow] | None
+    item_count: int | None
+
+
+async def _body_from(request: Request) -> _Body:
+    """A spec of any type (``type``: generate, classify or rate), with a labeling campaign's
+    ``items`` (objects with ``id``, ``text`` or ``image``, and ``gold``) and, for an estimate,
+    their number as ``item_count`` instead."""
+    document = await _document_from(request)
+    extra: dict[str, Any] = {}
+    if isinstance(document, dict):
+        document = dict(document)
+        extra = {key: document.pop(key) for key in ("items", "item_count") if key in document}
+    spec = parse_any_spec(document, source=SOURCE)
+    if not extra:
+        return _Body(spec, None, None)
+    if not isinstance(spec, LabelingSpec):
+        raise InvalidInput(
+            f"a generation campaign takes no {' or '.join(extra)}; those are for classify "
+            "and rate campaigns (`type: classify`)",
+            field=next(iter(extra)),
+        )
+    count = extra.get("item_count")
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+        raise InvalidInput(
+            f"item_count must be a positive whole number, got {count!r}", field="item_count"
+        )
+    raw = extra.get("items")
+    if raw is None:
+        return _Body(spec, None, count)
+    if not isinstance(raw, list) or not all(isinstance(row, dict) for row in raw):
+        raise InvalidInput(
+            "items must be a list of objects like "
+            '{"id": "r1", "text": "Great value", "gold": "pos"}',
+            field="items",
+        )
+    return _Body(spec, parse_items(raw, spec, source="items"), count)
+
+
+SPEC_BODY: dict[str, Any] = {
+    "requestBody": {"content": {"application/json": {}, "application/yaml": {}}}
+}
 
 
 @router.post(
     "/campaigns",
     response_model=CampaignPublic,
     status_code=status.HTTP_201_CREATED,
-    openapi_extra={"requestBody": {"content": {"application/json": {}, "application/yaml": {}}}},
+    openapi_extra=SPEC_BODY,
 )
 async def create_campaign(ctx: ContextDep, caller: Runner, request: Request) -> CampaignPublic:
     """Create a draft campaign from a spec; a bad field is named by its path (e.g.
-    `intents[0].slots[1].values`), an under-priced one is refused with the floor."""
-    spec = await _spec_from(request)
-    return campaign_public(campaigns.create_campaign(ctx, caller, spec))
+    `intents[0].slots[1].values`), an under-priced one is refused with the floor.
+
+    The spec's `type` says which kind: `generate` (the default), or `classify` / `rate` for a
+    labeling campaign, whose body also carries its `items`: a list of objects with an `id`,
+    exactly one of `text` or `image` (an http(s) or `data:image/…` URL) and, for gold items, the
+    known answer in `gold`. A bad item is refused whole with its `line` (row 1 is `items[0]`)
+    and `column`."""
+    body = await _body_from(request)
+    return campaign_public(campaigns.create_campaign(ctx, caller, body.spec, body.items))
 
 
 @router.post(
     "/campaigns/estimate",
-    response_model=EstimatePublic,
-    openapi_extra={"requestBody": {"content": {"application/json": {}, "application/yaml": {}}}},
+    response_model=EstimatePublic | LabelingEstimatePublic,
+    openapi_extra=SPEC_BODY,
 )
-async def estimate(ctx: ContextDep, caller: Runner, request: Request) -> EstimatePublic:
-    """What launching a spec would move into escrow, and the fair-wage floors."""
-    spec = await _spec_from(request)
-    return estimate_public(ctx, spec, campaigns.estimate_cost(ctx, spec))
+async def estimate(
+    ctx: ContextDep, caller: Runner, request: Request
+) -> EstimatePublic | LabelingEstimatePublic:
+    """What launching a spec would move into escrow, and the fair-wage floors. A labeling spec
+    needs its `items` (as for create) or just their number, `item_count` (gold not counted)."""
+    body = await _body_from(request)
+    if not isinstance(body.spec, LabelingSpec):
+        return estimate_public(ctx, body.spec, campaigns.estimate_cost(ctx, body.spec))
+    count = body.item_count
+    if count is None and body.items is not None:
+        count = sum(item.gold is None for item in body.items)
+    if count is None:
+        raise InvalidInput(
+            f"estimating a {body.spec.type} campaign needs its items: send `items` (as for "
+            "create) or their number as `item_count`",
+            field="items",
+        )
+    found = campaigns.estimate_labeling_cost(ctx, body.spec, count)
+    return labeling_estimate_public(ctx, body.spec, found)
 
 
 @router.get("/campaigns", response_model=list[CampaignPublic])
@@ -121,7 +196,9 @@ def progress(ctx: ContextDep, caller: Runner, campaign_id: int) -> ProgressPubli
 
 @router.get("/campaigns/{campaign_id}/events", response_model=list[EventPublic])
 def events(ctx: ContextDep, caller: Runner, campaign_id: int) -> list[EventPublic]:
-    """What happened to the campaign: lifecycle, cross-validation, blacklisting."""
+    """What happened to the campaign: lifecycle, cross-validation, blacklisting; for labeling
+    campaigns also revoked workers (`worker_revoked`, with their accuracy), the pilot's end
+    (`pilot_complete`) and audits."""
     return [EventPublic.model_validate(e) for e in campaigns.events(ctx, caller, campaign_id)]
 
 

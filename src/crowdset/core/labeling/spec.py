@@ -95,7 +95,7 @@ class Question(_Strict):
 
     text: str | None = Field(None, min_length=1, max_length=5000)
     image: str | None = Field(None, min_length=1, max_length=2000)
-    answer: str | list[str]
+    answer: str | int | list[str]
     explanation: str = Field("", max_length=2000, description="Shown after a tutorial answer.")
 
     @model_validator(mode="after")
