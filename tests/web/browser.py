@@ -20,14 +20,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import uvicorn
+from playwright.sync_api import Page, ViewportSize, expect
 
 from crowdset.api.app import create_app
 from crowdset.services.context import Context, open_context
+from crowdset.services.demo import DEMO_PASSWORD
 from crowdset.settings import Settings
 
 CHROMIUM = os.environ.get("CROWDSET_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("CROWDSET_REQUIRE_BROWSER") == "1"
 SCREENSHOTS = os.environ.get("CROWDSET_SCREENSHOTS")  # a folder, e.g. docs/screenshots
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
 
 class ShiftedClock:
@@ -96,3 +100,15 @@ def screenshot_folder(fallback: Path) -> Path:
     folder = Path(SCREENSHOTS) if SCREENSHOTS else fallback
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def log_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
+    page.goto("/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator(".logout")).to_be_visible()
+
+
+def shoot(page: Page, folder: Path, name: str) -> None:
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)

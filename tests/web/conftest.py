@@ -1,23 +1,31 @@
 """Fixtures for the web pages: a test client over HTTPS (the session cookie is Secure), users
-of each role logged in, and form helpers that send the page's CSRF token like a browser."""
+of each role logged in, and form helpers that send the page's CSRF token like a browser; for the
+browser tests, Debian's chromium through Playwright (each browser module serves its own ``live``
+app)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser as Chromium
+from playwright.sync_api import BrowserContext, Page, Playwright, ViewportSize, sync_playwright
 
 from crowdset.api.app import create_app
 from crowdset.core.generation.spec import parse_spec
+from crowdset.core.labeling.items import parse_items
+from crowdset.core.labeling.spec import parse_labeling_spec
 from crowdset.core.permissions import Role
 from crowdset.services import accounts, campaigns, ledger, offers
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
+from tests.web.browser import DESKTOP, LiveServer, chromium_or_skip, screenshot_folder
 from tests.web.html import Element, parse
 
 PASSWORD = "correct horse battery"
@@ -40,6 +48,51 @@ TINY_SPEC: dict[str, Any] = {
     "min_stake": 1,
     "max_slots_per_task": 1,
     "checks": {"min_words": 2, "language": False},
+}
+
+# A labeling campaign: two labels, a tutorial and a qualifier of two questions each, gold items.
+# Nothing a worker sees may say "gold": the tests look for the word on the workers' pages.
+LABELING_SPEC: dict[str, Any] = {
+    "name": "Sentiment",
+    "type": "classify",
+    "instructions": "Is the review positive or negative?",
+    "labels": [
+        {"name": "pos", "description": "A happy customer"},
+        {"name": "neg", "description": "An unhappy customer"},
+    ],
+    "price_per_judgment": "0.20",
+    "seconds_per_judgment": 10,
+    "overlap": {"min": 1, "max": 3, "confidence": 0.9},
+    "gold": {"share": 0.25},
+    "tutorial": [
+        {"text": "I love it", "answer": "pos", "explanation": "Love is positive."},
+        {"text": "Broke in a day", "answer": "neg", "explanation": "Broken is negative."},
+    ],
+    "qualifier": {
+        "pass_mark": 0.5,
+        "attempts": 2,
+        "questions": [{"text": "Great value", "answer": "pos"}, {"text": "Awful", "answer": "neg"}],
+    },
+}
+LABELING_ITEMS: list[dict[str, Any]] = [
+    {"id": "r1", "text": "Works great, would buy again", "gold": None},
+    {"id": "r2", "text": "Stopped working after a week", "gold": None},
+    {"id": "r3", "text": "Exactly as described", "gold": None},
+    {"id": "r4", "text": "Arrived broken", "gold": None},
+    {"id": "g1", "text": "Best purchase this year", "gold": "pos"},
+    {"id": "g2", "text": "Total waste of money", "gold": "neg"},
+]
+
+NO_ONBOARDING: dict[str, Any] = {"tutorial": [], "qualifier": None}  # overrides: work at once
+MORE_LABELING_ITEMS: list[dict[str, Any]] = [
+    {"id": "r5", "text": "Lovely colours", "gold": None},
+    {"id": "r6", "text": "Far too small", "gold": None},
+    {"id": "r7", "text": "Fast delivery", "gold": None},
+    {"id": "r8", "text": "Rude support", "gold": None},
+]
+LABELING_TRUTH = {  # item text → the right label, for workers who answer rightly
+    str(row["text"]): "pos" if row["id"] in ("r1", "r3", "r5", "r7", "g1") else "neg"
+    for row in [*LABELING_ITEMS, *MORE_LABELING_ITEMS]
 }
 
 
@@ -178,3 +231,79 @@ def query_for(ctx: Context, worker_id: int, offer_id: int) -> str:
     offer = offers.get_offer(ctx, worker_id, offer_id)
     values = " ".join(f"in the {v.value}" for v in offer.values)
     return f"please could you switch on every lamp {values} right now".replace("  ", " ")
+
+
+def labeling_campaign(
+    ctx: Context,
+    requester_id: int,
+    items: list[dict[str, Any]] | None = None,
+    *,
+    launch: bool = True,
+    **overrides: Any,
+) -> int:
+    """A labeling campaign of ``LABELING_SPEC`` (with ``overrides``) and ``LABELING_ITEMS``."""
+    spec = parse_labeling_spec(LABELING_SPEC | overrides)
+    viewer = principal(ctx, requester_id)
+    rows = parse_items(items or LABELING_ITEMS, spec)
+    view = campaigns.create_campaign(ctx, viewer, spec, rows)
+    if launch:
+        campaigns.launch(ctx, viewer, view.id)
+    return view.id
+
+
+def label_offer(ctx: Context, campaign_id: int, worker_id: int) -> int:
+    """An open label offer for ``worker_id`` (staked; the campaign has no tutorial or qualifier,
+    or the worker passed them)."""
+    if ledger.balances(ctx, worker_id).staked == 0:
+        ledger.stake(ctx, worker_id, 500)
+    offer = offers.next_offer(ctx, worker_id, campaign_id)
+    assert offer is not None and offer.kind == "label"
+    return offer.id
+
+
+# --- real-browser tests (marker ``browser``): each module defines its own ``live`` server -------
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    return chromium_or_skip()
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright, chromium: str) -> Iterator[Chromium]:
+    launched = playwright.chromium.launch(
+        executable_path=chromium, args=["--no-sandbox", "--disable-dev-shm-usage"]
+    )
+    yield launched
+    launched.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return screenshot_folder(tmp_path_factory.mktemp("screenshots"))
+
+
+@pytest.fixture(scope="module")
+def person(browser: Chromium, live: LiveServer) -> Iterator[Callable[..., Page]]:
+    """``person()``: a new browser window (own cookies) on the live app, desktop-sized."""
+    contexts: list[BrowserContext] = []
+
+    def open_window(viewport: ViewportSize = DESKTOP) -> Page:
+        context = browser.new_context(
+            base_url=live.url,
+            viewport=viewport,
+            accept_downloads=True,
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_window
+    for context in contexts:
+        context.close()

@@ -1,6 +1,7 @@
 """Issue #4 in a real browser: Debian's chromium, driven by Playwright, against the real app.
 
-One app per module (a fresh SQLite file with the demo data). Each test stands alone on the demo
+One app per module (a fresh SQLite file with the demo data); the browser fixtures (``person``,
+``shots``) are in ``tests/web/conftest.py``. Each test stands alone on the demo
 data; the main one follows the people using it: a worker signs up and writes a query, three
 validators accept it, the requester watches the dashboard and downloads the export.
 Screenshots of the main pages go to ``$CROWDSET_SCREENSHOTS`` (``make screenshots`` sets
@@ -16,34 +17,19 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import (
-    Browser,
-    BrowserContext,
-    Page,
-    Playwright,
-    ViewportSize,
-    expect,
-    sync_playwright,
-)
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from crowdset.core.permissions import Role
 from crowdset.services import accounts, ledger
 from crowdset.services.demo import DEMO_PASSWORD, seed_demo
 from crowdset.storage.models import Query
-from tests.web.browser import LiveServer, chromium_or_skip, screenshot_folder, serve
+from tests.web.browser import PHONE, LiveServer, log_in, serve, shoot
 
 pytestmark = pytest.mark.browser
 
 WRITER = "new.worker@example.org"
 THIRD_VALIDATOR = "validator3@example.org"
-PHONE: ViewportSize = {"width": 390, "height": 844}
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    return chromium_or_skip()
 
 
 @pytest.fixture(scope="module")
@@ -58,58 +44,6 @@ def live(
         ledger.issue_credits(server.ctx, None, third.id, 50_000)
         ledger.stake(server.ctx, third.id, 20_000)
         yield server
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright, chromium: str) -> Iterator[Browser]:
-    launched = playwright.chromium.launch(
-        executable_path=chromium, args=["--no-sandbox", "--disable-dev-shm-usage"]
-    )
-    yield launched
-    launched.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return screenshot_folder(tmp_path_factory.mktemp("screenshots"))
-
-
-@pytest.fixture(scope="module")
-def person(browser: Browser, live: LiveServer) -> Iterator[Callable[..., Page]]:
-    """``person()``: a new browser window (own cookies) on the live app, desktop-sized."""
-    contexts: list[BrowserContext] = []
-
-    def open_window(viewport: ViewportSize = DESKTOP) -> Page:
-        context = browser.new_context(
-            base_url=live.url,
-            viewport=viewport,
-            accept_downloads=True,
-        )
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_window
-    for context in contexts:
-        context.close()
-
-
-def log_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
-    page.goto("/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator(".logout")).to_be_visible()
-
-
-def shoot(page: Page, folder: Path, name: str) -> None:
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def notice(page: Page) -> str:

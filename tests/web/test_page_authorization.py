@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import yaml
@@ -15,12 +16,15 @@ from fastapi.routing import APIRoute
 from crowdset.core.generation.spec import parse_spec
 from crowdset.services import accounts, campaigns, offers
 from crowdset.services.context import Context
-from crowdset.web.routes import account, operator, public, work
+from crowdset.web.routes import account, labeling, labeling_campaigns, operator, public, work
 from crowdset.web.routes import campaigns as campaign_pages
 from tests.web.conftest import (
+    LABELING_SPEC,
     TINY_SPEC,
     Browser,
     People,
+    label_offer,
+    labeling_campaign,
     principal,
     query_for,
     running_campaign,
@@ -62,12 +66,31 @@ TABLE: list[tuple[str, str, dict[str, str] | None, tuple[str, str, str, str]]] =
     ("POST", "/work/offers/{offer}/query", {"text": "{query}"}, WORKER),
     ("POST", "/work/offers/{offer}/vote", YES, WORKER),
     ("POST", "/work/offers/{offer}/skip", {}, WORKER),
+    ("POST", "/work/offers/{label_offer}/label", {"answer": "pos"}, WORKER),
+    ("GET", "/labeling", None, WORKER),
+    ("GET", "/labeling/{labeling}", None, WORKER),
+    ("GET", "/labeling/{labeling}/tutorial/{first}", None, WORKER),
+    ("POST", "/labeling/{labeling}/tutorial/{first}", {"answer": "pos"}, WORKER),
+    ("GET", "/labeling/{labeling}/qualifier", None, WORKER),
+    ("POST", "/labeling/{labeling}/qualifier", {"answer-0": "pos", "answer-1": "neg"}, WORKER),
+    ("POST", "/labeling/{labeling}/next", {}, WORKER),
     ("GET", "/campaigns", None, RUNNER),
     ("GET", "/campaigns/new", None, RUNNER),
     ("POST", "/campaigns/new", {"source": "spec", "spec": "{spec}", "action": "create"}, RUNNER),
+    (
+        "POST",
+        "/campaigns/new",
+        {"source": "labeling", "labeling_spec": "{labeling_spec}", "action": "estimate"},
+        RUNNER,
+    ),
     ("GET", "/campaigns/{campaign}", None, RUNNER),
     ("GET", "/campaigns/{campaign}/live", None, RUNNER),
     ("GET", "/campaigns/{campaign}/export/jsonl", None, RUNNER),
+    ("GET", "/campaigns/{labeling}", None, RUNNER),
+    ("GET", "/campaigns/{labeling}/live", None, RUNNER),
+    ("GET", "/campaigns/{labeling}/results/csv", None, RUNNER),
+    ("POST", "/campaigns/{labeling}/audit", {"item": "r1", "verdict": "correct"}, RUNNER),
+    ("POST", "/campaigns/{pilot}/accept-pilot", {}, RUNNER),
     ("POST", "/campaigns/{draft}/launch", {}, RUNNER),
     ("POST", "/campaigns/{campaign}/pause", {}, RUNNER),
     ("POST", "/campaigns/{campaign}/resume", {}, RUNNER),
@@ -129,6 +152,8 @@ def test_page_outcome_by_role(
             "spec": yaml.safe_dump(TINY_SPEC),
             "pseudonym": accounts.get_user(ctx, people.worker).pseudonym,
         }
+        if "{label" in path or "{pilot}" in path or "labeling" in str(form):
+            values |= _labeling_values(ctx, people)
         browser = as_role(role)
         address = path.format(**values)
         if method == "GET":
@@ -142,6 +167,20 @@ def test_page_outcome_by_role(
     assert tuple(outcomes[role] for role in ROLES) == expected, outcomes
 
 
+def _labeling_values(ctx: Context, people: People) -> dict[str, str]:
+    """A labeling campaign with its onboarding, a pilot, and a label offer for the worker."""
+    plain: dict[str, Any] = {"tutorial": [], "qualifier": None, "gold": {"share": 0}}
+    return {
+        "labeling": str(labeling_campaign(ctx, people.requester)),
+        "pilot": str(labeling_campaign(ctx, people.requester, pilot={"units": 5}, **plain)),
+        "label_offer": str(
+            label_offer(ctx, labeling_campaign(ctx, people.requester, **plain), people.worker)
+        ),
+        "labeling_spec": yaml.safe_dump(LABELING_SPEC),
+        "first": "0",
+    }
+
+
 def _shape(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "{}", path)
 
@@ -149,13 +188,24 @@ def _shape(path: str) -> str:
 def test_every_page_is_in_the_table() -> None:
     served = {
         (method, _shape(route.path))
-        for module in (account, campaign_pages, operator, public, work)
+        for module in (
+            account,
+            campaign_pages,
+            labeling,
+            labeling_campaigns,
+            operator,
+            public,
+            work,
+        )
         for route in module.router.routes
         if isinstance(route, APIRoute)
         for method in route.methods or ()
     }
     # the table exports one format; the route takes any of them
-    tabled = {(method, _shape(path.replace("/jsonl", "/{format}"))) for method, path, _, _ in TABLE}
+    tabled = {
+        (method, _shape(path.replace("/jsonl", "/{format}").replace("/csv", "/{format}")))
+        for method, path, _, _ in TABLE
+    }
     assert served == tabled
 
 
@@ -215,3 +265,27 @@ def test_workers_and_requesters_stay_out_of_each_others_and_the_operators_pages(
         response = requester.get(address)
         assert response.status_code == 403, address
         assert "a requester may not" in response.text
+
+
+def test_a_labeling_campaign_and_its_offers_stay_with_their_owners(
+    ctx: Context, people: People, as_role: Callable[[str], Browser]
+) -> None:
+    campaign = labeling_campaign(ctx, people.requester, tutorial=[], qualifier=None)
+    other = as_role("requester_b")
+    for address in (
+        f"/campaigns/{campaign}",
+        f"/campaigns/{campaign}/live",
+        f"/campaigns/{campaign}/results/csv",
+    ):
+        response = other.get(address)
+        assert response.status_code == 404, address
+        assert f"no campaign has id {campaign}" in response.text
+    audit = other.post(f"/campaigns/{campaign}/audit", {"item": "r1", "verdict": "wrong"})
+    assert audit.status_code == 404
+    for action in ("accept-pilot", "pause", "close"):
+        assert other.post(f"/campaigns/{campaign}/{action}").status_code == 404, action
+    offer = label_offer(ctx, campaign, people.worker)
+    worker_b = as_role("worker_b")
+    assert worker_b.get(f"/work/offers/{offer}").status_code == 404
+    assert worker_b.post(f"/work/offers/{offer}/label", {"answer": "pos"}).status_code == 404
+    assert offers.get_offer(ctx, people.worker, offer).status == "open"

@@ -20,6 +20,7 @@ from crowdset.core.ledger import AccountKind
 from crowdset.core.permissions import Action, authorize
 from crowdset.errors import InvalidInput
 from crowdset.services import campaigns as campaign_service
+from crowdset.services import labeling
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 from crowdset.services.generation import spec_of
@@ -161,13 +162,16 @@ class OpenCampaign:
 
 
 def open_campaigns(ctx: Context) -> list[OpenCampaign]:
-    """Running campaigns, oldest first (the landing page and the worker's "get work" page)."""
+    """Running generation campaigns, oldest first (the landing page and the worker's "get work"
+    page); labeling campaigns are listed with their gates by ``labeling.labeling_campaigns``."""
     decimals = ctx.settings.currency_decimals
     minor_per_unit = ctx.settings.minor_per_unit
 
     def work(session: Session) -> list[OpenCampaign]:
         found = []
         for campaign in store.campaigns(session, status="running"):
+            if campaign.kind in labeling.LABELING_KINDS:
+                continue  # listed with their onboarding gates: labeling.labeling_campaigns
             spec = spec_of(campaign)
             counts = store.status_counts(session, campaign.id)
             found.append(

@@ -25,17 +25,27 @@ from crowdset.settings import Settings
 from crowdset.web.deps import CsrfRejected, LoginRequired
 from crowdset.web.forms import message_of
 from crowdset.web.rendering import make_environment, page
-from crowdset.web.routes import account, campaigns, operator, public, work
+from crowdset.web.routes import (
+    account,
+    campaigns,
+    labeling,
+    labeling_campaigns,
+    operator,
+    public,
+    work,
+)
 from crowdset.web.sessions import SessionMiddleware
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger(__name__)
 
 # Scripts and styles come from this site only (vendored), so injected markup cannot run code.
+# Images may come from elsewhere: a labeling campaign's image items are the requester's URLs.
 SECURITY_HEADERS = (
     (
         b"content-security-policy",
-        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        b"default-src 'self'; script-src 'self'; style-src 'self'; "
+        b"img-src 'self' data: https: http:; "
         b"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     ),
     (b"x-content-type-options", b"nosniff"),
@@ -67,7 +77,7 @@ def create_web_app(settings: Settings, ctx: Context) -> FastAPI:
         else secrets.token_bytes(32)  # one process: logins end when it restarts
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (public, account, work, campaigns, operator):
+    for module in (public, account, work, labeling, campaigns, labeling_campaigns, operator):
         app.include_router(module.router)
     app.add_middleware(
         SessionMiddleware,

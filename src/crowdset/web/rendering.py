@@ -22,6 +22,7 @@ NAVIGATION: dict[Role | None, tuple[tuple[str, str], ...]] = {
     None: (("/", "Home"), ("/login", "Log in"), ("/signup", "Sign up")),
     Role.WORKER: (
         ("/work", "Get work"),
+        ("/labeling", "Labeling"),
         ("/wallet", "Wallet"),
         ("/earnings", "Earnings"),
         ("/profile", "Profile"),

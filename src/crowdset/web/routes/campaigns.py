@@ -1,5 +1,7 @@
-"""Requester pages (SPEC §1–§2): campaigns, a new one from a form or a spec, its cost before
-launch, the lifecycle buttons, the live dashboard, cross-validation flags and exports."""
+"""Requester pages (SPEC §1–§3): campaigns, a new one from a form or a spec (a labeling spec
+with its items file), its cost before launch, the lifecycle buttons, the live dashboard,
+cross-validation flags and exports. A labeling campaign's dashboard, audits and results are in
+``routes.labeling_campaigns``; the pages here branch on the campaign's kind."""
 
 from __future__ import annotations
 
@@ -14,20 +16,22 @@ from crowdset.core.documents import load_document
 from crowdset.core.economics import wage_floor
 from crowdset.core.generation.crossval import CrossValidationReport
 from crowdset.core.generation.spec import CampaignSpec, load_spec, parse_spec
+from crowdset.core.labeling.spec import LabelingSpec, load_labeling_spec
 from crowdset.core.money import parse_amount
 from crowdset.core.permissions import Action
 from crowdset.errors import DomainError, SpecInvalid
 from crowdset.formats.nlu import NLU_FORMATS, write_dataset
-from crowdset.services import campaign_stats, campaigns, generation
+from crowdset.services import campaign_stats, campaigns, generation, labeling, labeling_reports
 from crowdset.services.context import Context
 from crowdset.settings import Settings
 from crowdset.web.deps import ContextDep, FormDep, Viewer, allowed, flash, text_of
 from crowdset.web.forms import Form, message_of
 from crowdset.web.rendering import page
+from crowdset.web.routes import labeling_campaigns
 
 router = APIRouter()
 Runner = Annotated[Viewer, Depends(allowed(Action.RUN_CAMPAIGNS))]
-Lifecycle = Literal["launch", "pause", "resume", "close"]
+Lifecycle = Literal["launch", "accept_pilot", "pause", "resume", "close"]
 ExportFormat = Literal["snips", "rasa", "jsonl"]
 
 EXPORTS: dict[str, tuple[str, str, str]] = {
@@ -83,8 +87,14 @@ def _see_other(path: str) -> RedirectResponse:
 
 @router.get("/campaigns")
 def list_campaigns(request: Request, ctx: ContextDep, viewer: Runner) -> Response:
-    found = campaigns.list_campaigns(ctx, viewer.principal)
-    rows = [(view, campaigns.progress(ctx, viewer.principal, view.id)) for view in found]
+    rows: list[tuple[campaigns.CampaignView, str, int | None]] = []
+    for view in campaigns.list_campaigns(ctx, viewer.principal):
+        if view.kind in labeling.LABELING_KINDS:
+            report = labeling_reports.report(ctx, viewer.principal, view.id)
+            rows.append((view, f"{report.settled} / {report.items} settled", None))
+        else:
+            found = campaigns.progress(ctx, viewer.principal, view.id)
+            rows.append((view, f"{found.accepted} / {found.target} accepted", found.escrow_left))
     return page(request, "campaigns.html", {"rows": rows}, title="Campaigns")
 
 
@@ -116,11 +126,19 @@ def _new_page(
     upload: Form,
     cost: dict[str, Any] | None = None,
     status: int = 200,
+    labeling_form: Form | None = None,
+    labeling_cost: dict[str, Any] | None = None,
 ) -> Response:
     return page(
         request,
         "campaign_new.html",
-        {"guided": guided, "upload": upload, "cost": cost},
+        {
+            "guided": guided,
+            "upload": upload,
+            "cost": cost,
+            "labeling": labeling_form or Form(),
+            "labeling_cost": labeling_cost,
+        },
         status_code=status,
         title="New campaign",
     )
@@ -147,8 +165,9 @@ def _guided_spec(posted: FormData) -> CampaignSpec:
     return parse_spec(data, source="form")
 
 
-async def _spec_text(posted: FormData) -> str:
-    upload = posted.get("spec_file")
+async def _spec_text(posted: FormData, name: str = "spec") -> str:
+    """The spec from the file input ``<name>_file`` when one is chosen, else the pasted text."""
+    upload = posted.get(f"{name}_file")
     if isinstance(upload, UploadFile) and upload.filename:
         raw = await upload.read()
         try:
@@ -156,9 +175,9 @@ async def _spec_text(posted: FormData) -> str:
         except UnicodeDecodeError:
             raise SpecInvalid(
                 f"{upload.filename} is not UTF-8 text: save the spec as UTF-8 YAML or JSON",
-                field="spec",
+                field=name,
             ) from None
-    return text_of(posted, "spec")
+    return text_of(posted, name)
 
 
 def _spec_problems(error: DomainError, settings: Settings) -> list[tuple[str, str]]:
@@ -179,6 +198,8 @@ async def create_campaign(
 ) -> Response:
     source = text_of(posted, "source")
     action = text_of(posted, "action")
+    if source == "labeling":
+        return await _create_labeling(request, ctx, viewer, posted, action)
     guided = Form.of(posted, FORM_FIELDS) if source == "form" else Form(dict(EXAMPLE_FORM))
     upload = Form.of(posted, ("spec",)) if source == "spec" else Form()
     form = guided if source == "form" else upload
@@ -202,6 +223,59 @@ async def create_campaign(
             form.error(target, message)
         return _new_page(request, guided, upload, status=422)
     flash(request, f"Draft “{view.name}” created. Check the cost, then launch it.")
+    return _see_other(f"/campaigns/{view.id}")
+
+
+async def _create_labeling(
+    request: Request, ctx: Context, viewer: Viewer, posted: FormData, action: str
+) -> Response:
+    """A labeling spec and its items file: the cost, or a draft. Spec problems show at the
+    spec (with their paths), items problems at the items file (with the row and column)."""
+    form = Form.of(posted, ("labeling_spec",))
+
+    def refused() -> Response:
+        return _new_page(request, Form(dict(EXAMPLE_FORM)), Form(), status=422, labeling_form=form)
+
+    spec: LabelingSpec | None = None
+    try:
+        text = await _spec_text(posted, "labeling_spec")
+        form.values["labeling_spec"] = text  # an uploaded file comes back as text to fix
+        if not text.strip():
+            form.error("labeling_spec", "Paste a labeling spec or choose a YAML or JSON file.")
+        else:
+            spec = load_labeling_spec(text, source="spec")
+    except DomainError as error:
+        for _, message in _spec_problems(error, ctx.settings):
+            form.error("labeling_spec", message)
+    if spec is None:
+        return refused()
+    try:
+        items, items_file = await labeling_campaigns.uploaded_items(posted, spec)
+    except DomainError as error:
+        form.error("items_file", message_of(error, ctx.settings))
+        return refused()
+    gold = sum(item.gold is not None for item in items)
+    try:
+        cost = labeling_campaigns.labeling_cost(ctx, spec, len(items) - gold, gold, items_file)
+        if action != "create":
+            return _new_page(
+                request,
+                Form(dict(EXAMPLE_FORM)),
+                Form(),
+                labeling_form=form,
+                labeling_cost=cost,
+            )
+        view = campaigns.create_campaign(ctx, viewer.principal, spec, items)
+    except DomainError as error:
+        target = "items_file" if error.fields.get("field") == "items" else "labeling_spec"
+        for _, message in _spec_problems(error, ctx.settings):
+            form.error(target, message)
+        return refused()
+    flash(
+        request,
+        f"Draft “{view.name}” created with {len(items)} items ({gold} gold). Check the cost, "
+        "then launch it.",
+    )
     return _see_other(f"/campaigns/{view.id}")
 
 
@@ -264,6 +338,9 @@ def _dashboard_page(
     status: int = 200,
     **overrides: Any,
 ) -> Response:
+    view = campaigns.get_campaign(ctx, viewer.principal, campaign_id)
+    if view.kind in labeling.LABELING_KINDS:
+        return labeling_campaigns.dashboard_page(request, ctx, viewer, view, status, **overrides)
     context = _dashboard(ctx, viewer, campaign_id) | overrides
     return page(
         request, "dashboard.html", context, status_code=status, title=context["campaign"].name
@@ -278,12 +355,17 @@ def dashboard(request: Request, ctx: ContextDep, viewer: Runner, campaign_id: in
 @router.get("/campaigns/{campaign_id}/live")
 def live(request: Request, ctx: ContextDep, viewer: Runner, campaign_id: int) -> Response:
     """The part of the dashboard htmx refreshes while the campaign runs."""
+    view = campaigns.get_campaign(ctx, viewer.principal, campaign_id)
+    if view.kind in labeling.LABELING_KINDS:
+        context = labeling_campaigns.dashboard_context(ctx, viewer, view, full=False)
+        return page(request, "dashboard_labeling_live.html", context, fragment=True)
     return page(request, "dashboard_live.html", _dashboard(ctx, viewer, campaign_id), fragment=True)
 
 
 def _lifecycle_route(action: Lifecycle) -> None:
     move = {
         "launch": campaigns.launch,
+        "accept_pilot": campaigns.accept_pilot,
         "pause": campaigns.pause,
         "resume": campaigns.resume,
         "close": campaigns.close,
@@ -303,11 +385,14 @@ def _lifecycle_route(action: Lifecycle) -> None:
         return _see_other(f"/campaigns/{campaign_id}")
 
     router.add_api_route(
-        f"/campaigns/{{campaign_id}}/{action}", change, methods=["POST"], name=action
+        f"/campaigns/{{campaign_id}}/{action.replace('_', '-')}",
+        change,
+        methods=["POST"],
+        name=action,
     )
 
 
-for _action in ("launch", "pause", "resume", "close"):
+for _action in ("launch", "accept_pilot", "pause", "resume", "close"):
     _lifecycle_route(_action)
 
 

@@ -1,4 +1,5 @@
-"""The worker's offer flow (SPEC §1–§2): get work, take or skip an offer, write a query or vote.
+"""The worker's offer flow (SPEC §1–§3): get work, take or skip an offer, write a query, vote,
+or label an item (a labeling campaign's offers; its onboarding is in ``routes.labeling``).
 
 Task pages send two answer-quality signals with the answer, measured in the browser by
 ``static/task.js``: seconds on the task page and the number of paste events.
@@ -15,18 +16,20 @@ from starlette.datastructures import FormData
 
 from crowdset.core.permissions import Action
 from crowdset.errors import AnswerRefused, Conflict, DomainError
-from crowdset.services import campaign_stats, generation, offers
+from crowdset.services import campaign_stats, generation, labeling, offers
 from crowdset.services.context import Context
 from crowdset.services.generation import VOTE_QUESTIONS, OfferView, VoteInput
 from crowdset.web.deps import ContextDep, FormDep, Viewer, allowed, flash, text_of
 from crowdset.web.forms import Form
 from crowdset.web.rendering import page
+from crowdset.web.routes.labeling import NO_OFFER, answer_of, is_stars
 
 router = APIRouter()
 Worker = Annotated[Viewer, Depends(allowed(Action.DO_WORK))]
 
 QUERY_FIELDS = ("text", "seconds_on_task", "paste_events")
 VOTE_FIELDS = (*(name for name, _ in VOTE_QUESTIONS), "comment")
+TITLES = {"write": "Write a query", "vote": "Judge a query", "label": "Label an item"}
 
 
 def _see_other(path: str) -> RedirectResponse:
@@ -70,7 +73,7 @@ def _offer_page(
 ) -> Response:
     expired = offer.expires_at <= ctx.now()
     finished = expired or offer.status not in ("open", "accepted")
-    title = "Write a query" if offer.kind == "write" else "Judge a query"
+    title = TITLES[offer.kind]
     return page(
         request,
         "offer.html",
@@ -83,6 +86,7 @@ def _offer_page(
             "expires_in_minutes": max(
                 0, math.ceil((offer.expires_at - ctx.now()).total_seconds() / 60)
             ),
+            "stars": is_stars(offer.choices),
         },
         status_code=status,
         title=title,
@@ -110,13 +114,14 @@ def accept(
 def skip(
     request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, offer_id: int
 ) -> Response:
+    offer = offers.get_offer(ctx, viewer.id, offer_id)
     try:
         offers.skip_offer(ctx, viewer.id, offer_id)
     except Conflict as error:
         flash(request, error.message, "error")
     else:
         flash(request, "Skipped: the task goes to someone else.", "info")
-    return _see_other("/work")
+    return _see_other(f"/labeling/{offer.campaign_id}" if offer.kind == "label" else "/work")
 
 
 def _signals(posted: FormData) -> tuple[float | None, int]:
@@ -198,4 +203,31 @@ def submit_vote(
         else:
             flash(request, "Vote recorded. You are paid when your vote agrees with the majority.")
             return _see_other("/work")
+    return _offer_page(request, ctx, offer, form, status=422)
+
+
+@router.post("/work/offers/{offer_id}/label")
+def submit_label(
+    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, offer_id: int
+) -> Response:
+    """Record the answer, then go straight to the worker's next offer of the same campaign."""
+    form = Form.of(posted, ("seconds_on_task",))
+    offer = offers.get_offer(ctx, viewer.id, offer_id)
+    answer = answer_of(posted, "answer", multi_label=offer.multi_label, form=form)
+    if answer is not None:
+        seconds, _ = _signals(posted)
+        try:
+            labeling.submit_label(ctx, viewer.id, offer_id, answer, seconds_on_task=seconds)
+        except Conflict as error:
+            flash(request, error.message, "error")
+            return _see_other(f"/labeling/{offer.campaign_id}")
+        except DomainError as error:
+            form.fail(error, ctx.settings, default="answer")
+        else:
+            following = offers.next_offer(ctx, viewer.id, offer.campaign_id)
+            if following is None:
+                flash(request, f"Answer recorded. {NO_OFFER}", "info")
+                return _see_other(f"/labeling/{offer.campaign_id}")
+            flash(request, "Answer recorded. Here is your next item.")
+            return _see_other(f"/work/offers/{following.id}")
     return _offer_page(request, ctx, offer, form, status=422)
