@@ -13,7 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crowdset.aggregation import GLAD, MACE, DawidSkene, MajorityVote, OneCoinDawidSkene
+from crowdset.aggregation import (
+    GLAD,
+    MACE,
+    DawidSkene,
+    MajorityVote,
+    OneCoinDawidSkene,
+    WeightedMajorityVote,
+)
 
 ANSWERS = pd.DataFrame(
     [
@@ -126,6 +133,25 @@ def test_majority_vote_matches_crowdkit() -> None:
     assert MajorityVote().fit_predict(ANSWERS).loc[TASKS].tolist() == [
         "cat", "dog", "dog", "bird", "cat", "dog",
     ]  # fmt: skip
+
+
+TIES = pd.DataFrame(
+    [
+        ("t1", "w1", "z"), ("t1", "w2", "a"),
+        ("t2", "w1", "m"), ("t2", "w2", "z"), ("t2", "w3", "a"),
+        ("t3", "w3", "b"), ("t3", "w1", "z"),
+    ],
+    columns=["task", "worker", "label"],
+)  # fmt: skip
+
+
+def test_majority_vote_ties_match_crowdkit() -> None:
+    # crowd-kit 1.4.2 under pandas 3.1.1: MajorityVote().fit_predict(TIES) and, with every
+    # skill 0.5, MajorityVote().fit_predict(TIES, skills)
+    assert MajorityVote().fit_predict(TIES).to_dict() == {"t1": "z", "t2": "z", "t3": "z"}
+    skills = pd.Series({"w1": 0.5, "w2": 0.5, "w3": 0.5})
+    weighted = WeightedMajorityVote().fit_predict(TIES, skills)
+    assert weighted.to_dict() == {"t1": "a", "t2": "a", "t3": "b"}
 
 
 def test_dawid_skene_fitted_attributes() -> None:

@@ -111,6 +111,29 @@ def test_renaming_raters_or_tasks_changes_no_score(data: pd.DataFrame) -> None:
         assert before.rename(names).to_dict() == after.to_dict(), name
 
 
+def _crowdkit_majority_vote(data: pd.DataFrame, label_order: list[Any]) -> dict[Any, Any]:
+    """crowd-kit 1.4.2's MajorityVote, spelled out: vote counts with the labels as columns in
+    ``label_order``, then ``idxmax`` (the first column of highest count)."""
+    counts = data.groupby(["task", "label"]).size().unstack("label", fill_value=0)
+    return counts[label_order].idxmax(axis="columns").to_dict()
+
+
+@FAST
+@given(data=answer_frames(), seed=st.integers(0, 2**16))
+def test_majority_vote_ties_follow_crowdkit(data: pd.DataFrame, seed: int) -> None:
+    shuffled = data.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    smallest = MajorityVote(tie_break="smallest")
+    for frame in (data, shuffled):
+        appearance = list(pd.unique(frame["label"]))
+        # pandas >= 3: value_counts keeps the labels in order of appearance
+        expected = _crowdkit_majority_vote(frame, appearance)
+        assert MajorityVote().fit_predict(frame).to_dict() == expected
+        # pandas < 3: value_counts sorts them; also crowd-kit's weighted form (sorted groupby)
+        expected = _crowdkit_majority_vote(frame, sorted(appearance))
+        assert smallest.fit_predict(frame).to_dict() == expected
+    assert smallest.fit_predict(data).to_dict() == smallest.fit_predict(shuffled).to_dict()
+
+
 @FAST
 @given(data=answer_frames(unanimous=True))
 def test_unanimous_answers_give_the_unanimous_label(data: pd.DataFrame) -> None:

@@ -19,11 +19,37 @@ VOTES = pd.DataFrame(
 
 def test_majority_vote_shares_and_labels() -> None:
     model = MajorityVote().fit(VOTES)
-    assert model.labels_.to_dict() == {"t1": 1, "t2": 0, "t3": 2}  # t2 ties: smallest label
+    # t2 ties 0 against 1: 1 is the label of the frame's first row, so it wins
+    assert model.labels_.to_dict() == {"t1": 1, "t2": 1, "t3": 2}
     assert list(model.probas_.loc["t1"]) == pytest.approx([1 / 3, 2 / 3, 0.0])
     assert list(model.probas_.loc["t2"]) == pytest.approx([0.5, 0.5, 0.0])
+    # agreement with the result: ann t1 and t3 (2 of 3), bob 2 of 2, cy t3 only (1 of 2)
+    assert model.skills_.to_dict() == pytest.approx({"ann": 2 / 3, "bob": 1.0, "cy": 0.5})
+
+
+def test_majority_vote_smallest_tie_break() -> None:
+    model = MajorityVote(tie_break="smallest").fit(VOTES)
+    assert model.labels_.to_dict() == {"t1": 1, "t2": 0, "t3": 2}  # t2 ties: smallest label
     # agreement with the result: ann 3 of 3, bob t1 only (1 of 2), cy t3 only (1 of 2)
     assert model.skills_.to_dict() == pytest.approx({"ann": 1.0, "bob": 0.5, "cy": 0.5})
+
+
+def test_first_seen_ties_follow_the_whole_frame_not_the_task() -> None:
+    # "b" comes first in the frame, although "a" is answered first within t2
+    data = pd.DataFrame(
+        {"task": ["t1", "t2", "t2"], "worker": ["w1", "w1", "w2"], "label": ["b", "a", "b"]}
+    )
+    assert MajorityVote().fit_predict(data)["t2"] == "b"
+    assert MajorityVote(tie_break="smallest").fit_predict(data)["t2"] == "a"
+    # the same answers in another row order: first_seen follows the rows, smallest does not
+    reordered = data.iloc[[1, 2, 0]]
+    assert MajorityVote().fit_predict(reordered)["t2"] == "a"
+    assert MajorityVote(tie_break="smallest").fit_predict(reordered)["t2"] == "a"
+
+
+def test_unknown_tie_break_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="tie_break must be"):
+        MajorityVote(tie_break="largest").fit(VOTES)  # type: ignore[arg-type]
 
 
 def test_majority_vote_random_tie_break_is_reproducible() -> None:
@@ -36,6 +62,7 @@ def test_majority_vote_random_tie_break_is_reproducible() -> None:
     assert first.equals(again)
     assert set(first) == {"x", "y"}
     assert set(MajorityVote().fit_predict(ties)) == {"x"}
+    assert set(MajorityVote(tie_break="smallest").fit_predict(ties)) == {"x"}
 
 
 @pytest.mark.parametrize(
@@ -51,6 +78,14 @@ def test_weighted_majority_vote(weights: pd.Series, expected_t2: int) -> None:
     assert model.labels_["t2"] == expected_t2
     total = weights["ann"] + weights["bob"]
     assert model.probas_.loc["t2", 0] == pytest.approx(weights["ann"] / total)
+
+
+def test_weighted_majority_vote_ties_go_to_the_smallest_label() -> None:
+    # crowd-kit sums weights with a sorted groupby: a weighted tie goes to the smallest label
+    equal = pd.Series({"ann": 1.0, "bob": 1.0, "cy": 1.0})
+    assert WeightedMajorityVote().fit_predict(VOTES, equal)["t2"] == 0
+    first_seen = WeightedMajorityVote(tie_break="first_seen").fit_predict(VOTES, equal)
+    assert first_seen["t2"] == 1
 
 
 def test_weighted_majority_vote_missing_weight() -> None:

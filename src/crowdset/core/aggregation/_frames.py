@@ -86,7 +86,7 @@ class Answers:
     """An answer frame as integer codes: ``task[i]``, ``worker[i]``, ``label[i]`` per answer.
 
     ``tasks`` and ``workers`` keep the order of first appearance; ``labels`` are sorted when
-    they can be (so ties break towards the smallest label, as crowd-kit does).
+    they can be (so ties break towards the smallest label unless a model says otherwise).
     """
 
     task: IntArray
@@ -231,17 +231,37 @@ def probas_frame(probas: FloatArray, answers: Answers) -> pd.DataFrame:
     return pd.DataFrame(probas, index=answers.tasks, columns=answers.labels)
 
 
-def best_codes(probas: FloatArray, rng: np.random.Generator | None = None) -> IntArray:
+def best_codes(
+    probas: FloatArray,
+    rng: np.random.Generator | None = None,
+    *,
+    preference: IntArray | None = None,
+) -> IntArray:
     """Column of highest probability per row.
 
-    Ties go to the first column (the smallest label, when labels sort), as in crowd-kit; with
-    ``rng`` they are broken uniformly at random instead.
+    Ties go to the first column (the smallest label, when labels sort); with ``preference``
+    (one rank per column, lower wins) to the tied column of lowest rank; with ``rng`` they are
+    broken uniformly at random instead.
     """
     if rng is not None:
         tied = probas >= probas.max(axis=1, keepdims=True) - 1e-12
         probas = np.where(tied, rng.random(probas.shape), -1.0)
+    elif preference is not None:
+        tied = probas == probas.max(axis=1, keepdims=True)
+        ranks = np.where(tied, preference[np.newaxis, :], probas.shape[1])
+        first: IntArray = np.asarray(ranks.argmin(axis=1), dtype=np.intp)
+        return first
     codes: IntArray = np.asarray(probas.argmax(axis=1), dtype=np.intp)
     return codes
+
+
+def first_seen_ranks(answers: Answers) -> IntArray:
+    """Per label code, its rank in order of first appearance in the answer frame (0 = the
+    label of the first row)."""
+    ranks = np.full(answers.n_labels, answers.n_labels, dtype=np.intp)
+    order = pd.unique(answers.label)
+    ranks[order] = np.arange(order.size, dtype=np.intp)
+    return ranks
 
 
 def most_probable(

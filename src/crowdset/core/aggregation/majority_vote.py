@@ -16,6 +16,7 @@ from crowdset.core.aggregation._frames import (
     IntArray,
     best_codes,
     encode_answers,
+    first_seen_ranks,
     per_worker,
     probas_frame,
     resolve_rng,
@@ -23,7 +24,7 @@ from crowdset.core.aggregation._frames import (
 from crowdset.core.aggregation.base import ClassificationAggregator
 from crowdset.errors import InvalidInput
 
-TieBreak = Literal["smallest", "random"]
+TieBreak = Literal["first_seen", "smallest", "random"]
 
 
 def vote_shares(answers: Answers, weights: FloatArray | None = None) -> FloatArray:
@@ -55,15 +56,26 @@ def agreement(answers: Answers, labels: IntArray) -> pd.Series[float]:
 class MajorityVote(ClassificationAggregator):
     """**Majority vote**: each task gets the label most of its workers gave.
 
-    ``probas_`` holds each label's share of the votes. Ties go to the smallest label (the first
-    in sort order, as in crowd-kit's ``MajorityVote``) or, with ``tie_break="random"``, to a
-    tied label drawn with ``rng``. ``skills_`` is each worker's agreement with the result.
+    ``probas_`` holds each label's share of the votes; ``skills_`` is each worker's agreement
+    with the result. ``tie_break`` decides a task whose top labels have the same number of
+    votes:
+
+    - ``"first_seen"`` (default): the tied label that appears first in the frame (the label of
+      the earliest row anywhere in ``data``, not only in that task's rows). This is what
+      crowd-kit 1.4.2's ``MajorityVote().fit(data)`` gives under pandas ≥ 3.0: it counts with
+      ``data[["task", "label"]].value_counts()``, whose label level keeps the order of
+      appearance, unstacks the labels as columns in that order and takes ``idxmax``, the first
+      column of highest share. The result depends on row order, not only on the answers.
+    - ``"smallest"``: the smallest tied label (sort order; order of appearance for labels that
+      cannot be sorted). Independent of row order; what the same crowd-kit code gives under
+      pandas < 3.0, whose ``value_counts`` sorts the labels.
+    - ``"random"``: a tied label drawn uniformly with ``rng``.
 
     Reference: the baseline "MV" of Y. Zheng, G. Li, Y. Li, C. Shan, R. Cheng, *Truth Inference
     in Crowdsourcing: Is the Problem Solved?* PVLDB 10(5), 2017.
     """
 
-    tie_break: TieBreak = "smallest"
+    tie_break: TieBreak = "first_seen"
     rng: np.random.Generator | int | None = None
 
     skills_: pd.Series[float] = field(init=False, repr=False)
@@ -74,8 +86,16 @@ class MajorityVote(ClassificationAggregator):
         return self._fit(answers, vote_shares(answers))
 
     def _fit(self, answers: Answers, shares: FloatArray) -> Self:
-        rng = resolve_rng(self.rng) if self.tie_break == "random" else None
-        codes = best_codes(shares, rng)
+        if self.tie_break == "random":
+            codes = best_codes(shares, resolve_rng(self.rng))
+        elif self.tie_break == "first_seen":
+            codes = best_codes(shares, preference=first_seen_ranks(answers))
+        elif self.tie_break == "smallest":
+            codes = best_codes(shares)
+        else:
+            raise InvalidInput(
+                f"tie_break must be 'first_seen', 'smallest' or 'random'; got {self.tie_break!r}."
+            )
         self.probas_ = probas_frame(shares, answers)
         self.labels_ = pd.Series(
             answers.labels.take(codes).to_numpy(), index=answers.tasks, name=LABEL
@@ -92,12 +112,15 @@ class WeightedMajorityVote(MajorityVote):
     ``DawidSkene().skills_`` or accuracies on gold tasks). Workers missing from ``weights`` get
     ``default_weight``, or raise ``InvalidInput`` when it is ``None``. A task whose workers all
     weigh 0 falls back to its plain vote. Equivalent to crowd-kit's
-    ``MajorityVote().fit(data, skills)``.
+    ``MajorityVote().fit(data, skills)``, ties included: crowd-kit sums the weights with a
+    sorted ``groupby``, so a tie goes to the smallest label, hence ``tie_break="smallest"`` by
+    default here (``"first_seen"`` and ``"random"`` as in :class:`MajorityVote`).
 
     Reference: weighted voting as in Zheng et al., PVLDB 10(5), 2017, and L. I. Kuncheva,
     *Combining Pattern Classifiers*, Wiley 2004, §4.2 (weighted majority vote).
     """
 
+    tie_break: TieBreak = "smallest"
     default_weight: float | None = None
 
     def fit(self, data: pd.DataFrame, weights: pd.Series[Any] | None = None) -> Self:
