@@ -33,6 +33,7 @@ from tests.api.test_labeling_api import (
     settled_item,
     with_items,
 )
+from tests.api.test_review_api import CHALLENGES, PAIRS, REVIEW, corpus_of, review_campaign
 
 ROLES = ("anonymous", "worker", "requester", "operator")
 YES: dict[str, object] = dict.fromkeys(
@@ -116,6 +117,23 @@ TABLE: list[tuple[str, str, dict[str, object] | None, tuple[int, int, int, int]]
         (401, 403, 204, 204),
     ),
     ("POST", "/api/v1/campaigns/{pilot_id}/accept-pilot", None, (401, 403, 200, 200)),
+    # Corpora and reviews (SPEC §4): a requester's corpora are theirs, an operator sees all.
+    ("GET", "/api/v1/corpora", None, (401, 403, 200, 200)),
+    ("POST", "/api/v1/corpora", {"name": "corpus {role}", "pairs": PAIRS}, (401, 403, 201, 201)),
+    (
+        "POST",
+        "/api/v1/campaigns",
+        REVIEW | {"corpus_id": "{corpus_id}", "items": CHALLENGES},
+        (401, 403, 201, 201),
+    ),
+    (
+        "POST",
+        "/api/v1/campaigns/estimate",
+        REVIEW | {"corpus_id": "{corpus_id}"},
+        (401, 403, 200, 200),
+    ),
+    ("GET", "/api/v1/campaigns/{review_id}/packages", None, (401, 403, 200, 200)),
+    ("GET", "/api/v1/campaigns/{review_id}/pairs", None, (401, 403, 200, 200)),
     # Work: workers only. {write_offer} and {vote_offer} are the worker's own offers.
     ("GET", "/api/v1/work/next", None, (401, 204, 403, 403)),  # no campaign runs: ask later
     ("GET", "/api/v1/work/standing", None, (401, 200, 403, 403)),
@@ -140,6 +158,8 @@ TABLE: list[tuple[str, str, dict[str, object] | None, tuple[int, int, int, int]]
     ),
     ("GET", "/api/v1/work/offers/{label_offer}", None, (401, 200, 403, 403)),
     ("POST", "/api/v1/work/offers/{label_offer}/label", {"answer": "pos"}, (401, 204, 403, 403)),
+    ("POST", "/api/v1/work/campaigns/{review_id}/packages", None, (401, 201, 403, 403)),
+    ("GET", "/api/v1/work/packages", None, (401, 200, 403, 403)),
 ]
 
 CASES = [
@@ -184,6 +204,10 @@ def _values(
         values["index"] = "0"
     if "{label_offer}" in path:
         values["label_offer"] = str(label_offer(ctx, labeling_campaign(ctx, requester), worker))
+    if "{corpus_id}" in str(body):
+        values["corpus_id"] = str(corpus_of(ctx, requester))
+    if "{review_id}" in path:
+        values["review_id"] = str(review_campaign(ctx, requester))
     if "{worker_pseudonym}" in str(body):
         values["worker_pseudonym"] = accounts.get_user(ctx, worker).pseudonym
     return values

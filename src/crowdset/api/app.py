@@ -19,6 +19,7 @@ from crowdset.api.routes import (
     campaigns,
     labeling,
     operator,
+    review,
     system,
     tokens,
     users,
@@ -44,7 +45,7 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
     )
     app.state.context = ctx
     problems.install(app)
-    for module in (system, users, tokens, wallet, operator, campaigns, labeling, work):
+    for module in (system, users, tokens, wallet, operator, campaigns, labeling, review, work):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
 

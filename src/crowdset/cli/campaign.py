@@ -10,7 +10,7 @@ from typing import Annotated, cast
 import typer
 from rich.table import Table
 
-from crowdset.cli import labeling
+from crowdset.cli import labeling, review
 from crowdset.cli.common import (
     AsOption,
     CampaignId,
@@ -25,7 +25,7 @@ from crowdset.core.labeling.spec import LabelingSpec
 from crowdset.core.specs import load_any_spec
 from crowdset.errors import InvalidInput
 from crowdset.formats.nlu import NluFormat, write_dataset
-from crowdset.services import campaigns, labeling_reports
+from crowdset.services import campaigns, corpora, labeling_reports
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -40,11 +40,17 @@ def create(
     typer_ctx: typer.Context,
     spec_file: Annotated[Path, typer.Argument(metavar="SPEC", help="YAML or JSON spec.")],
     items: labeling.ItemsOption = None,
+    corpus: Annotated[
+        int | None,
+        typer.Option(help="A review's pairs: an imported corpus (see `crowdset corpus list`)."),
+    ] = None,
+    challenges: labeling.ChallengesOption = None,
     as_user: AsOption = None,
     launch: Annotated[bool, typer.Option(help="Launch right away.")] = False,
 ) -> None:
     """Create a draft campaign from a spec; a bad field is named by its path. The spec's `type`
-    says the kind: `generate` (the default) or `classify` / `rate`, which need --items.
+    says the kind: `generate` (the default), `classify` / `rate`, which need --items, or
+    `review`, whose sentence pairs come from --corpus or --items, with --challenges beside.
 
     Example: crowdset campaign create examples/sentiment.yaml --items examples/sentiment-items.csv
     """
@@ -52,18 +58,33 @@ def create(
     spec = load_any_spec(read_text(spec_file, "SPEC"), source=str(spec_file))
     viewer = principal_for(ctx, as_user)
     if isinstance(spec, LabelingSpec):
-        rows = labeling.items_for(spec, items)
-        view = campaigns.create_campaign(ctx, viewer, spec, rows)
-        regular = sum(row.gold is None for row in rows)
+        if corpus is not None:
+            if items is not None:
+                raise InvalidInput(
+                    "give a review's pairs once: --corpus ID or --items FILE, not both",
+                    field="--corpus",
+                )
+            extra = labeling.challenges_for(spec, challenges)
+            view = corpora.create_review(ctx, viewer, spec, corpus, extra)
+            regular = corpora.get_corpus(ctx, viewer, corpus).pairs
+            gold = sum(row.gold is not None for row in extra)
+        else:
+            rows = labeling.items_for(spec, items, challenges)
+            view = campaigns.create_campaign(ctx, viewer, spec, rows)
+            regular = sum(row.gold is None for row in rows)
+            gold = len(rows) - regular
         total = campaigns.estimate_labeling_cost(ctx, spec, regular).total
-        what = f"{regular} items and {len(rows) - regular} gold items"
+        noun, gold_noun = ("pairs", "challenge pairs") if spec.review else ("items", "gold items")
+        what = f"{regular} {noun} and {gold} {gold_noun}"
     else:
-        if items is not None:
-            raise InvalidInput(
-                "--items is for labeling campaigns (type: classify or rate); a generation "
-                "campaign takes none",
-                field="--items",
-            )
+        given = {"--items": items, "--corpus": corpus, "--challenges": challenges}
+        for option, value in given.items():
+            if value is not None:
+                raise InvalidInput(
+                    f"{option} is for labeling campaigns (type: classify, rate or review); a "
+                    "generation campaign takes none",
+                    field=option,
+                )
         view = campaigns.create_campaign(ctx, viewer, spec)
         total = campaigns.estimate_cost(ctx, spec).total
         what = ""
@@ -82,16 +103,19 @@ def estimate(
     typer_ctx: typer.Context,
     spec_file: Annotated[Path, typer.Argument(metavar="SPEC", help="YAML or JSON spec.")],
     items: labeling.ItemsOption = None,
+    challenges: labeling.ChallengesOption = None,
 ) -> None:
     """What a spec would cost: work, validation, fees, escrow, worker time. A labeling spec
-    needs its --items (gold items are not counted as items to label).
+    needs its --items (gold items are not counted as items to label); a review's --items may
+    be a parallel corpus file, with its --challenges beside.
 
     Example: crowdset campaign estimate examples/smart-lights.yaml
     """
     ctx = context_from(typer_ctx)
     spec = load_any_spec(read_text(spec_file, "SPEC"), source=str(spec_file))
     if isinstance(spec, LabelingSpec):
-        regular = sum(row.gold is None for row in labeling.items_for(spec, items))
+        rows = labeling.items_for(spec, items, challenges)
+        regular = sum(row.gold is None for row in rows)
         labeling.print_estimate(ctx, spec, campaigns.estimate_labeling_cost(ctx, spec, regular))
         return
     cost = campaigns.estimate_cost(ctx, spec)
@@ -343,4 +367,5 @@ def blacklist(
 
 def register(root: typer.Typer) -> None:
     labeling.register(app)
+    review.register(app)
     root.add_typer(app, name="campaign")

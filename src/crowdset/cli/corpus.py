@@ -72,9 +72,7 @@ def _input_format(inputs: list[Path], given: ParallelFormat | None) -> ParallelF
     return ParallelFormat(_SUFFIXES.get(inputs[0].suffix.lower(), "tsv"))
 
 
-def _output_format(
-    output: Path, given: OutputFormat | None, source: ParallelFormat
-) -> OutputFormat:
+def output_format(output: Path, given: OutputFormat | None, source: ParallelFormat) -> OutputFormat:
     if given is not None:
         return given
     if output.suffix.lower() in _SUFFIXES:
@@ -94,7 +92,7 @@ def _columns(value: str) -> tuple[int, int]:
     return src, tgt
 
 
-def _output_paths(output: Path, fmt: OutputFormat, src: str | None, tgt: str | None) -> list[Path]:
+def output_paths(output: Path, fmt: OutputFormat, src: str | None, tgt: str | None) -> list[Path]:
     if fmt is OutputFormat.MOSES:
         return [
             output.with_name(f"{output.name}.{src or 'src'}"),
@@ -186,7 +184,7 @@ def filter_command(
     ] = None,
 ) -> None:
     source = _input_format(inputs, fmt)
-    target = _output_format(output, to, source)
+    target = output_format(output, to, source)
     if config is not None:
         try:
             text = config.read_text(encoding="utf-8")
@@ -211,7 +209,7 @@ def filter_command(
         header=header,
         chunk_size=chunk_size,
     )
-    paths = _output_paths(output, target, src_lang, tgt_lang)
+    paths = output_paths(output, target, src_lang, tgt_lang)
     if rejected is not None:
         paths.append(rejected)
     total = None if source is ParallelFormat.TMX else count_lines(inputs) - int(header)

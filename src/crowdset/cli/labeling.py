@@ -11,11 +11,12 @@ import typer
 from rich.table import Table
 
 from crowdset.cli.common import AsOption, CampaignId, console, context_from, money, principal_for
-from crowdset.core.labeling.items import ItemRow
+from crowdset.core.labeling.items import ItemRow, with_challenges
 from crowdset.core.labeling.judging import LabelingEstimate
 from crowdset.core.labeling.spec import LabelingSpec
 from crowdset.errors import InvalidInput
 from crowdset.formats.items import read_items, write_results
+from crowdset.formats.review import read_review_items
 from crowdset.services import campaigns, labeling_reports
 from crowdset.services.context import Context
 from crowdset.services.labeling_reports import LabelingReport
@@ -25,20 +26,58 @@ ItemsOption = Annotated[
     typer.Option(
         "--items",
         help="A labeling campaign's items: CSV, TSV, JSONL or Parquet with id, text or image, "
-        "and gold.",
+        "and gold. A review's: the same with source and target, or a parallel corpus file "
+        "(TSV without header, JSONL with src and tgt, TMX).",
+    ),
+]
+ChallengesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--challenges",
+        help="A review's challenge pairs, added to its --items or --corpus: a table (CSV, TSV, "
+        "JSONL, Parquet) with id, source, target and gold (the known stars).",
     ),
 ]
 
 
-def items_for(spec: LabelingSpec, path: Path | None) -> list[ItemRow]:
-    """The items file of a labeling spec, read and validated (errors name row and column)."""
+def challenges_for(spec: LabelingSpec, path: Path | None) -> list[ItemRow]:
+    """A review's challenge pairs file, read and checked row by row (none without a path)."""
     if path is None:
+        return []
+    if spec.type != "review":
+        raise InvalidInput(
+            f"--challenges is for review campaigns (type: review); a {spec.type} campaign's "
+            "gold items are rows of its --items with a gold answer",
+            field="--challenges",
+        )
+    return read_review_items(path, spec, complete=False)
+
+
+def items_for(
+    spec: LabelingSpec, path: Path | None, challenges: Path | None = None
+) -> list[ItemRow]:
+    """The items file of a labeling spec, read and validated (errors name row and column); a
+    review's may be a parallel corpus file, with its challenge pairs in another."""
+    if path is None:
+        if spec.type == "review":
+            raise InvalidInput(
+                "a review campaign needs its sentence pairs: pass --corpus ID (an imported "
+                "corpus) or --items FILE (a parallel corpus file, or a table with source and "
+                "target)",
+                field="--items",
+            )
         raise InvalidInput(
             f"a {spec.type} campaign needs its items: pass --items FILE (CSV, TSV, JSONL or "
             "Parquet)",
             field="--items",
         )
-    return read_items(path, spec)
+    extra = challenges_for(spec, challenges)
+    if spec.type != "review":
+        return read_items(path, spec)
+    if challenges is None:
+        return read_review_items(path, spec)
+    pairs = read_review_items(path, spec, complete=False)
+    return with_challenges(pairs, extra, spec, source=str(path))
 
 
 def print_estimate(ctx: Context, spec: LabelingSpec, cost: LabelingEstimate) -> None:

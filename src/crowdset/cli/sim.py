@@ -11,11 +11,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from crowdset.cli.common import console, context_from, money
+from crowdset.core.labeling.items import ItemRow
 from crowdset.core.labeling.spec import LabelingSpec
 from crowdset.errors import InvalidInput
 from crowdset.formats.answers import read_table
 from crowdset.formats.nlu import NluFormat, read_dataset
-from crowdset.services import campaigns, labeling_reports
+from crowdset.services import campaigns, labeling_reports, ledger, review_reports
 from crowdset.sim import Crowd, CrowdMix, PhrasingPool, run_generation
 from crowdset.sim.labelers import (
     LabelerMix,
@@ -24,11 +25,13 @@ from crowdset.sim.labelers import (
     run_labeling,
     simulated_truth,
 )
+from crowdset.sim.reviewers import net_income, pairs_by_content, reviewer_mix, run_review
 
 app = typer.Typer(
     no_args_is_help=True,
     help="Simulated crowds: honest, careless and spamming agents on the real code path "
-    "(sim work: generation campaigns; sim label: classify and rate campaigns).\n\n"
+    "(sim work: generation campaigns; sim label: classify and rate campaigns; sim review: "
+    "review campaigns).\n\n"
     "Example: crowdset sim work 1 --workers 12",
 )
 
@@ -206,6 +209,167 @@ def label(
         f"settled; {revoked} labelers revoked"
     )
     console.print(f"next: crowdset campaign report {campaign_id}")
+
+
+def _review_truth(path: Path | None, items: list[ItemRow]) -> dict[str, object]:
+    """A review's truth file: ``source, target, truth`` columns (pairs found by their text,
+    whatever their ids), or ``id, truth`` like any labeling campaign's."""
+    if path is None:
+        return {}
+    table = read_table(path)
+    columns = {str(c) for c in table.columns}
+    if not {"source", "target", "truth"} <= columns:
+        if {"id", "truth"} <= columns:
+            return _known_truth(path)
+        raise InvalidInput(
+            f"{path}: a review's truth file has source, target and truth columns (or id and "
+            f"truth); columns present: {', '.join(sorted(columns)) or 'none'}",
+            field="--truth",
+        )
+    ids = pairs_by_content(items)
+    found: dict[str, object] = {}
+    for source, target, value in zip(table["source"], table["target"], table["truth"], strict=True):
+        key = ids.get((str(source), str(target)))
+        if key is not None and value is not None and value == value:  # NaN: no truth given
+            found[key] = value
+    return found
+
+
+@app.command("review")
+def review(
+    typer_ctx: typer.Context,
+    campaign_id: Annotated[int, typer.Argument(help="A running review campaign.")],
+    workers: Annotated[int, typer.Option(min=2, max=500, help="Simulated reviewers.")] = 10,
+    spammers: Annotated[float, typer.Option(min=0, max=1, help="Share of spammers.")] = 0.2,
+    truth: Annotated[
+        Path | None,
+        typer.Option(
+            help="Each pair's true stars: a table with source, target and truth columns (or id "
+            "and truth). Challenge pairs use their gold stars; pairs with neither get random "
+            "ones."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed of the crowd.")] = 0,
+    close: Annotated[
+        bool, typer.Option(help="Then close the campaign: judge every package, pay the pool.")
+    ] = False,
+) -> None:
+    """Create simulated reviewers (credits issued for their deposits): honest ones rate each
+    pair's true stars with noise, spammers at random. Each takes a package, holding its
+    deposit, rates its pairs and takes another, until nobody can take one. Prints each kind's
+    net income and the forfeited packages; with --close, closes the campaign and prints the
+    pool payout (paid + reserve + withheld = budget) and the ledger's verification.
+
+    Example: crowdset sim review 1 --workers 10 --truth examples/review-truth.csv --close
+    """
+    ctx = context_from(typer_ctx)
+    ctx.rng = np.random.default_rng(seed)
+    owner = campaigns.owner_of(ctx, campaign_id)
+    view = campaigns.get_campaign(ctx, owner, campaign_id)
+    spec = view.spec
+    if not isinstance(spec, LabelingSpec) or spec.review is None:
+        hint = "sim work" if view.kind == "generate" else "sim label"
+        raise InvalidInput(
+            f"campaign {campaign_id} is a {view.kind} campaign: sim review simulates review "
+            f"campaigns; use `crowdset {hint} {campaign_id}`",
+            field="CAMPAIGN_ID",
+        )
+    if view.status not in ("running", "pilot"):
+        raise InvalidInput(
+            f"campaign {campaign_id} is {view.status}: launch or resume it first",
+            field="CAMPAIGN_ID",
+        )
+    items = labeling_reports.uploaded_items(ctx, owner, campaign_id)
+    stars = simulated_truth(items, spec, _review_truth(truth, items), np.random.default_rng(seed))
+    crowd = LabelingCrowd.create(
+        ctx, reviewer_mix(workers, spammers), stars, seed=seed, role="reviewer"
+    )
+    crowd.onboard(ctx, campaign_id, spec)
+    cost = campaigns.estimate_labeling_cost(ctx, spec, sum(i.gold is None for i in items))
+    with Progress(
+        TextColumn("ratings"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("ratings", total=cost.judgments + cost.gold_judgments)
+        run = run_review(
+            ctx,
+            campaign_id,
+            crowd,
+            spec,
+            pairs_by_content(items),
+            on_rating=lambda done: bar.update(task, completed=done),
+        )
+        bar.update(task, total=run.ratings, completed=run.ratings)
+    if close:
+        campaigns.close(ctx, owner, campaign_id)
+    packages = review_reports.packages(ctx, owner, campaign_id)
+    table = Table(
+        "reviewers",
+        "workers",
+        "packages",
+        "forfeited",
+        "mean net income",
+        "lowest",
+        "highest",
+        title="Net income by kind" + ("" if close else " (the pool is paid at close)"),
+    )
+    incomes = net_income(ctx, crowd)
+    for kind in sorted({reviewer.kind for reviewer, _ in incomes}):
+        names = {r.pseudonym for r, _ in incomes if r.kind is kind}
+        nets = [net for r, net in incomes if r.kind is kind]
+        taken = [p for p in packages if p.worker in names]
+        table.add_row(
+            kind.value,
+            str(len(nets)),
+            str(len(taken)),
+            str(sum(p.status == "forfeited" for p in taken)),
+            money(ctx, round(sum(nets) / len(nets))),
+            money(ctx, min(nets)),
+            money(ctx, max(nets)),
+        )
+    console.print(table)
+    forfeited = [p for p in packages if p.status == "forfeited"]
+    console.print(
+        f"{run.ratings} ratings in {run.packages} packages over {run.rounds} rounds; "
+        f"{len(forfeited)} packages forfeited their deposits "
+        f"({money(ctx, sum(p.deposit for p in forfeited))})"
+    )
+    for package in forfeited:
+        console.print(
+            f"  package {package.id} of {package.worker}: error {package.error or 0:.2f} stars "
+            f"over {package.references} references; deposit {money(ctx, package.deposit)} "
+            f"forfeited, reward {money(ctx, package.reward)} withheld"
+        )
+    if not close:
+        console.print(
+            f"the pool is paid at close: crowdset campaign close {campaign_id}, then "
+            f"crowdset campaign pairs {campaign_id} -o kept.jsonl --removed removed.jsonl"
+        )
+        return
+    paid = [e.detail for e in campaigns.events(ctx, owner, campaign_id) if e.kind == "pool_paid"]
+    figures = {key: int(str(value)) for key, value in paid[-1].items()}
+    balanced = figures["paid"] + figures["reserve"] + figures["withheld"] == figures["budget"]
+    console.print(
+        f"pool paid to {figures['reviewers_paid']} reviewers: paid "
+        f"{money(ctx, figures['paid'])} + reserve {money(ctx, figures['reserve'])} + withheld "
+        f"{money(ctx, figures['withheld'])} "
+        + ("=" if balanced else "[red]≠[/]")
+        + f" budget {money(ctx, figures['budget'])}"
+    )
+    report = ledger.verify(ctx)
+    if report.ok:
+        console.print(
+            f"[green]✓ ledger intact[/]: {report.transactions} transactions, "
+            f"{report.postings} postings"
+        )
+    else:
+        console.print(f"[red]ledger broken[/]: {'; '.join(report.problems[:3])}")
+    console.print(
+        f"next: crowdset campaign pairs {campaign_id} -o kept.jsonl --removed removed.jsonl"
+    )
 
 
 def register(root: typer.Typer) -> None:

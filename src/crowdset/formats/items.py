@@ -52,7 +52,7 @@ def _embedded(image: str, base: Path, row: int) -> str:
     return f"data:{kind};base64,{base64.b64encode(data).decode()}"
 
 
-def read_items(path: Path, spec: LabelingSpec) -> list[ItemRow]:
+def read_items(path: Path, spec: LabelingSpec, *, complete: bool = True) -> list[ItemRow]:
     frame = read_table(path)
     rows: list[dict[str, Any]] = [
         {str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")
@@ -61,7 +61,7 @@ def read_items(path: Path, spec: LabelingSpec) -> list[ItemRow]:
         image = row.get("image")
         if isinstance(image, str) and image.strip():
             row["image"] = _embedded(image.strip(), path.parent, number)
-    return parse_items(rows, spec, source=str(path))
+    return parse_items(rows, spec, source=str(path), complete=complete)
 
 
 RESULT_COLUMNS = ("item", "text", "image", "status", "answer", "confidence", "judgments")

@@ -14,10 +14,13 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from crowdset.core.filtering import PairChunk
-from crowdset.core.labeling.items import ItemRow
+from crowdset.core.labeling.items import ItemRow, with_challenges
+from crowdset.core.labeling.spec import LabelingSpec
 from crowdset.core.permissions import Action, Role, authorize
 from crowdset.errors import Conflict, ImportFailed, InvalidInput, NotFound
+from crowdset.services import campaigns
 from crowdset.services.accounts import Principal
+from crowdset.services.campaigns import CampaignView
 from crowdset.services.context import Context
 from crowdset.storage import corpus_store as store
 from crowdset.storage.models import Corpus
@@ -108,6 +111,11 @@ def list_corpora(ctx: Context, viewer: Principal) -> list[CorpusView]:
     return ctx.db.run(lambda s: [_view(c) for c in store.corpora(s, mine)], readonly=True)
 
 
+def get_corpus(ctx: Context, viewer: Principal, corpus_id: int) -> CorpusView:
+    authorize(viewer.role, Action.RUN_CAMPAIGNS)
+    return ctx.db.run(lambda s: _view(_visible(s, viewer, corpus_id)), readonly=True)
+
+
 def review_items(ctx: Context, viewer: Principal, corpus_id: int) -> list[ItemRow]:
     """The corpus's pairs as the items of a review campaign (ids are the input lines)."""
     authorize(viewer.role, Action.RUN_CAMPAIGNS)
@@ -120,3 +128,17 @@ def review_items(ctx: Context, viewer: Principal, corpus_id: int) -> list[ItemRo
         ]
 
     return ctx.db.run(work, readonly=True)
+
+
+def create_review(
+    ctx: Context,
+    viewer: Principal,
+    spec: LabelingSpec,
+    corpus_id: int,
+    challenges: list[ItemRow] | None = None,
+) -> CampaignView:
+    """A draft review campaign over every pair of an imported corpus, with the challenge pairs
+    (rows with a gold star) given beside it. The corpus stays as it is: its pairs are copied."""
+    pairs = review_items(ctx, viewer, corpus_id)
+    items = with_challenges(pairs, challenges or [], spec, source=f"corpus {corpus_id}")
+    return campaigns.create_campaign(ctx, viewer, spec, items)

@@ -6,13 +6,13 @@ Who may see a campaign is decided in one place, ``campaigns.get_campaign``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
 from crowdset.core.aggregation import ReviewerWeightedScore
+from crowdset.core.labeling.cut import keep_count
 from crowdset.core.labeling.items import ItemRow
 from crowdset.core.labeling.judging import consensus, is_correct
 from crowdset.core.quality import GuaranteeCheck, guarantee_check
@@ -237,11 +237,6 @@ def results(ctx: Context, viewer: Principal, campaign_id: int) -> list[ItemResul
         ]
 
     return ctx.db.run(work, readonly=True)
-
-
-def keep_count(pairs: int, keep_share: float) -> int:
-    """The ``k·P`` pairs a review keeps, rounded half up."""
-    return math.floor(pairs * keep_share + 0.5)
 
 
 def _rating_scores(

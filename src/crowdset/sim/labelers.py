@@ -81,7 +81,9 @@ class LabelingCrowd:
         *,
         seed: int = 0,
         operator_id: int | None = None,
+        role: str = "labeler",
     ) -> LabelingCrowd:
+        """``role`` names the accounts (``labeler-…@sim.crowdset``, ``reviewer-…``)."""
         rng = np.random.default_rng(seed)
         minor = ctx.settings.minor_per_unit
         n_spam = round(mix.workers * mix.spammers)
@@ -92,10 +94,10 @@ class LabelingCrowd:
         for number, kind in enumerate(kinds):
             user = accounts.create_user(
                 ctx,
-                email=f"labeler-{run}-{number}@sim.crowdset",
+                email=f"{role}-{run}-{number}@sim.crowdset",
                 password=uuid.uuid4().hex,
                 role=Role.WORKER.value,
-                display_name=f"Simulated {kind.value} labeler {number}",
+                display_name=f"Simulated {kind.value} {role} {number}",
             )
             ledger.issue_credits(ctx, operator_id, user.id, mix.grant * minor, memo="simulation")
             if mix.stake:

@@ -228,6 +228,29 @@ def packages(
     return list(session.execute(statement).scalars())
 
 
+def worker_packages(session: Session, worker_id: int) -> list[ReviewPackage]:
+    """A reviewer's packages in every campaign, newest first."""
+    return list(
+        session.execute(
+            select(ReviewPackage)
+            .where(ReviewPackage.worker_id == worker_id)
+            .order_by(ReviewPackage.id.desc())
+        ).scalars()
+    )
+
+
+def ratings_per_package(session: Session, package_ids: Sequence[int]) -> dict[int, int]:
+    """Pairs rated so far in each package (a forfeited package's ratings too)."""
+    if not package_ids:
+        return {}
+    rows = session.execute(
+        select(Judgment.package_id, func.count())
+        .where(Judgment.package_id.in_(package_ids))
+        .group_by(Judgment.package_id)
+    ).all()
+    return {int(package_id): int(n) for package_id, n in rows if package_id is not None}
+
+
 def package(session: Session, package_id: int) -> ReviewPackage:
     found = session.get(ReviewPackage, package_id)
     if found is None:

@@ -33,7 +33,7 @@ from crowdset.core.permissions import Action
 from crowdset.core.specs import AnySpec, parse_any_spec
 from crowdset.errors import InvalidInput
 from crowdset.formats.nlu import write_dataset
-from crowdset.services import campaigns
+from crowdset.services import campaigns, corpora
 from crowdset.services.accounts import Principal
 
 router = APIRouter(tags=["campaigns"])
@@ -67,41 +67,54 @@ class _Body:
     spec: AnySpec
     items: list[ItemRow] | None
     item_count: int | None
+    corpus_id: int | None = None
+
+
+def _whole_number(value: object, field: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInput(f"{field} must be a positive whole number, got {value!r}", field=field)
+    return value
 
 
 async def _body_from(request: Request) -> _Body:
-    """A spec of any type (``type``: generate, classify or rate), with a labeling campaign's
-    ``items`` (objects with ``id``, ``text`` or ``image``, and ``gold``) and, for an estimate,
-    their number as ``item_count`` instead."""
+    """A spec of any type (``type``: generate, classify, rate or review), with a labeling
+    campaign's ``items`` (objects with ``id``, ``text`` or ``image``, and ``gold``; a review's
+    have ``source`` and ``target``) and, for an estimate, their number as ``item_count``
+    instead. A review may take its pairs from an imported corpus, ``corpus_id``, its ``items``
+    then being the challenge pairs."""
     document = await _document_from(request)
     extra: dict[str, Any] = {}
     if isinstance(document, dict):
         document = dict(document)
-        extra = {key: document.pop(key) for key in ("items", "item_count") if key in document}
+        extra = {
+            key: document.pop(key)
+            for key in ("items", "item_count", "corpus_id")
+            if key in document
+        }
     spec = parse_any_spec(document, source=SOURCE)
     if not extra:
         return _Body(spec, None, None)
     if not isinstance(spec, LabelingSpec):
         raise InvalidInput(
-            f"a generation campaign takes no {' or '.join(extra)}; those are for classify "
-            "and rate campaigns (`type: classify`)",
+            f"a generation campaign takes no {' or '.join(extra)}; those are for classify, "
+            "rate and review campaigns (`type: classify`)",
             field=next(iter(extra)),
         )
-    count = extra.get("item_count")
-    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
-        raise InvalidInput(
-            f"item_count must be a positive whole number, got {count!r}", field="item_count"
-        )
+    count = _whole_number(extra.get("item_count"), "item_count")
+    corpus_id = _whole_number(extra.get("corpus_id"), "corpus_id")
     raw = extra.get("items")
     if raw is None:
-        return _Body(spec, None, count)
+        return _Body(spec, None, count, corpus_id)
     if not isinstance(raw, list) or not all(isinstance(row, dict) for row in raw):
         raise InvalidInput(
             "items must be a list of objects like "
             '{"id": "r1", "text": "Great value", "gold": "pos"}',
             field="items",
         )
-    return _Body(spec, parse_items(raw, spec, source="items"), count)
+    complete = corpus_id is None  # beside a corpus, the items are its challenge pairs
+    return _Body(spec, parse_items(raw, spec, source="items", complete=complete), count, corpus_id)
 
 
 SPEC_BODY: dict[str, Any] = {
@@ -119,12 +132,18 @@ async def create_campaign(ctx: ContextDep, caller: Runner, request: Request) -> 
     """Create a draft campaign from a spec; a bad field is named by its path (e.g.
     `intents[0].slots[1].values`), an under-priced one is refused with the floor.
 
-    The spec's `type` says which kind: `generate` (the default), or `classify` / `rate` for a
-    labeling campaign, whose body also carries its `items`: a list of objects with an `id`,
-    exactly one of `text` or `image` (an http(s) or `data:image/…` URL) and, for gold items, the
-    known answer in `gold`. A bad item is refused whole with its `line` (row 1 is `items[0]`)
-    and `column`."""
+    The spec's `type` says which kind: `generate` (the default), or `classify` / `rate` /
+    `review` for a labeling campaign, whose body also carries its `items`: a list of objects
+    with an `id`, exactly one of `text` or `image` (an http(s) or `data:image/…` URL) — a
+    review's have `source` and `target` — and, for gold items, the known answer in `gold`. A
+    bad item is refused whole with its `line` (row 1 is `items[0]`) and `column`. A review may
+    instead name an imported corpus, `corpus_id` (see `/corpora`); its `items` are then the
+    challenge pairs, each with its `gold` stars."""
     body = await _body_from(request)
+    if body.corpus_id is not None:
+        assert isinstance(body.spec, LabelingSpec)
+        view = corpora.create_review(ctx, caller, body.spec, body.corpus_id, body.items)
+        return campaign_public(view)
     return campaign_public(campaigns.create_campaign(ctx, caller, body.spec, body.items))
 
 
@@ -137,11 +156,14 @@ async def estimate(
     ctx: ContextDep, caller: Runner, request: Request
 ) -> EstimatePublic | LabelingEstimatePublic:
     """What launching a spec would move into escrow, and the fair-wage floors. A labeling spec
-    needs its `items` (as for create) or just their number, `item_count` (gold not counted)."""
+    needs its `items` (as for create) or just their number, `item_count` (gold not counted); a
+    review may name its `corpus_id` instead."""
     body = await _body_from(request)
     if not isinstance(body.spec, LabelingSpec):
         return estimate_public(ctx, body.spec, campaigns.estimate_cost(ctx, body.spec))
     count = body.item_count
+    if count is None and body.corpus_id is not None:
+        count = corpora.get_corpus(ctx, caller, body.corpus_id).pairs
     if count is None and body.items is not None:
         count = sum(item.gold is None for item in body.items)
     if count is None:

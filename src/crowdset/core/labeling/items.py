@@ -3,13 +3,14 @@
 Each row has an ``id`` (optional: the row number), exactly one of ``text`` or ``image`` (a URL,
 or a ``data:`` URL the file reader made from a local image) and optionally ``gold``: the known
 answer that makes the item a gold (challenge) item. A review's rows are sentence pairs:
-``source`` and ``target`` instead of ``text``. Every error names the row and the column.
+``source`` and ``target`` instead of ``text``, and may come from an imported corpus with
+challenge pairs beside it (``with_challenges``). Every error names the row and the column.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from crowdset.core.labeling.spec import Answer, LabelingSpec
@@ -33,14 +34,24 @@ def _blank(value: object) -> bool:
 
 
 def parse_items(
-    rows: Iterable[Mapping[str, object]], spec: LabelingSpec, *, source: str = "items"
+    rows: Iterable[Mapping[str, object]],
+    spec: LabelingSpec,
+    *,
+    source: str = "items",
+    complete: bool = True,
+    lines: Sequence[int] | None = None,
 ) -> list[ItemRow]:
-    """Validate every row; the first bad one fails the whole import (nothing half-imported)."""
+    """Validate every row; the first bad one fails the whole import (nothing half-imported).
+
+    ``complete=False`` checks the rows only, not the set (a review's challenge pairs, all gold,
+    join a corpus's pairs in ``with_challenges``). ``lines`` are the rows' line numbers in their
+    file, for the errors (by default, row N is line N)."""
     items: list[ItemRow] = []
     seen: set[str] = set()
     for number, row in enumerate(rows, start=1):
+        line = number if lines is None else int(lines[number - 1])
 
-        def fail(message: str, column: str | None = None, n: int = number) -> ImportFailed:
+        def fail(message: str, column: str | None = None, n: int = line) -> ImportFailed:
             where = f"row {n}" + (f", column {column!r}" if column else "")
             return ImportFailed(f"{source}: {where}: {message}", line=n, column=column)
 
@@ -50,7 +61,7 @@ def parse_items(
                 f"unknown column(s) {', '.join(unknown)}; items have {', '.join(ITEM_COLUMNS)}"
             )
         external = row.get("id")
-        external_id = str(number) if _blank(external) else str(external).strip()
+        external_id = str(line) if _blank(external) else str(external).strip()
         if external_id in seen:
             raise fail(f"id {external_id!r} is used twice", "id")
         seen.add(external_id)
@@ -81,15 +92,61 @@ def parse_items(
         items.append(ItemRow(external_id, text, image, gold, target))
         if len(items) > MAX_ITEMS:
             raise fail(f"a campaign takes at most {MAX_ITEMS:,} items")
+    if complete:
+        check_item_set(items, spec, source=source)
+    return items
+
+
+def check_item_set(items: Sequence[ItemRow], spec: LabelingSpec, *, source: str) -> None:
+    """What holds of a campaign's items as a whole: some to label, and gold when the spec
+    asks for it."""
     if not items:
         raise ImportFailed(f"{source}: no items", line=None)
+    if len(items) > MAX_ITEMS:
+        raise ImportFailed(f"{source}: a campaign takes at most {MAX_ITEMS:,} items", line=None)
     if not any(item.gold is None for item in items):
         raise ImportFailed(f"{source}: every item is gold; add items to label", line=None)
     if spec.gold.share > 0 and not any(item.gold is not None for item in items):
+        what = (
+            "challenge pairs, rows with their known stars in a gold column (a challenges "
+            "file beside the pairs)"
+            if spec.type == "review"
+            else "a gold column (known answers)"
+        )
         raise ImportFailed(
-            f"{source}: gold.share is {spec.gold.share} but no item has a gold answer; add a "
-            "gold column (known answers) or set gold.share: 0",
+            f"{source}: gold.share is {spec.gold.share} but no item has a gold answer; add "
+            f"{what} or set gold.share: 0",
             line=None,
             column="gold",
         )
+
+
+def with_challenges(
+    pairs: Sequence[ItemRow],
+    challenges: Sequence[ItemRow],
+    spec: LabelingSpec,
+    *,
+    source: str,
+) -> list[ItemRow]:
+    """A review's items: sentence pairs (an imported corpus's, or a parallel file's) and the
+    challenge pairs given beside them. Ids are unique across both."""
+    if spec.type != "review":
+        raise ImportFailed(
+            f"{source}: a corpus's sentence pairs are reviewed by a review campaign (type: "
+            f"review); a {spec.type} campaign takes an items table with text or image",
+            line=None,
+        )
+    ids = {pair.external_id for pair in pairs}
+    for number, challenge in enumerate(challenges, start=1):
+        if challenge.external_id in ids:
+            raise ImportFailed(
+                f"{source}: challenge row {number}: id {challenge.external_id!r} is also a "
+                "pair's id (a corpus pair's id is its input line); give the challenge pairs "
+                "ids of their own, such as chk-1",
+                line=number,
+                column="id",
+            )
+        ids.add(challenge.external_id)
+    items = [*pairs, *challenges]
+    check_item_set(items, spec, source=source)
     return items

@@ -1,0 +1,186 @@
+"""What a review campaign (SPEC §4) shows: its packages, to the requester and to each reviewer,
+and its pairs, kept or removed with a reason.
+
+Who may see a campaign is decided in one place, ``campaigns.get_campaign``. A reviewer sees
+their own packages and nothing that tells a challenge pair from any other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from crowdset.core.labeling.cut import Cut, cut_of, keep_count, removal_reason
+from crowdset.core.labeling.spec import LabelingSpec
+from crowdset.errors import InvalidInput
+from crowdset.services import campaigns, labeling_reports
+from crowdset.services.accounts import Principal
+from crowdset.services.context import Context
+from crowdset.storage import campaign_store as store
+from crowdset.storage import labeling_store as items_store
+
+
+def _review_spec(ctx: Context, viewer: Principal, campaign_id: int) -> LabelingSpec:
+    view = campaigns.get_campaign(ctx, viewer, campaign_id)  # who may see it: one place
+    spec = view.spec
+    if not isinstance(spec, LabelingSpec) or spec.review is None:
+        raise InvalidInput(
+            f"campaign {campaign_id} is a {view.kind} campaign: packages and reviewed pairs "
+            "belong to review campaigns (type: review)",
+            campaign_id=campaign_id,
+        )
+    return spec
+
+
+@dataclass(frozen=True)
+class PackageRow:
+    """A package as its campaign's requester sees it."""
+
+    id: int
+    worker: str  # pseudonym
+    status: str  # open | submitted | passed | forfeited
+    size: int  # pairs, challenge pairs included
+    rated: int
+    reward: int  # nominal share of the pool, minor units
+    deposit: int
+    error: float | None  # RMS stars off the references, once judged
+    references: int | None  # pairs with a reference when judged
+    created_at: datetime
+    due_at: datetime
+    judged_at: datetime | None
+
+
+def packages(ctx: Context, viewer: Principal, campaign_id: int) -> list[PackageRow]:
+    """Every package of a review campaign, oldest first."""
+    _review_spec(ctx, viewer, campaign_id)
+
+    def work(session: Session) -> list[PackageRow]:
+        found = items_store.packages(session, campaign_id)
+        rated = items_store.ratings_per_package(session, [p.id for p in found])
+        names = store.pseudonyms(session, {p.worker_id for p in found})
+        return [
+            PackageRow(
+                id=p.id,
+                worker=names[p.worker_id],
+                status=p.status,
+                size=p.size,
+                rated=rated.get(p.id, 0),
+                reward=p.reward,
+                deposit=p.deposit,
+                error=p.error,
+                references=p.reference_pairs,
+                created_at=p.created_at,
+                due_at=p.due_at,
+                judged_at=p.judged_at,
+            )
+            for p in found
+        ]
+
+    return ctx.db.run(work, readonly=True)
+
+
+@dataclass(frozen=True)
+class MyPackage:
+    """A package as its reviewer sees it: no pair, so nothing tells a challenge apart."""
+
+    id: int
+    campaign_id: int
+    campaign_name: str
+    status: str
+    size: int
+    rated: int
+    reward: int
+    deposit: int
+    error: float | None  # once judged: why a package passed or forfeited its deposit
+    created_at: datetime
+    due_at: datetime
+    judged_at: datetime | None
+
+
+def my_packages(ctx: Context, worker_id: int) -> list[MyPackage]:
+    """The reviewer's packages in every campaign, newest first."""
+
+    def work(session: Session) -> list[MyPackage]:
+        found = items_store.worker_packages(session, worker_id)
+        rated = items_store.ratings_per_package(session, [p.id for p in found])
+        names = {c: store.campaign(session, c).name for c in {p.campaign_id for p in found}}
+        return [
+            MyPackage(
+                id=p.id,
+                campaign_id=p.campaign_id,
+                campaign_name=names[p.campaign_id],
+                status=p.status,
+                size=p.size,
+                rated=rated.get(p.id, 0),
+                reward=p.reward,
+                deposit=p.deposit,
+                error=p.error if p.judged_at is not None else None,
+                created_at=p.created_at,
+                due_at=p.due_at,
+                judged_at=p.judged_at,
+            )
+            for p in found
+        ]
+
+    return ctx.db.run(work, readonly=True)
+
+
+@dataclass(frozen=True)
+class ReviewedPair:
+    item: str  # the requester's id; a corpus pair's is its input line
+    source: str
+    target: str
+    score: float | None  # SPEC §4's weighted score
+    mean: float | None  # the plain mean of the kept ratings
+    rank: int | None  # 1 = best score
+    ratings: int  # kept ratings
+    keep: bool
+    reason: str | None  # why a removed pair is removed
+
+
+@dataclass(frozen=True)
+class ReviewedPairs:
+    campaign_id: int
+    cut: Cut
+    pairs: tuple[ReviewedPair, ...]  # in the order of the items
+
+    @property
+    def kept(self) -> tuple[ReviewedPair, ...]:
+        """The kept pairs, best first."""
+        return tuple(sorted((p for p in self.pairs if p.keep), key=lambda p: p.rank or 0))
+
+    @property
+    def removed(self) -> tuple[ReviewedPair, ...]:
+        """The removed pairs: ranked ones by rank, then those not rated."""
+        left = [p for p in self.pairs if not p.keep]
+        return tuple(sorted(left, key=lambda p: (p.rank is None, p.rank or 0)))
+
+
+def reviewed_pairs(ctx: Context, viewer: Principal, campaign_id: int) -> ReviewedPairs:
+    """Every pair of a review with its score and rank, kept (the top ``k·P``) or removed with
+    the reason (SPEC §4 export). Challenge pairs are the requester's own and not included."""
+    spec = _review_spec(ctx, viewer, campaign_id)
+    assert spec.review is not None
+    results = labeling_reports.results(ctx, viewer, campaign_id)
+    cut = cut_of(
+        [r.score for r in results if r.keep and r.score is not None],
+        ranked=sum(r.rank is not None for r in results),
+        keep=keep_count(len(results), spec.review.keep_share),
+    )
+    pairs = tuple(
+        ReviewedPair(
+            item=r.item,
+            source=r.text or "",
+            target=r.target or "",
+            score=r.score,
+            mean=r.mean,
+            rank=r.rank,
+            ratings=r.judgments,
+            keep=bool(r.keep),
+            reason=None if r.keep else removal_reason(r.rank, r.score, cut),
+        )
+        for r in results
+    )
+    return ReviewedPairs(campaign_id, cut, pairs)
