@@ -134,6 +134,8 @@ TABLE: list[tuple[str, str, dict[str, object] | None, tuple[int, int, int, int]]
     ),
     ("GET", "/api/v1/campaigns/{review_id}/packages", None, (401, 403, 200, 200)),
     ("GET", "/api/v1/campaigns/{review_id}/pairs", None, (401, 403, 200, 200)),
+    # the review has no revision band: a caller who may ask is told so (422)
+    ("POST", "/api/v1/campaigns/{review_id}/revision", None, (401, 403, 422, 422)),
     # Work: workers only. {write_offer} and {vote_offer} are the worker's own offers.
     ("GET", "/api/v1/work/next", None, (401, 204, 403, 403)),  # no campaign runs: ask later
     ("GET", "/api/v1/work/standing", None, (401, 200, 403, 403)),
@@ -160,6 +162,8 @@ TABLE: list[tuple[str, str, dict[str, object] | None, tuple[int, int, int, int]]
     ("POST", "/api/v1/work/offers/{label_offer}/label", {"answer": "pos"}, (401, 204, 403, 403)),
     ("POST", "/api/v1/work/campaigns/{review_id}/packages", None, (401, 201, 403, 403)),
     ("GET", "/api/v1/work/packages", None, (401, 200, 403, 403)),
+    # a label offer is not a revise offer: a worker who may ask is told so (422)
+    ("POST", "/api/v1/work/offers/{label_offer}/revision", {"target": "x"}, (401, 422, 403, 403)),
 ]
 
 CASES = [

@@ -18,7 +18,7 @@ from crowdset.api.app import create_app
 from crowdset.core.labeling.items import parse_items
 from crowdset.core.labeling.spec import parse_labeling_spec
 from crowdset.formats.review import pairs_from_json
-from crowdset.services import campaigns, corpora
+from crowdset.services import campaigns, corpora, ledger
 from crowdset.services.context import Context
 from tests.api.conftest import Caller
 from tests.api.test_campaigns_api import API, OFFER_FIELDS, PROBLEM, available, requester_of
@@ -401,3 +401,60 @@ def test_review_routes_refuse_other_campaigns_and_other_owners(
     clash = REVIEW | {"corpus_id": corpus, "items": [CHALLENGES[0] | {"id": "3"}]}
     clashed = post(client, requester, "/campaigns", clash)
     assert clashed.status_code == 422 and "id '3' is also a pair's id" in clashed.json()["detail"]
+
+
+def test_pairs_near_the_cut_go_to_revision_over_http(
+    client: TestClient,
+    ctx: Context,
+    callers: dict[str, Caller],
+    make_caller: Callable[..., Caller],
+) -> None:
+    """The requester sends the band around the cut to revision; a worker's revise offer shows
+    the pair, takes the edited translation, and the pair is open to be rated again."""
+    requester = callers["requester"]
+    assert requester.user_id is not None
+    spec = REVIEW | {
+        "gold": {"share": 0},
+        "review": REVIEW["review"] | {"revision_band": 4, "minutes_per_revision": "0.01"},
+    }
+    made = post(
+        client, requester, "/campaigns", spec | {"corpus_id": corpus_of(ctx, requester.user_id)}
+    )
+    assert made.status_code == 201, made.text
+    campaign_id = made.json()["id"]
+    assert post(client, requester, f"/campaigns/{campaign_id}/launch", None).status_code == 200
+    raters = (callers["worker"], make_caller("second"))
+    for rater in raters:  # two ratings a pair settle it
+        assert rater.user_id is not None
+        ledger.stake(ctx, rater.user_id, 1_000)  # revisions are drawn by stake
+        rate_packages(client, rater, campaign_id)
+    sent = post(client, requester, f"/campaigns/{campaign_id}/revision", None)
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["sent"] >= 1
+    held = [(r, get(client, r, f"/work/next?campaign_id={campaign_id}")) for r in raters]
+    worker, offer = next((r, o) for r, o in held if o.status_code == 200)
+    assert offer.json()["kind"] == "revise"
+    body = offer.json()
+    bad = post(
+        client, worker, f"/work/offers/{body['id']}/revision", {"target": body["item_target"]}
+    )
+    assert bad.status_code == 422 and "current translation" in bad.json()["detail"]
+    done = post(client, worker, f"/work/offers/{body['id']}/revision", {"target": "Neu übersetzt."})
+    assert done.status_code == 204
+    pairs = get(client, requester, f"/campaigns/{campaign_id}/pairs").json()
+    revised = [p for p in pairs if p["target"] == "Neu übersetzt."]
+    assert revised and revised[0]["ratings"] == 0
+
+
+def rate_packages(client: TestClient, reviewer: Caller, campaign_id: int) -> None:
+    """Take packages until none is left for the reviewer, rating every pair truthfully."""
+    while (
+        post(client, reviewer, f"/work/campaigns/{campaign_id}/packages", None).status_code == 201
+    ):
+        while (
+            offer := get(client, reviewer, f"/work/next?campaign_id={campaign_id}")
+        ).status_code == 200:
+            body = offer.json()
+            stars = STARS[(body["item_text"], body["item_target"])]
+            rated = post(client, reviewer, f"/work/offers/{body['id']}/label", {"answer": stars})
+            assert rated.status_code == 204, rated.text

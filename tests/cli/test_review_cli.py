@@ -58,6 +58,9 @@ def test_the_example_review_from_its_pairs_file(cli: Cli) -> None:
     ).output  # fmt: skip
     assert "created (draft, review, 40 pairs and 6 challenge pairs)" in created
     assert "launching moves 73.34 credit into escrow" in created
+    cli("campaign", "launch", "1")
+    no_band = cli("campaign", "revise", "1", code=2)
+    assert "has no revision band: set review.revision_band" in no_band.stderr
     no_gold = cli("campaign", "create", REVIEW, "--items", PAIRS, "--as", REQUESTER, code=2)
     assert "gold.share is 0.1 but no item has a gold answer; add challenge pairs" in (
         no_gold.stderr

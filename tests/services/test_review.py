@@ -13,8 +13,16 @@ import pytest
 from crowdset.core.labeling.items import parse_items
 from crowdset.core.labeling.packages import deposit_for, nominal_reward, package_error, split_pool
 from crowdset.core.labeling.spec import REVIEW_RUBRIC, LabelingSpec, parse_labeling_spec
-from crowdset.errors import Conflict, SpecInvalid
-from crowdset.services import accounts, campaigns, labeling, labeling_reports, ledger, offers
+from crowdset.errors import Conflict, InvalidInput, SpecInvalid
+from crowdset.services import (
+    accounts,
+    campaigns,
+    labeling,
+    labeling_reports,
+    ledger,
+    offers,
+    review_reports,
+)
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 
@@ -132,3 +140,46 @@ def test_review_with_a_spammer_forfeits_and_pays_the_pool_exactly(
 
 def _pseudonyms(ctx: Context, users: list[int]) -> list[str]:
     return [accounts.get_user(ctx, u).pseudonym for u in users]
+
+
+def test_pairs_near_the_cut_go_to_revision_and_are_rated_again(
+    ctx: Context, requester: Principal, make_worker: Callable[..., int]
+) -> None:
+    """Pairs within the band around the cut score get an edited translation (paid from the
+    reserve), lose their ratings, and come back in new packages."""
+    # 36 ratings of 0.5 min: budget 18 credits, reserve 0.90, room for 8 revisions at 0.10
+    spec = review_spec(
+        revision_band=0.5, package_size=12, min_references=100, minutes_per_revision="0.1"
+    )
+    spec = spec.model_copy(update={"gold": spec.gold.model_copy(update={"share": 0.0})})
+    rows = [{"id": f"p{n}", "source": f"source {n}", "target": f"Ziel {n}"} for n in range(12)]
+    view = campaigns.create_campaign(ctx, requester, spec, parse_items(rows, spec))
+    campaigns.launch(ctx, requester, view.id)
+    stars = {f"Ziel {n}": 1 + n % 5 for n in range(12)}
+    reviewers = [make_worker(stake=10) for _ in range(3)]
+    for worker in reviewers:
+        labeling.take_package(ctx, worker, view.id)
+        while (offer := offers.next_offer(ctx, worker, view.id)) is not None:
+            labeling.submit_label(ctx, worker, offer.id, str(stars[offer.item_target or ""]))
+    sent = review_reports.send_to_revision(ctx, requester, view.id)
+    assert sent > 0
+    with pytest.raises(Conflict, match="no pairs need review"):
+        labeling.take_package(ctx, reviewers[0], view.id)  # pairs in revision are not rated
+
+    held = {w: offers.next_offer(ctx, w, view.id) for w in reviewers}  # drawn by stake
+    reviser, offer = next((w, o) for w, o in held.items() if o is not None)
+    assert offer is not None and offer.kind == "revise" and offer.item_target is not None
+    before = ledger.balances(ctx, reviser).available
+    with pytest.raises(InvalidInput, match="current translation"):
+        labeling.submit_revision(ctx, reviser, offer.id, offer.item_target)
+    labeling.submit_revision(ctx, reviser, offer.id, "Ein besserer Zielsatz.")
+    assert ledger.balances(ctx, reviser).available == before + 10  # 0.1 minute at 1 credit
+
+    results = {r.target: r for r in labeling_reports.results(ctx, requester, view.id)}
+    revised = results["Ein besserer Zielsatz."]
+    assert revised.judgments == 0 and revised.score is None and revised.status == "open"
+    rater = next(w for w in reviewers if w != reviser)
+    package = labeling.take_package(ctx, rater, view.id)
+    assert package.size >= 1  # the revised pair is rated again
+    kinds = [e.kind for e in campaigns.events(ctx, requester, view.id)]
+    assert "sent_to_revision" in kinds

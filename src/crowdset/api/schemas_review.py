@@ -115,3 +115,11 @@ class CorpusBody(Schema):
     source_lang: str | None = Field(None, max_length=16)
     target_lang: str | None = Field(None, max_length=16)
     pairs: list[PairBody] = Field(min_length=1)
+
+
+class RevisionPublic(Schema):
+    sent: int = Field(description="Pairs sent to revision now.")
+
+
+class RevisionBody(Schema):
+    target: str = Field(min_length=1, max_length=5000, description="The edited translation.")

@@ -1,5 +1,5 @@
-"""``crowdset campaign packages | pairs``: a review campaign's packages with their deposits, and
-its kept and removed pairs (SPEC §4)."""
+"""``crowdset campaign packages | pairs | revise``: a review campaign's packages with their
+deposits, its kept and removed pairs, and revision of the pairs near the cut (SPEC §4)."""
 
 from __future__ import annotations
 
@@ -123,7 +123,24 @@ def pairs(
         )
 
 
+def revise(typer_ctx: typer.Context, campaign_id: CampaignId, as_user: AsOption = None) -> None:
+    """Send the rated pairs within review.revision_band stars of the cut score to revision: a
+    worker edits each translation (paid from the reserve), then it is rated again in new
+    packages. Each pair goes once.
+
+    Example: crowdset campaign revise 3
+    """
+    ctx = context_from(typer_ctx)
+    viewer = principal_for(ctx, as_user, campaign_id)
+    sent = review_reports.send_to_revision(ctx, viewer, campaign_id)
+    console.print(
+        f"[green]✓[/] {sent} pair(s) of campaign {campaign_id} sent to revision"
+        + ("" if sent else " (none near the cut, or all revised once already)")
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add the review commands to ``crowdset campaign``."""
     app.command("packages")(packages)
     app.command("pairs")(pairs)
+    app.command("revise")(revise)

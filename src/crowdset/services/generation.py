@@ -622,7 +622,12 @@ def own_offer(session: Session, worker_id: int, offer_id: int, now: datetime) ->
     return offer
 
 
-SUBMIT_USE_CASE = {"write": "submit_query", "vote": "submit_vote", "label": "submit_label"}
+SUBMIT_USE_CASE = {
+    "write": "submit_query",
+    "vote": "submit_vote",
+    "label": "submit_label",
+    "revise": "submit_revision",
+}
 
 
 def submittable(session: Session, offer: Offer, kind: str) -> Campaign:

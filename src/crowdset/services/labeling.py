@@ -160,7 +160,10 @@ def dispatch(session: Session, ctx: Context, campaign: Campaign) -> int:
         return 0
     spec = spec_of(campaign)
     if spec.review is not None:
-        return 0  # a review's work goes out in packages that reviewers take (take_package)
+        # a review's ratings go out in packages that reviewers take (take_package); only the
+        # revisions of pairs near the cut line are drawn here
+        candidates = _candidates(session, ctx, campaign, spec, now)
+        return review.offer_revisions(session, ctx, campaign, spec, candidates)
     prices = pricing_of(ctx, spec)
     offers = store.open_offers(session, campaign.id)
     candidates = _candidates(session, ctx, campaign, spec, now)
@@ -229,6 +232,24 @@ def offer_view(session: Session, offer: Offer, campaign: Campaign, ctx: Context)
         "classify": "Pick every label that applies." if spec.multi_label else "Pick one label.",
     }
     prompt = prompts[spec.type]
+    if offer.kind == "revise":
+        return OfferView(
+            id=offer.id,
+            campaign_id=campaign.id,
+            campaign_name=campaign.name,
+            kind="revise",
+            status=offer.status,
+            expires_at=offer.expires_at,
+            intent="",
+            description="",
+            values=(),
+            prompt="Edit the translation so that it needs no change: it must say what the "
+            "source says, fluently.",
+            price=review.revision_price(ctx, spec),
+            instructions=spec.instructions,
+            item_text=item.text,
+            item_target=item.target,
+        )
     return OfferView(
         id=offer.id,
         campaign_id=campaign.id,
@@ -686,3 +707,32 @@ def take_package(ctx: Context, worker_id: int, campaign_id: int) -> PackageView:
         )
 
     return ctx.db.run(work)
+
+
+MAX_TRANSLATION_CHARS = 5_000
+
+
+def submit_revision(ctx: Context, worker_id: int, offer_id: int, target: str) -> None:
+    """Replace a pair's translation (SPEC §4 revision): the old one is kept beside it, its
+    ratings leave the score and the pair goes back to be rated again. Paid from the reserve."""
+    target = " ".join(target.split())
+    if not target:
+        raise InvalidInput("target: the revised translation cannot be empty", field="target")
+    if len(target) > MAX_TRANSLATION_CHARS:
+        raise InvalidInput(f"target: at most {MAX_TRANSLATION_CHARS:,} characters", field="target")
+
+    def work(session: Session) -> None:
+        now = ctx.now()
+        offer = own_offer(session, worker_id, offer_id, now)
+        campaign = submittable(session, offer, "revise")
+        spec = spec_of(campaign)
+        item = items_store.item(session, offer.item_id or 0)
+        if target == item.target:
+            raise InvalidInput(
+                "target: this is the current translation; edit it or skip the offer",
+                field="target",
+            )
+        offer.status, offer.finished_at = "done", now
+        review.apply_revision(session, ctx, campaign, spec, item, target, worker_id)
+
+    ctx.db.run(work)

@@ -5,15 +5,17 @@ unit of work. The rules are ``core.labeling.packages``; the use cases that reach
 
 from __future__ import annotations
 
-from collections import defaultdict
+import math
+from collections import Counter, defaultdict
 from datetime import timedelta
 from fractions import Fraction
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from crowdset.core import ledger
+from crowdset.core import ledger, selection
 from crowdset.core.aggregation import ReviewerWeightedScore
+from crowdset.core.economics import fee_for
 from crowdset.core.labeling.packages import (
     deposit_for,
     nominal_reward,
@@ -28,7 +30,7 @@ from crowdset.services.generation import settle
 from crowdset.storage import campaign_store as store
 from crowdset.storage import labeling_store as items_store
 from crowdset.storage import ledger_store
-from crowdset.storage.models import Campaign, Judgment, Offer, ReviewPackage
+from crowdset.storage.models import Campaign, Judgment, LabelItem, Offer, ReviewPackage
 
 ESTIMATE_CROWD = 10  # reviewers assumed for the days-to-finish shown at launch
 ESTIMATE_HOURS_PER_DAY = 8
@@ -242,8 +244,8 @@ def settle_pool(session: Session, ctx: Context, campaign: Campaign, spec: Labeli
     workload: dict[int, Fraction] = defaultdict(Fraction)
     minutes = Fraction(str(spec.review.minutes_per_pair))
     for package in packages:
-        if package.status == "passed":
-            rated = sum(j.kept for j in items_store.package_judgments(session, package.id))
+        if package.status == "passed":  # ratings later set aside by a revision still count
+            rated = len(items_store.package_judgments(session, package.id))
             workload[package.worker_id] += rated * minutes
     weighted = {
         worker: Fraction(str(weights.get(worker, 1.0))) * w for worker, w in workload.items()
@@ -269,6 +271,7 @@ def settle_pool(session: Session, ctx: Context, campaign: Campaign, spec: Labeli
             "paid": split.paid,
             "withheld": split.withheld,
             "reviewers_paid": len(split.payouts),
+            "revisions_paid": _revisions_paid(session, ctx, campaign, spec),
         },
     )
 
@@ -294,3 +297,124 @@ def reviewer_weights(session: Session, campaign: Campaign) -> dict[int, float]:
     )
     fitted = ReviewerWeightedScore().fit(frame, wrong_challenges=wrong)
     return {int(str(w)): float(a) for w, a in fitted.weights_.items()}
+
+
+# --- revision (SPEC §4): pairs near the cut line get a better translation, then new ratings --
+
+
+def revision_price(ctx: Context, spec: LabelingSpec) -> int:
+    """``minutes_per_revision`` at the fair wage, in minor units, rounded up."""
+    assert spec.review is not None
+    settings = ctx.settings
+    exact = Fraction(str(spec.review.minutes_per_revision)) * price_per_minute_at(
+        settings.fair_hourly_wage, settings.minor_per_unit
+    )
+    return math.ceil(exact)
+
+
+def _revision_exposure(ctx: Context, spec: LabelingSpec) -> int:
+    price = revision_price(ctx, spec)
+    return price + fee_for(price, ctx.settings.platform_fee_share)
+
+
+def _revisions_paid(session: Session, ctx: Context, campaign: Campaign, spec: LabelingSpec) -> int:
+    done = sum(i.revisions for i in items_store.items(session, campaign.id))
+    return done * revision_price(ctx, spec)
+
+
+def offer_revisions(
+    session: Session,
+    ctx: Context,
+    campaign: Campaign,
+    spec: LabelingSpec,
+    candidates: dict[int, selection.Candidate],
+) -> int:
+    """Offer each pair sent to revision to one worker drawn ∝ ln(1 + stake) × quality, as
+    long as the reserve covers the revisions in flight and done."""
+    pending = items_store.items_in_revision(session, campaign.id)
+    if not pending or not candidates:
+        return 0
+    offers = store.open_offers(session, campaign.id)
+    busy = {o.item_id for o in offers if o.kind == "revise"}
+    exposure = _revision_exposure(ctx, spec)
+    spent = sum(i.revisions for i in items_store.items(session, campaign.id)) * exposure
+    room = (_launch_budget(session, campaign)["reserve"] - spent) // exposure - len(busy)
+    inbox = Counter(o.worker_id for o in offers)
+    now = ctx.now()
+    made = 0
+    for item in pending:
+        if item.id in busy:
+            continue
+        if made >= room:
+            break
+        pool = [c for w, c in candidates.items() if inbox[w] < spec.max_open_offers]
+        chosen = selection.draw(pool, ctx.rng)
+        if chosen is None:
+            break
+        inbox[chosen.worker_id] += 1
+        session.add(
+            Offer(
+                campaign_id=campaign.id,
+                worker_id=chosen.worker_id,
+                kind="revise",
+                item_id=item.id,
+                status="open",
+                refusals=0,
+                created_at=now,
+                expires_at=now + timedelta(seconds=spec.offer_ttl_seconds),
+            )
+        )
+        made += 1
+    session.flush()
+    return made
+
+
+def apply_revision(
+    session: Session,
+    ctx: Context,
+    campaign: Campaign,
+    spec: LabelingSpec,
+    item: LabelItem,
+    target: str,
+    worker_id: int,
+) -> None:
+    """The new translation replaces the old (kept as ``original_target``); the pair's ratings
+    leave the score and it is rated again in new packages. The reviser is paid now."""
+    if item.status != "revision":
+        raise Conflict("this pair is no longer in revision", item=item.external_id)
+    if item.original_target is None:
+        item.original_target = item.target
+    item.target = target
+    item.revisions += 1
+    for judgment in items_store.kept_judgments(session, item.id):
+        judgment.kept = False
+    item.judgments = 0
+    item.answer = item.confidence = None
+    item.status = "open"
+    settle(
+        session,
+        ctx,
+        campaign.id,
+        [(worker_id, revision_price(ctx, spec))],
+        f"campaign {campaign.id} revision of pair {item.external_id}",
+    )
+
+
+def send_to_revision(
+    session: Session, ctx: Context, campaign: Campaign, external_ids: list[str], cut_score: float
+) -> int:
+    """Mark the given settled pairs for revision (each pair at most once)."""
+    sent = 0
+    for external_id in external_ids:
+        item = items_store.item_by_external_id(session, campaign.id, external_id)
+        if item.status == "settled" and item.revisions == 0 and item.gold is None:
+            item.status = "revision"
+            sent += 1
+    store.add_event(
+        session,
+        campaign.id,
+        "sent_to_revision",
+        at=ctx.now(),
+        detail={"pairs": sent, "cut_score": round(cut_score, 3)},
+    )
+    return sent

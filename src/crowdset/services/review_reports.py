@@ -12,10 +12,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from crowdset.core.labeling.cut import Cut, cut_of, keep_count, removal_reason
+from crowdset.core.labeling.cut import Cut, cut_of, keep_count, removal_reason, revision_band
 from crowdset.core.labeling.spec import LabelingSpec
-from crowdset.errors import InvalidInput
-from crowdset.services import campaigns, labeling_reports
+from crowdset.errors import Conflict, InvalidInput
+from crowdset.services import campaigns, labeling_reports, review
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 from crowdset.storage import campaign_store as store
@@ -184,3 +184,37 @@ def reviewed_pairs(ctx: Context, viewer: Principal, campaign_id: int) -> Reviewe
         for r in results
     )
     return ReviewedPairs(campaign_id, cut, pairs)
+
+
+def send_to_revision(ctx: Context, viewer: Principal, campaign_id: int) -> int:
+    """Send the rated pairs within ``review.revision_band`` stars of the cut score to revision
+    (SPEC §4): a worker edits each translation, then it is rated again. Each pair goes once;
+    revisions are paid from the reserve. Returns how many pairs were sent."""
+    spec = _review_spec(ctx, viewer, campaign_id)
+    assert spec.review is not None
+    if spec.review.revision_band <= 0:
+        raise InvalidInput(
+            f"campaign {campaign_id} has no revision band: set review.revision_band (stars "
+            "around the cut score) in its spec",
+            field="review.revision_band",
+        )
+    view = campaigns.get_campaign(ctx, viewer, campaign_id)
+    if view.status not in ("running", "paused"):
+        raise Conflict(
+            f"campaign {campaign_id} is {view.status}: only a running or paused review sends "
+            "pairs to revision",
+            campaign_id=campaign_id,
+            state=view.status,
+        )
+    pairs = reviewed_pairs(ctx, viewer, campaign_id)
+    if pairs.cut.score is None:
+        raise Conflict("no pair has a score yet: rate some pairs first", campaign_id=campaign_id)
+    scores = {p.item: p.score for p in pairs.pairs if p.score is not None}
+    band = revision_band(scores, pairs.cut, spec.review.revision_band)
+    cut_score = pairs.cut.score
+
+    def work(session: Session) -> int:
+        campaign = store.campaign(session, campaign_id, for_update=True)
+        return review.send_to_revision(session, ctx, campaign, band, cut_score)
+
+    return ctx.db.run(work)

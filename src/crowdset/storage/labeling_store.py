@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from crowdset.core.labeling.items import ItemRow
@@ -105,12 +105,19 @@ def items(session: Session, campaign_id: int) -> list[LabelItem]:
 
 
 def judges(session: Session, item_ids: Sequence[int]) -> dict[int, set[int]]:
-    """Who has judged (or holds an open offer on) each item: they never get it again."""
+    """Who has judged (or holds an open offer on) each item: they never get it again (a
+    revised pair's earlier raters may rate its new translation)."""
     found: dict[int, set[int]] = defaultdict(set)
     if not item_ids:
         return found
     for item_id, worker_id in session.execute(
-        select(Judgment.item_id, Judgment.worker_id).where(Judgment.item_id.in_(item_ids))
+        select(Judgment.item_id, Judgment.worker_id)
+        .join(LabelItem, LabelItem.id == Judgment.item_id)
+        .where(
+            Judgment.item_id.in_(item_ids),
+            # a revised pair is new: only the ratings of its new translation count
+            or_(Judgment.kept.is_(True), LabelItem.revisions == 0),
+        )
     ):
         found[item_id].add(worker_id)
     for offered, worker_id in session.execute(
@@ -309,3 +316,13 @@ def pilot_seconds(session: Session, campaign_id: int) -> list[float]:
             )
         ).scalars()
     ]
+
+
+def items_in_revision(session: Session, campaign_id: int) -> list[LabelItem]:
+    return list(
+        session.execute(
+            select(LabelItem)
+            .where(LabelItem.campaign_id == campaign_id, LabelItem.status == "revision")
+            .order_by(LabelItem.id)
+        ).scalars()
+    )

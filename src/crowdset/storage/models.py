@@ -316,7 +316,7 @@ class Offer(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     worker_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    kind: Mapped[str] = mapped_column(String(8))  # write | vote | label
+    kind: Mapped[str] = mapped_column(String(8))  # write | vote | label | revise
     task_id: Mapped[int | None] = mapped_column(ForeignKey("generation_tasks.id"))
     query_id: Mapped[int | None] = mapped_column(ForeignKey("queries.id"))
     item_id: Mapped[int | None] = mapped_column(ForeignKey("label_items.id"))
@@ -329,7 +329,7 @@ class Offer(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (
-        CheckConstraint("kind in ('write', 'vote', 'label')", name="kind_known"),
+        CheckConstraint("kind in ('write', 'vote', 'label', 'revise')", name="kind_known"),
         CheckConstraint(
             "status in ('open', 'accepted', 'done', 'skipped', 'expired', 'withdrawn')",
             name="status_known",
@@ -352,6 +352,8 @@ class LabelItem(Base):
     external_id: Mapped[str] = mapped_column(String(200))
     text: Mapped[str | None] = mapped_column(Text)  # a pair's source, in a review
     target: Mapped[str | None] = mapped_column(Text)  # a pair's translation, in a review
+    original_target: Mapped[str | None] = mapped_column(Text)  # before its revision
+    revisions: Mapped[int] = mapped_column(Integer, default=0)
     image: Mapped[str | None] = mapped_column(Text)
     gold: Mapped[object | None] = mapped_column(JSON(none_as_null=True))
     status: Mapped[str] = mapped_column(String(12))  # open | settled
@@ -362,7 +364,7 @@ class LabelItem(Base):
     settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (
-        CheckConstraint("status in ('open', 'settled')", name="status_known"),
+        CheckConstraint("status in ('open', 'settled', 'revision')", name="status_known"),
         Index("ix_label_items_campaign_status", "campaign_id", "status"),
         Index("uq_label_items_campaign_external", "campaign_id", "external_id", unique=True),
     )

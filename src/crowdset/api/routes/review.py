@@ -24,6 +24,8 @@ from crowdset.api.schemas_review import (
     MyPackagePublic,
     PackagePublic,
     ReviewedPairPublic,
+    RevisionBody,
+    RevisionPublic,
     TakenPackagePublic,
     corpus_public,
     my_package_public,
@@ -279,7 +281,25 @@ def pairs(
     )
 
 
+@router.post("/campaigns/{campaign_id}/revision", response_model=RevisionPublic, tags=["campaigns"])
+def send_to_revision(ctx: ContextDep, caller: Runner, campaign_id: int) -> RevisionPublic:
+    """Send the rated pairs within `review.revision_band` stars of the cut score to revision:
+    a worker edits each translation (paid from the reserve), then it is rated again. Each pair
+    goes once."""
+    return RevisionPublic(sent=review_reports.send_to_revision(ctx, caller, campaign_id))
+
+
 # --- a reviewer -------------------------------------------------------------------------------
+
+
+@router.post(
+    "/work/offers/{offer_id}/revision", status_code=status.HTTP_204_NO_CONTENT, tags=["work"]
+)
+def revise(ctx: ContextDep, caller: Worker, offer_id: int, body: RevisionBody) -> Response:
+    """Your edited translation for a revise offer (`kind: revise`): it replaces the pair's
+    translation, which is then rated again. Paid on submission."""
+    labeling.submit_revision(ctx, caller.user_id, offer_id, body.target)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(

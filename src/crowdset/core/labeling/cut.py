@@ -2,6 +2,8 @@
 reason a person can check for every pair left out.
 
 - ``keep_count(pairs, keep_share)``: ``k·P`` rounded half up, over every pair to review.
+- The **revision band**: pairs scored within ``band`` stars of the cut score are the ones a
+  better translation could move across the line; those may go to revision once.
 - The **cut score** is the score of the last kept pair. A removed pair's reason names its rank,
   its score and the cut score: ``rank 140 of 200, score 2.33 below the cut score 3.10 (keep
   top 60)``; a pair no kept rating reached is ``not rated``.
@@ -10,7 +12,7 @@ reason a person can check for every pair left out.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -42,3 +44,10 @@ def removal_reason(rank: int | None, score: float | None, cut: Cut) -> str:
     if f"{score:.2f}" == f"{cut.score:.2f}":
         return f"{where} ties the cut score {cut.score:.2f} but ranks below the kept pairs {keep}"
     return f"{where} below the cut score {cut.score:.2f} {keep}"
+
+
+def revision_band(scores: Mapping[str, float], cut: Cut, band: float) -> list[str]:
+    """The pairs (by id) whose score lies within ``band`` stars of the cut score."""
+    if cut.score is None or band <= 0:
+        return []
+    return sorted(key for key, score in scores.items() if abs(score - cut.score) <= band)

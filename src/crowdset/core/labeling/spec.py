@@ -153,6 +153,16 @@ class ReviewSettings(_Strict):
     min_references: int = Field(
         5, ge=1, le=1000, description="Pairs with a reference needed to judge a package early."
     )
+    revision_band: float = Field(
+        0.0,
+        ge=0,
+        le=4,
+        description="Pairs scored within this many stars of the cut score may be sent to "
+        "revision (their translation edited, then rated again); 0 turns revision off.",
+    )
+    minutes_per_revision: Decimal = Field(
+        Decimal("2"), gt=0, le=60, description="Paid at the fair wage, from the reserve."
+    )
 
 
 class LabelingSpec(_Strict):
