@@ -36,7 +36,7 @@ docs: install  ## regenerate docs/cli.md from the commands' --help
 	$(BIN)/python -m crowdset.cli.reference > docs/cli.md
 
 screenshots: install  ## retake docs/screenshots/*.png in Debian's chromium (apt-get install chromium)
-	CROWDSET_SCREENSHOTS=docs/screenshots $(BIN)/pytest -p no:cacheprovider tests/web/test_browser.py tests/web/test_browser_labeling.py
+	CROWDSET_SCREENSHOTS=docs/screenshots $(BIN)/pytest -p no:cacheprovider tests/web/test_browser.py tests/web/test_browser_labeling.py tests/web/test_browser_review.py
 
 bench: install  ## side-by-side benchmarks against the peers (see docs/benchmarks.md)
 	$(MAKE) -C bench all

@@ -22,7 +22,8 @@ from crowdset.core.generation.spec import parse_spec
 from crowdset.core.labeling.items import parse_items
 from crowdset.core.labeling.spec import parse_labeling_spec
 from crowdset.core.permissions import Role
-from crowdset.services import accounts, campaigns, ledger, offers
+from crowdset.formats.review import pairs_from_json
+from crowdset.services import accounts, campaigns, corpora, ledger, offers
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 from tests.web.browser import DESKTOP, LiveServer, chromium_or_skip, screenshot_folder
@@ -93,6 +94,33 @@ MORE_LABELING_ITEMS: list[dict[str, Any]] = [
 LABELING_TRUTH = {  # item text → the right label, for workers who answer rightly
     str(row["text"]): "pos" if row["id"] in ("r1", "r3", "r5", "r7", "g1") else "neg"
     for row in [*LABELING_ITEMS, *MORE_LABELING_ITEMS]
+}
+
+# A review (SPEC §4): four pairs a package (one a challenge), two reviewers a pair, half kept.
+# Nothing a reviewer sees may say "gold" or "challenge", or name a challenge pair's id.
+REVIEW_SPEC: dict[str, Any] = {
+    "name": "Review en-de",
+    "type": "review",
+    "instructions": "Rate how much the translation needs to change.",
+    "gold": {"share": 0.25},
+    "review": {"reviewers": 2, "package_size": 4, "min_references": 2, "keep_share": 0.5},
+}
+REVIEW_TRUTH = {  # (source, target) → the true stars
+    ("The train leaves at eight.", "Der Zug fährt um acht ab."): 5,
+    ("The museum is closed today.", "Das Museum ist heute geschlossen."): 5,
+    ("We need more time.", "Wir brauchen mehr Zeit."): 5,
+    ("The soup is too salty.", "Die Suppe ist zu süß."): 4,
+    ("Turn left at the light.", "Biegen Sie an der Kreuzung rechts ab."): 3,
+    ("The concert starts at nine.", "Das Konzert. Wir gehen essen."): 2,
+    ("The bank is closed.", "Meine Katze schläft."): 1,
+    ("Fill in the form.", "Das Spiel endete unentschieden."): 1,
+}
+REVIEW_CHALLENGES: list[dict[str, Any]] = [
+    {"id": "chk-1", "source": "I would like tea.", "target": "Ich hätte gern Tee.", "gold": 5},
+    {"id": "chk-2", "source": "My phone is new.", "target": "Der Hund bellt.", "gold": 1},
+]
+REVIEW_STARS: dict[tuple[str, str], int] = REVIEW_TRUTH | {
+    (c["source"], c["target"]): int(c["gold"]) for c in REVIEW_CHALLENGES
 }
 
 
@@ -307,3 +335,23 @@ def person(browser: Chromium, live: LiveServer) -> Iterator[Callable[..., Page]]
     yield open_window
     for context in contexts:
         context.close()
+
+
+def corpus_of(ctx: Context, requester_id: int, name: str = "news") -> int:
+    """An imported corpus of the requester's: the eight pairs of ``REVIEW_TRUTH``."""
+    pairs = [{"source": source, "target": target} for source, target in REVIEW_TRUTH]
+    owner = principal(ctx, requester_id)
+    return corpora.import_corpus(
+        ctx, owner, pairs_from_json(pairs), name=name, origin="news.tsv", source_lang="en"
+    ).id
+
+
+def review_campaign(ctx: Context, requester_id: int, *, launch: bool = True) -> int:
+    """A review of a new corpus of the requester's, with the two challenge pairs."""
+    owner = principal(ctx, requester_id)
+    spec = parse_labeling_spec(REVIEW_SPEC)
+    challenges = parse_items(REVIEW_CHALLENGES, spec, complete=False)
+    view = corpora.create_review(ctx, owner, spec, corpus_of(ctx, requester_id), challenges)
+    if launch:
+        campaigns.launch(ctx, owner, view.id)
+    return view.id

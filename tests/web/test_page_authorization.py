@@ -16,17 +16,28 @@ from fastapi.routing import APIRoute
 from crowdset.core.generation.spec import parse_spec
 from crowdset.services import accounts, campaigns, offers
 from crowdset.services.context import Context
-from crowdset.web.routes import account, labeling, labeling_campaigns, operator, public, work
+from crowdset.web.routes import (
+    account,
+    corpora,
+    labeling,
+    labeling_campaigns,
+    operator,
+    public,
+    work,
+)
 from crowdset.web.routes import campaigns as campaign_pages
 from tests.web.conftest import (
     LABELING_SPEC,
+    REVIEW_SPEC,
     TINY_SPEC,
     Browser,
     People,
+    corpus_of,
     label_offer,
     labeling_campaign,
     principal,
     query_for,
+    review_campaign,
     running_campaign,
     write_offer,
 )
@@ -67,6 +78,8 @@ TABLE: list[tuple[str, str, dict[str, str] | None, tuple[str, str, str, str]]] =
     ("POST", "/work/offers/{offer}/vote", YES, WORKER),
     ("POST", "/work/offers/{offer}/skip", {}, WORKER),
     ("POST", "/work/offers/{label_offer}/label", {"answer": "pos"}, WORKER),
+    # a label offer is no revise offer: the worker is let in and the form refused (422)
+    ("POST", "/work/offers/{label_offer}/revision", {"target": "x"}, WORKER),
     ("GET", "/labeling", None, WORKER),
     ("GET", "/labeling/{labeling}", None, WORKER),
     ("GET", "/labeling/{labeling}/tutorial/{first}", None, WORKER),
@@ -74,6 +87,7 @@ TABLE: list[tuple[str, str, dict[str, str] | None, tuple[str, str, str, str]]] =
     ("GET", "/labeling/{labeling}/qualifier", None, WORKER),
     ("POST", "/labeling/{labeling}/qualifier", {"answer-0": "pos", "answer-1": "neg"}, WORKER),
     ("POST", "/labeling/{labeling}/next", {}, WORKER),
+    ("POST", "/labeling/{review}/packages", {}, WORKER),
     ("GET", "/campaigns", None, RUNNER),
     ("GET", "/campaigns/new", None, RUNNER),
     ("POST", "/campaigns/new", {"source": "spec", "spec": "{spec}", "action": "create"}, RUNNER),
@@ -90,6 +104,19 @@ TABLE: list[tuple[str, str, dict[str, str] | None, tuple[str, str, str, str]]] =
     ("GET", "/campaigns/{labeling}/live", None, RUNNER),
     ("GET", "/campaigns/{labeling}/results/csv", None, RUNNER),
     ("POST", "/campaigns/{labeling}/audit", {"item": "r1", "verdict": "correct"}, RUNNER),
+    ("GET", "/campaigns/{review}", None, RUNNER),
+    ("GET", "/campaigns/{review}/live", None, RUNNER),
+    ("GET", "/campaigns/{review}/pairs/kept/jsonl", None, RUNNER),
+    ("GET", "/campaigns/{review}/pairs/removed/jsonl", None, RUNNER),
+    ("GET", "/corpora", None, RUNNER),
+    ("POST", "/corpora", {"name": "news"}, RUNNER),
+    ("GET", "/corpora/review", None, RUNNER),
+    (
+        "POST",
+        "/corpora/review",
+        {"corpus": "{corpus}", "review_spec": "{review_spec}", "action": "estimate"},
+        RUNNER,
+    ),
     ("POST", "/campaigns/{pilot}/accept-pilot", {}, RUNNER),
     ("POST", "/campaigns/{draft}/launch", {}, RUNNER),
     ("POST", "/campaigns/{campaign}/pause", {}, RUNNER),
@@ -154,6 +181,12 @@ def test_page_outcome_by_role(
         }
         if "{label" in path or "{pilot}" in path or "labeling" in str(form):
             values |= _labeling_values(ctx, people)
+        if "{review}" in path or "{corpus}" in str(form):
+            values |= {
+                "review": str(review_campaign(ctx, people.requester)),
+                "corpus": str(corpus_of(ctx, people.requester)),
+                "review_spec": yaml.safe_dump(REVIEW_SPEC),
+            }
         browser = as_role(role)
         address = path.format(**values)
         if method == "GET":
@@ -191,6 +224,7 @@ def test_every_page_is_in_the_table() -> None:
         for module in (
             account,
             campaign_pages,
+            corpora,
             labeling,
             labeling_campaigns,
             operator,

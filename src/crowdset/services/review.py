@@ -53,7 +53,7 @@ def review_estimate(ctx: Context, spec: LabelingSpec, pairs: int) -> ReviewEstim
     )
 
 
-def _launch_budget(session: Session, campaign: Campaign) -> dict[str, int]:
+def launch_budget(session: Session, campaign: Campaign) -> dict[str, int]:
     launched = [e for e in store.events(session, campaign.id) if e.kind == "launched"]
     detail = launched[-1].detail if launched else {}
     return {key: int(str(detail.get(key, 0))) for key in ("budget", "reserve", "pool", "ratings")}
@@ -94,7 +94,7 @@ def take_package(
     )
     item_ids = [i.id for i in chosen] + picked_gold
     order = ctx.rng.permutation(len(item_ids))  # challenges anywhere in the package
-    budget = _launch_budget(session, campaign)
+    budget = launch_budget(session, campaign)
     reward = nominal_reward(budget["pool"], len(item_ids), max(budget["ratings"], 1))
     deposit = deposit_for(reward, settings.deposit_factor)
     now = ctx.now()
@@ -238,7 +238,7 @@ def settle_pool(session: Session, ctx: Context, campaign: Campaign, spec: Labeli
     assert spec.review is not None
     store.withdraw_offers(session, campaign.id, ctx.now())
     judge_packages(session, ctx, campaign, spec, closing=True)
-    budget = _launch_budget(session, campaign)
+    budget = launch_budget(session, campaign)
     packages = items_store.packages(session, campaign.id)
     weights = reviewer_weights(session, campaign)
     workload: dict[int, Fraction] = defaultdict(Fraction)
@@ -338,7 +338,7 @@ def offer_revisions(
     busy = {o.item_id for o in offers if o.kind == "revise"}
     exposure = _revision_exposure(ctx, spec)
     spent = sum(i.revisions for i in items_store.items(session, campaign.id)) * exposure
-    room = (_launch_budget(session, campaign)["reserve"] - spent) // exposure - len(busy)
+    room = (launch_budget(session, campaign)["reserve"] - spent) // exposure - len(busy)
     inbox = Counter(o.worker_id for o in offers)
     now = ctx.now()
     made = 0

@@ -13,9 +13,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from crowdset.core.labeling.cut import Cut, cut_of, keep_count, removal_reason, revision_band
+from crowdset.core.labeling.packages import deposit_for, nominal_reward
 from crowdset.core.labeling.spec import LabelingSpec
 from crowdset.errors import Conflict, InvalidInput
-from crowdset.services import campaigns, labeling_reports, review
+from crowdset.services import campaigns, labeling, labeling_reports, review
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 from crowdset.storage import campaign_store as store
@@ -218,3 +219,39 @@ def send_to_revision(ctx: Context, viewer: Principal, campaign_id: int) -> int:
         return review.send_to_revision(session, ctx, campaign, band, cut_score)
 
     return ctx.db.run(work)
+
+
+@dataclass(frozen=True)
+class PackageTerms:
+    """What taking a full package of a running review means, before taking it."""
+
+    size: int  # pairs, challenge pairs included
+    reward: int  # nominal: its share of the pool, paid at close by weighted workload
+    deposit: int  # held from the available credits until the package is judged
+    hours: int  # time to rate its pairs
+    max_error: float  # RMS stars off the references above which the deposit is forfeited
+
+
+def package_terms(ctx: Context, campaign_id: int) -> PackageTerms | None:
+    """A full package's terms with the budget fixed at launch, as ``take_package`` computes
+    them (a package is smaller when fewer pairs need review; its reward and deposit shrink
+    with it). ``None`` for a campaign that is not a launched review.
+
+    What ``services.labeling.take_package`` will hold, shown to the reviewer before."""
+
+    def work(session: Session) -> PackageTerms | None:
+        campaign = store.campaign(session, campaign_id)
+        spec = labeling.spec_of(campaign)
+        if spec.review is None or campaign.launched_at is None:
+            return None
+        budget = review.launch_budget(session, campaign)
+        reward = nominal_reward(budget["pool"], spec.review.package_size, max(budget["ratings"], 1))
+        return PackageTerms(
+            size=spec.review.package_size,
+            reward=reward,
+            deposit=deposit_for(reward, spec.review.deposit_factor),
+            hours=spec.review.package_hours,
+            max_error=spec.review.max_package_error,
+        )
+
+    return ctx.db.run(work, readonly=True)

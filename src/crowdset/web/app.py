@@ -28,6 +28,7 @@ from crowdset.web.rendering import make_environment, page
 from crowdset.web.routes import (
     account,
     campaigns,
+    corpora,
     labeling,
     labeling_campaigns,
     operator,
@@ -77,7 +78,16 @@ def create_web_app(settings: Settings, ctx: Context) -> FastAPI:
         else secrets.token_bytes(32)  # one process: logins end when it restarts
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (public, account, work, labeling, campaigns, labeling_campaigns, operator):
+    for module in (
+        public,
+        account,
+        work,
+        labeling,
+        campaigns,
+        labeling_campaigns,
+        corpora,
+        operator,
+    ):
         app.include_router(module.router)
     app.add_middleware(
         SessionMiddleware,

@@ -30,6 +30,7 @@ NAVIGATION: dict[Role | None, tuple[tuple[str, str], ...]] = {
     Role.REQUESTER: (
         ("/campaigns", "Campaigns"),
         ("/campaigns/new", "New campaign"),
+        ("/corpora", "Corpora"),
         ("/wallet", "Wallet"),
         ("/profile", "Profile"),
     ),

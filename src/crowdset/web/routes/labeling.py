@@ -1,7 +1,8 @@
 """The worker's labeling pages (SPEC §3): the labeling campaigns with the worker's gate in each,
 a campaign's onboarding (instructions, the tutorial one question at a time with feedback, the
 qualifier in one form without it) and "start working", which hands over to the offer flow of
-``routes.work``.
+``routes.work``. A review (SPEC §4) has "take a package" instead: the package's deposit is held
+and its pairs come as offers.
 
 Nothing here knows a gold item or a qualifier's answers: the services give the tutorial's
 expected answer after each answer (the tutorial is for learning) and only a score for the
@@ -17,14 +18,16 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from crowdset.core.labeling.spec import STARS
+from crowdset.core.money import format_amount
 from crowdset.core.permissions import Action
-from crowdset.errors import DomainError, NotFound
-from crowdset.services import generation, labeling, offers
+from crowdset.errors import DomainError, InsufficientFunds, NotFound
+from crowdset.services import generation, labeling, offers, review_reports
 from crowdset.services.context import Context
 from crowdset.services.labeling import Onboarding, QualifierResult, TutorialFeedback
 from crowdset.web.deps import ContextDep, FormDep, Viewer, allowed, flash
 from crowdset.web.forms import Form, message_of
 from crowdset.web.rendering import page
+from crowdset.web.review_views import PACKAGE_STATES, reviewer_context
 
 router = APIRouter()
 Worker = Annotated[Viewer, Depends(allowed(Action.DO_WORK))]
@@ -37,6 +40,10 @@ GATES = {
     "blacklisted": "Barred",
     "open": "Open: start working",
 }
+PACKAGE_DONE = (
+    "You rated every pair of your package. It is judged against its references as they come "
+    "in, or at close; your packages below show how it stands. Take another when you like."
+)
 NO_OFFER = (
     "No offer for you right now. Offers go to workers drawn in proportion to ln(1 + stake) "
     "among those who passed the onboarding: stake credits in your wallet if you have none, "
@@ -89,6 +96,10 @@ def _common(request: Request, ctx: Context, viewer: Viewer, found: Onboarding) -
         "stars": is_stars(found.choices),
         "next_question": next_question,
         "staked": generation.worker_standing(ctx, viewer.id).staked_amount,
+        "review": (
+            reviewer_context(ctx, viewer.id, found.campaign_id) if found.kind == "review" else None
+        ),
+        "take_error": None,
     }
 
 
@@ -101,20 +112,34 @@ def labeling_campaigns(request: Request, ctx: ContextDep, viewer: Worker) -> Res
             "campaigns": labeling.labeling_campaigns(ctx, viewer.id),
             "gates": GATES,
             "staked": generation.worker_standing(ctx, viewer.id).staked_amount,
+            "packages": review_reports.my_packages(ctx, viewer.id),
+            "package_states": PACKAGE_STATES,
         },
         title="Labeling",
     )
 
 
-@router.get("/labeling/{campaign_id}")
-def onboarding(request: Request, ctx: ContextDep, viewer: Worker, campaign_id: int) -> Response:
-    found = labeling.onboarding(ctx, viewer.id, campaign_id)
+def _onboarding_page(
+    request: Request,
+    ctx: Context,
+    viewer: Viewer,
+    found: Onboarding,
+    status: int = 200,
+    **overrides: Any,
+) -> Response:
+    context = _common(request, ctx, viewer, found) | overrides
     return page(
         request,
         "labeling_onboarding.html",
-        _common(request, ctx, viewer, found),
+        context,
+        status_code=status,
         title=found.campaign_name,
     )
+
+
+@router.get("/labeling/{campaign_id}")
+def onboarding(request: Request, ctx: ContextDep, viewer: Worker, campaign_id: int) -> Response:
+    return _onboarding_page(request, ctx, viewer, labeling.onboarding(ctx, viewer.id, campaign_id))
 
 
 # --- the tutorial: one question at a time, feedback after each --------------------------------
@@ -257,3 +282,45 @@ def next_label(
         flash(request, NO_OFFER, "info")
         return _see_other(f"/labeling/{campaign_id}")
     return _see_other(f"/work/offers/{offer.id}")
+
+
+# --- a review: take a package, then rate its pairs through the offer flow ------------------------
+
+
+@router.post("/labeling/{campaign_id}/packages")
+def take_package(
+    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, campaign_id: int
+) -> Response:
+    """Take a package of a review: its deposit is held from the available credits, and its
+    pairs come as the reviewer's offers, the first one at once."""
+    found = labeling.onboarding(ctx, viewer.id, campaign_id)
+    try:
+        package = labeling.take_package(ctx, viewer.id, campaign_id)
+    except DomainError as error:
+        if isinstance(error, NotFound):
+            raise
+        message = message_of(error, ctx.settings)
+        if isinstance(error, InsufficientFunds):  # the deposit: say what it is for
+            message = (
+                f"Taking a package holds its deposit from your available credits. {message} "
+                "Unstake credits in your wallet, or earn some first."
+            )
+        else:
+            message = f"You cannot take a package now: {message.rstrip('.')}."
+        if found.kind != "review":  # its page has no package form to show the error at
+            flash(request, message, "error")
+            return _see_other(f"/labeling/{campaign_id}")
+        return _onboarding_page(request, ctx, viewer, found, 422, take_error=message)
+    hours = round((package.due_at - ctx.now()).total_seconds() / 3600)
+
+    def show(minor: int) -> str:
+        return format_amount(minor, ctx.settings.currency_decimals, ctx.settings.currency_name)
+
+    flash(
+        request,
+        f"Package {package.id} is yours: {package.size} pairs to rate within {hours} hours. "
+        f"A deposit of {show(package.deposit)} is held until it is judged; its nominal reward "
+        f"is {show(package.reward)}.",
+    )
+    offer = offers.next_offer(ctx, viewer.id, campaign_id)
+    return _see_other(f"/work/offers/{offer.id}" if offer else f"/labeling/{campaign_id}")

@@ -1,7 +1,8 @@
 """A requester's labeling campaign (SPEC §3) on the web: the items file uploaded beside the spec,
 the cost before launch, the dashboard (progress, the judgments dynamic overlap saved, the
 workers' live accuracy with its interval, revocations, the pilot, the guarantee), audits and
-the results download.
+the results download. A review (SPEC §4) adds its packages, the pool payout at close and the
+kept and removed pairs' downloads (``web.review_views``).
 
 ``routes.campaigns`` owns the pages every campaign shares (new, dashboard, lifecycle) and calls
 here when the campaign is a labeling one.
@@ -10,6 +11,7 @@ here when the campaign is a labeling one.
 from __future__ import annotations
 
 import dataclasses
+import io
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -25,12 +27,15 @@ from crowdset.core.permissions import Action
 from crowdset.errors import DomainError, ImportFailed, InvalidInput
 from crowdset.formats.answers import FORMATS, file_format, read_table
 from crowdset.formats.items import results_text
-from crowdset.services import campaigns, labeling, labeling_reports
+from crowdset.formats.parallel_writers import OutputFormat
+from crowdset.formats.review import write_reviewed, write_reviewed_jsonl
+from crowdset.services import campaigns, labeling, labeling_reports, review_reports
 from crowdset.services.campaigns import CampaignView
 from crowdset.services.context import Context
 from crowdset.web.deps import ContextDep, FormDep, Viewer, allowed, flash
 from crowdset.web.forms import Form, message_of
 from crowdset.web.rendering import page
+from crowdset.web.review_views import requester_context, review_cost
 
 router = APIRouter()
 Runner = Annotated[Viewer, Depends(allowed(Action.RUN_CAMPAIGNS))]
@@ -39,6 +44,11 @@ ResultsFormat = Literal["csv", "jsonl"]
 RESULTS: dict[str, tuple[str, str]] = {
     "csv": ("text/csv", "CSV: one row per item; several labels joined by |"),
     "jsonl": ("application/jsonl", "JSONL: one object per item; several labels as a list"),
+}
+PAIR_DOWNLOADS: dict[str, tuple[str, str]] = {
+    "kept/tsv": ("text/tab-separated-values", "Kept pairs, TSV: source, tab, target"),
+    "kept/jsonl": ("application/jsonl", "Kept pairs, JSONL with score, mean, rank and ratings"),
+    "removed/jsonl": ("application/jsonl", "Removed pairs, JSONL with the reason for each"),
 }
 MAX_ITEMS_BYTES = 64 * 1024 * 1024
 PREVIEW_ROWS = 10
@@ -118,7 +128,10 @@ def dashboard_context(
     cost_error = None
     if view.status == "draft":
         try:
-            cost = labeling_cost(ctx, spec, report.items, report.gold_items)
+            if spec.review is not None:
+                cost = review_cost(ctx, spec, report.items, report.gold_items)
+            else:
+                cost = labeling_cost(ctx, spec, report.items, report.gold_items)
         except DomainError as error:
             cost_error = message_of(error, ctx.settings)
     try:
@@ -130,7 +143,12 @@ def dashboard_context(
     if full:
         results = labeling_reports.results(ctx, viewer.principal, view.id)
         preview = [r for r in results if r.status == "settled"][:PREVIEW_ROWS]
+    review: dict[str, Any] | None = None
+    if spec.review is not None:
+        review = requester_context(ctx, viewer.principal, view.id, events)
     return {
+        "review": review,
+        "pair_downloads": PAIR_DOWNLOADS,
         "campaign": view,
         "spec": spec,
         "report": report,
@@ -194,6 +212,44 @@ def audit(
         return dashboard_page(request, ctx, viewer, view, 422, audit=form)
     flash(request, f"Item {item} audited: its label is {verdict}. It counts toward the guarantee.")
     return _see_other(f"/campaigns/{campaign_id}#guarantee-heading")
+
+
+def _pairs_download(
+    ctx: Context, viewer: Viewer, campaign_id: int, which: Literal["kept", "removed"], format: str
+) -> Response:
+    """A review's kept pairs (TSV, or JSONL with their scores) or removed pairs (JSONL with
+    the reason); challenge pairs are the requester's own and not included."""
+    found = review_reports.reviewed_pairs(ctx, viewer.principal, campaign_id)
+    records = [dataclasses.asdict(p) for p in (found.kept if which == "kept" else found.removed)]
+    buffer = io.StringIO()
+    if format == "tsv":
+        write_reviewed(records, OutputFormat.TSV, [buffer])
+    else:
+        write_reviewed_jsonl(records, buffer)
+    media_type, _ = PAIR_DOWNLOADS[f"{which}/{format}"]
+    return Response(
+        buffer.getvalue(),
+        media_type=media_type,
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="campaign-{campaign_id}-{which}.{format}"'
+            )
+        },
+    )
+
+
+@router.get("/campaigns/{campaign_id}/pairs/kept/{format}")
+def kept_pairs(
+    ctx: ContextDep, viewer: Runner, campaign_id: int, format: Literal["tsv", "jsonl"]
+) -> Response:
+    return _pairs_download(ctx, viewer, campaign_id, "kept", format)
+
+
+@router.get("/campaigns/{campaign_id}/pairs/removed/{format}")
+def removed_pairs(
+    ctx: ContextDep, viewer: Runner, campaign_id: int, format: Literal["jsonl"]
+) -> Response:
+    return _pairs_download(ctx, viewer, campaign_id, "removed", format)
 
 
 @router.get("/campaigns/{campaign_id}/results/{format}")

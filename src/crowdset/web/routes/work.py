@@ -1,5 +1,6 @@
-"""The worker's offer flow (SPEC §1–§3): get work, take or skip an offer, write a query, vote,
-or label an item (a labeling campaign's offers; its onboarding is in ``routes.labeling``).
+"""The worker's offer flow (SPEC §1–§4): get work, take or skip an offer, write a query, vote,
+label an item or rate a review's pair (a labeling campaign's offers; its onboarding, and taking
+a review's package, are in ``routes.labeling``).
 
 Task pages send two answer-quality signals with the answer, measured in the browser by
 ``static/task.js``: seconds on the task page and the number of paste events.
@@ -22,14 +23,20 @@ from crowdset.services.generation import VOTE_QUESTIONS, OfferView, VoteInput
 from crowdset.web.deps import ContextDep, FormDep, Viewer, allowed, flash, text_of
 from crowdset.web.forms import Form
 from crowdset.web.rendering import page
-from crowdset.web.routes.labeling import NO_OFFER, answer_of, is_stars
+from crowdset.web.review_views import open_package
+from crowdset.web.routes.labeling import NO_OFFER, PACKAGE_DONE, answer_of, is_stars
 
 router = APIRouter()
 Worker = Annotated[Viewer, Depends(allowed(Action.DO_WORK))]
 
 QUERY_FIELDS = ("text", "seconds_on_task", "paste_events")
 VOTE_FIELDS = (*(name for name, _ in VOTE_QUESTIONS), "comment")
-TITLES = {"write": "Write a query", "vote": "Judge a query", "label": "Label an item"}
+TITLES = {
+    "write": "Write a query",
+    "vote": "Judge a query",
+    "label": "Label an item",
+    "revise": "Revise a translation",
+}
 
 
 def _see_other(path: str) -> RedirectResponse:
@@ -66,6 +73,7 @@ def next_offer(request: Request, ctx: ContextDep, viewer: Worker, posted: FormDe
 def _offer_page(
     request: Request,
     ctx: Context,
+    worker_id: int,
     offer: OfferView,
     form: Form | None = None,
     reasons: list[dict[str, str]] | None = None,
@@ -73,13 +81,17 @@ def _offer_page(
 ) -> Response:
     expired = offer.expires_at <= ctx.now()
     finished = expired or offer.status not in ("open", "accepted")
-    title = TITLES[offer.kind]
+    pair = offer.kind == "label" and offer.item_target is not None  # a review's pair
+    title = "Rate a translation" if pair else TITLES.get(offer.kind, "A task")
     return page(
         request,
         "offer.html",
         {
             "offer": offer,
-            "form": form or Form(),
+            "pair": pair,
+            "package": open_package(ctx, worker_id, offer.campaign_id) if pair else None,
+            "form": form
+            or (Form.with_key(target=offer.item_target or "") if offer.kind == "revise" else Form()),
             "reasons": reasons or [],
             "finished": finished,
             "state": "expired" if expired else offer.status,
@@ -95,7 +107,7 @@ def _offer_page(
 
 @router.get("/work/offers/{offer_id}")
 def show_offer(request: Request, ctx: ContextDep, viewer: Worker, offer_id: int) -> Response:
-    return _offer_page(request, ctx, offers.get_offer(ctx, viewer.id, offer_id))
+    return _offer_page(request, ctx, viewer.id, offers.get_offer(ctx, viewer.id, offer_id))
 
 
 @router.post("/work/offers/{offer_id}/accept")
@@ -172,7 +184,7 @@ def submit_query(
                 "majority accepts it.",
             )
             return _see_other("/work")
-    return _offer_page(request, ctx, offer, form, reasons, 422)
+    return _offer_page(request, ctx, viewer.id, offer, form, reasons, 422)
 
 
 @router.post("/work/offers/{offer_id}/vote")
@@ -203,7 +215,26 @@ def submit_vote(
         else:
             flash(request, "Vote recorded. You are paid when your vote agrees with the majority.")
             return _see_other("/work")
-    return _offer_page(request, ctx, offer, form, status=422)
+    return _offer_page(request, ctx, viewer.id, offer, form, status=422)
+
+
+@router.post("/work/offers/{offer_id}/revision")
+def submit_revision(
+    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, offer_id: int
+) -> Response:
+    """Record the edited translation of a pair near a review's cut (SPEC §4 revision)."""
+    form = Form.of(posted, ("target",))
+    offer = offers.get_offer(ctx, viewer.id, offer_id)
+    try:
+        labeling.submit_revision(ctx, viewer.id, offer_id, form.value("target"))
+    except Conflict as error:
+        flash(request, error.message, "error")
+        return _see_other(f"/labeling/{offer.campaign_id}")
+    except DomainError as error:
+        form.fail(error, ctx.settings, default="target")
+        return _offer_page(request, ctx, viewer.id, offer, form, status=422)
+    flash(request, "Translation sent: the pair will be rated again. Thank you.", "info")
+    return _see_other(f"/labeling/{offer.campaign_id}")
 
 
 @router.post("/work/offers/{offer_id}/label")
@@ -225,9 +256,10 @@ def submit_label(
             form.fail(error, ctx.settings, default="answer")
         else:
             following = offers.next_offer(ctx, viewer.id, offer.campaign_id)
+            pair = offer.item_target is not None
             if following is None:
-                flash(request, f"Answer recorded. {NO_OFFER}", "info")
+                flash(request, f"Answer recorded. {PACKAGE_DONE if pair else NO_OFFER}", "info")
                 return _see_other(f"/labeling/{offer.campaign_id}")
-            flash(request, "Answer recorded. Here is your next item.")
+            flash(request, f"Answer recorded. Here is your next {'pair' if pair else 'item'}.")
             return _see_other(f"/work/offers/{following.id}")
-    return _offer_page(request, ctx, offer, form, status=422)
+    return _offer_page(request, ctx, viewer.id, offer, form, status=422)
