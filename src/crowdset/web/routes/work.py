@@ -70,6 +70,13 @@ def next_offer(request: Request, ctx: ContextDep, viewer: Worker, posted: FormDe
     return _see_other(f"/work/offers/{offer.id}")
 
 
+def _blank_form(offer: OfferView) -> Form:
+    """A revise offer's box starts with the translation to edit; other forms start empty."""
+    if offer.kind == "revise":
+        return Form.with_key(target=offer.item_target or "")
+    return Form()
+
+
 def _offer_page(
     request: Request,
     ctx: Context,
@@ -90,8 +97,7 @@ def _offer_page(
             "offer": offer,
             "pair": pair,
             "package": open_package(ctx, worker_id, offer.campaign_id) if pair else None,
-            "form": form
-            or (Form.with_key(target=offer.item_target or "") if offer.kind == "revise" else Form()),
+            "form": form or _blank_form(offer),
             "reasons": reasons or [],
             "finished": finished,
             "state": "expired" if expired else offer.status,
