@@ -99,7 +99,7 @@ def table(results: list[dict[str, Any]]) -> str:
         ratio = f"{r['crowdkit_s'] / r['crowdset_s']:.1f}×" if has_peer else "—"
         acc = f"{100 * r['crowdset_acc']:.2f}%"
         acc += f" / {100 * r['crowdkit_acc']:.2f}%" if has_peer else ""
-        agree = f"{100 * r['agree']:.2f}%" if has_peer else "—"
+        agree = f"{100 * r['agree']:.2f}%" if r.get("agree") is not None else "—"
         its = str(r["crowdset_iter"] or "—")
         if has_peer and r.get("crowdkit_iter") is not None:
             its += f" / {r['crowdkit_iter']}"

@@ -95,7 +95,7 @@ CASES: list[tuple[str, Any, pd.Series | None, list[list[float]], int | None]] = 
     ),
     (
         "MACE",
-        MACE(),
+        MACE(n_iter=50, tol=None),  # crowd-kit's fixed 50 iterations
         None,
         [
             [0.002424, 0.991754, 0.005822],
@@ -164,3 +164,25 @@ def test_dawid_skene_fitted_attributes() -> None:
     np.testing.assert_allclose(sums.to_numpy(), 1.0)
     assert set(model.skills_.index) == {"w1", "w2", "w3", "w4"}
     assert ((model.skills_ >= 0) & (model.skills_ <= 1)).all()
+
+
+def test_mace_stops_on_convergence_before_the_cap() -> None:
+    model = MACE().fit(ANSWERS)
+    assert model.tol is not None
+    assert 1 < model.n_iter_ < model.n_iter == 500
+    assert model.n_iter_ == len(model.loss_history_)
+    history = np.array(model.loss_history_)
+    changes = np.abs(np.diff(history))
+    # stopped at the first iteration whose change is below tol · |L|, none before
+    assert changes[-1] < model.tol * abs(history[-2])
+    assert (changes[:-1] >= model.tol * np.abs(history[:-2])).all()
+    # converged from the fixed-50 run: same labels on this frame, probabilities close
+    fixed = MACE(n_iter=50, tol=None).fit(ANSWERS)
+    assert fixed.n_iter_ == 50
+    assert model.labels_.loc[TASKS].tolist() == fixed.labels_.loc[TASKS].tolist()
+    assert model.log_marginal_likelihood_ >= fixed.log_marginal_likelihood_ - 1e-6
+
+
+def test_mace_runs_the_cap_without_tol() -> None:
+    model = MACE(n_restarts=2, n_iter=7, tol=None).fit(ANSWERS)
+    assert model.n_iter_ == 7 == len(model.loss_history_)
