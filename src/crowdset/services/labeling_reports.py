@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
 from sqlalchemy.orm import Session
 
-from crowdset.core.aggregation import ReviewerWeightedScore
 from crowdset.core.labeling.cut import keep_count
 from crowdset.core.labeling.items import ItemRow
 from crowdset.core.labeling.judging import consensus, is_correct
 from crowdset.core.quality import GuaranteeCheck, guarantee_check
 from crowdset.errors import InvalidInput
-from crowdset.services import campaigns, labeling
+from crowdset.services import campaigns, labeling, review
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 from crowdset.services.labeling import answer_of, quality_of, spec_of
@@ -242,29 +240,13 @@ def results(ctx: Context, viewer: Principal, campaign_id: int) -> list[ItemResul
 def _rating_scores(
     session: Session, campaign: Campaign
 ) -> tuple[dict[int, float], dict[int, float]]:
-    """SPEC §4's weighted score over the kept ratings, with wrong gold answers as wrong
-    challenges; and the plain mean beside it."""
-    kept = [j for j in items_store.judgments(session, campaign.id) if j.kept and not j.gold]
-    if not kept:
+    """SPEC §4's weighted score per item, and the plain mean beside it."""
+    found = review.weighted_ratings(session, campaign)
+    if found is None:
         return {}, {}
-    frame = pd.DataFrame(
-        {
-            "task": [j.item_id for j in kept],
-            "worker": [j.worker_id for j in kept],
-            "label": [float(str(j.answer)) for j in kept],
-        }
-    )
-    wrong = pd.Series(
-        {
-            m.worker_id: m.gold_answers - m.gold_correct
-            for m in items_store.members(session, campaign.id)
-        },
-        dtype=float,
-    )
-    scored = ReviewerWeightedScore().fit_predict(frame, wrong_challenges=wrong)
-    means = frame.groupby("task")["label"].mean()
+    fitted, means = found
     return (
-        {int(str(task)): float(value) for task, value in scored.items()},
+        {int(str(task)): float(value) for task, value in fitted.scores_.items()},
         {int(str(task)): float(value) for task, value in means.items()},
     )
 

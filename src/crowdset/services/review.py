@@ -276,11 +276,15 @@ def settle_pool(session: Session, ctx: Context, campaign: Campaign, spec: Labeli
     )
 
 
-def reviewer_weights(session: Session, campaign: Campaign) -> dict[int, float]:
-    """SPEC §4's ``a_n`` from the kept ratings and each reviewer's wrong challenges."""
+def weighted_ratings(
+    session: Session, campaign: Campaign
+) -> tuple[ReviewerWeightedScore, pd.Series[float]] | None:
+    """SPEC §4's weighted score fitted to the campaign's kept ratings, with each worker's
+    wrong gold answers as wrong challenges, and the plain mean per item beside it (``None``
+    before any rating)."""
     kept = [j for j in items_store.judgments(session, campaign.id) if j.kept and not j.gold]
     if not kept:
-        return {}
+        return None
     frame = pd.DataFrame(
         {
             "task": [j.item_id for j in kept],
@@ -296,7 +300,15 @@ def reviewer_weights(session: Session, campaign: Campaign) -> dict[int, float]:
         dtype=float,
     )
     fitted = ReviewerWeightedScore().fit(frame, wrong_challenges=wrong)
-    return {int(str(w)): float(a) for w, a in fitted.weights_.items()}
+    return fitted, frame.groupby("task")["label"].mean()
+
+
+def reviewer_weights(session: Session, campaign: Campaign) -> dict[int, float]:
+    """SPEC §4's ``a_n`` of every reviewer with a kept rating."""
+    found = weighted_ratings(session, campaign)
+    if found is None:
+        return {}
+    return {int(str(w)): float(a) for w, a in found[0].weights_.items()}
 
 
 # --- revision (SPEC §4): pairs near the cut line get a better translation, then new ratings --
