@@ -126,11 +126,48 @@ def test_script() -> None:
         ("Good morning", "Good morning"),
         ("Good morning", "Καλημέρα, Athens Airport"),
         ("12345", "!!!"),
+        ("Good morning", "Καλημέρα, good morning"),
+        ("The Rods - Wild Dogs", "The Rods - Wild Dogs"),
     ]
     accepted, reasons = verdicts(rule, pairs)
-    # 8 of 22 letters Greek in the third; sides without letters are left to `alphabetic`
-    assert accepted == [True, False, False, True]
+    # Latin names in Greek text are left out (Athens Airport), lower-case Latin words are not
+    # (8 of 19 letters Greek in the fifth), nor a side with no Greek at all; sides without
+    # letters are left to `alphabetic`
+    assert accepted == [True, False, True, True, False, False]
     assert reasons[1] == "script tgt=0.00 of letters in Greek < 0.8"
+    assert reasons[4] == "script tgt=0.42 of letters in Greek < 0.8"
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("el", "Ανακαλύψτε τις νέες θήκες Trexta για το BlackBerry PlayBook"),
+        ("el", "4x ΓΡΑΝΑΖΙ ΚΙΝΗΣΗΣ ΕΜΠΡΟΣ TRANSALP XL600V"),
+        ("el", "Θήκη για iPhone 12 Pro: 2.500 τεμάχια, 19,90 € (-20%)!"),
+        ("el", "Γράψτε στο info@example.gr ή δείτε το www.example.gr/shop"),
+        ("bg", "Газов котел Auer Lelia 24 kW на цена 1 250 лв."),
+        ("bg", "Дамска плетена шапка Pulcra Ogi S"),
+        ("bg", "Raphael акрилни бои 350мл. — 3 броя"),
+    ],
+)
+def test_script_leaves_numbers_punctuation_and_latin_names_out(language: str, text: str) -> None:
+    scores = ScriptMatch(src="en", tgt=language).score(PairChunk.of([("A sentence.", text)]))
+    assert scores["tgt"].tolist() == [1.0]
+
+
+def test_script_still_counts_latin_words_and_latin_sides() -> None:
+    rule = ScriptMatch(src="en", tgt="bg")
+    pairs = [
+        ("Posted December 7, 2015", "Posted December 7, 2015"),
+        ("Vote for us", "Гласувайте за нас в bgtop"),
+        ("Prices", "Цени в Sofia"),
+    ]
+    scores = rule.score(PairChunk.of(pairs))["tgt"]
+    # no Cyrillic at all: names are not left out; 16 Cyrillic letters of 21; Sofia left out
+    assert scores.round(2).tolist() == [0.0, 0.76, 1.0]
+    # Latin sides keep every letter: a Greek word in English text counts against it
+    english = ScriptMatch(src="en").score(PairChunk.of([("Ελλάδα Tourism", "x")]))["src"]
+    assert english.round(2).tolist() == [0.54]
 
 
 def test_script_refuses_unknown_language() -> None:

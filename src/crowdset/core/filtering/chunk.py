@@ -1,8 +1,11 @@
 """A chunk of sentence pairs, the unit every rule scores at once (SPEC §4).
 
 Rules work on whole chunks so that their arithmetic runs in NumPy rather than in a Python loop
-per pair. The code-point arrays of each side are built once per chunk and shared by the rules
-that need them (lengths, tokens, scripts, hashes).
+per pair. Each side is held once as one string, its segments joined by ``"\\n"``, and as the
+code points of that string; the class of every character (letter, space, digit, upper case) is
+looked up once per chunk and shared by the rules that need it (lengths, tokens, scripts, hashes,
+numbers). Offsets in the string and in the code-point array are the same, so a regular
+expression run over the string and a NumPy mask over the code points can be combined.
 """
 
 from __future__ import annotations
@@ -13,12 +16,23 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import NDArray
 
-from crowdset.core.filtering.unicode_tables import is_letter, is_space
+from crowdset.core.filtering.unicode_tables import (
+    DIGIT,
+    LETTER,
+    SPACE,
+    UPPER,
+    char_classes,
+    has_class,
+)
 
 
 @dataclass(eq=False)
 class SideText:
-    """One side of a chunk as one flat array of code points plus per-segment offsets."""
+    """One side of a chunk: its segments joined into one string, and its code points.
+
+    Segment ``k`` is ``joined[starts[k] : ends[k]]``; ``joined[ends[k]]`` is the ``"\\n"`` that
+    follows it (every segment, the last one included, is followed by one).
+    """
 
     texts: list[str]
 
@@ -29,38 +43,75 @@ class SideText:
 
     @cached_property
     def starts(self) -> NDArray[np.int64]:
-        """Offset of each segment's first character in :attr:`codes`."""
+        """Offset of each segment's first character in :attr:`joined` and :attr:`codes`."""
         starts = np.zeros(len(self.texts), dtype=np.int64)
         if len(self.texts) > 1:
-            np.cumsum(self.lengths[:-1], out=starts[1:])
+            np.cumsum(self.lengths[:-1] + 1, out=starts[1:])
         return starts
 
     @cached_property
+    def ends(self) -> NDArray[np.int64]:
+        """Offset of the ``"\\n"`` after each segment."""
+        ends: NDArray[np.int64] = self.starts + self.lengths
+        return ends
+
+    @cached_property
+    def joined(self) -> str:
+        """Every segment followed by ``"\\n"``, as one string (for regular expressions)."""
+        return "\n".join(self.texts) + "\n" if self.texts else ""
+
+    @cached_property
     def codes(self) -> NDArray[np.uint32]:
-        """Every code point of every segment, concatenated."""
+        """The code points of :attr:`joined`."""
         # surrogatepass: a lone surrogate from a JSON escape must not crash scoring.
-        raw = "".join(self.texts).encode("utf-32-le", "surrogatepass")
+        raw = self.joined.encode("utf-32-le", "surrogatepass")
         return np.frombuffer(raw, dtype=np.uint32)
+
+    @cached_property
+    def classes(self) -> NDArray[np.uint8]:
+        """Class bits of each character of :attr:`codes` (see :func:`char_classes`)."""
+        return char_classes(self.codes)
 
     @cached_property
     def letters(self) -> NDArray[np.bool_]:
         """Which characters of :attr:`codes` are letters or combining marks."""
-        return is_letter(self.codes)
+        return has_class(self.classes, LETTER)
 
     @cached_property
     def spaces(self) -> NDArray[np.bool_]:
-        """Which characters of :attr:`codes` are whitespace."""
-        return is_space(self.codes)
+        """Which characters of :attr:`codes` are whitespace (the separators included)."""
+        return has_class(self.classes, SPACE)
+
+    @cached_property
+    def digits(self) -> NDArray[np.bool_]:
+        """Which characters of :attr:`codes` are decimal digits."""
+        return has_class(self.classes, DIGIT)
+
+    @cached_property
+    def upper(self) -> NDArray[np.bool_]:
+        """Which characters of :attr:`codes` are upper- or title-case letters."""
+        return has_class(self.classes, UPPER)
+
+    @cached_property
+    def letter_counts(self) -> NDArray[np.int64]:
+        """Letters (and combining marks) in each segment."""
+        return self.count_per_segment(self.letters)
 
     def count_per_segment(self, mask: NDArray[np.bool_]) -> NDArray[np.int64]:
-        """How many characters of each segment have ``mask`` set."""
-        counts = np.zeros(len(self.texts), dtype=np.int64)
-        nonempty = self.lengths > 0
-        if len(mask):
-            # reduceat sums each segment in one pass; empty segments are left out because
-            # reduceat would return the next element for them instead of 0
-            counts[nonempty] = np.add.reduceat(mask, self.starts[nonempty], dtype=np.int64)
-        return counts
+        """How many characters of each segment have ``mask`` set (separators not counted)."""
+        if not self.texts:
+            return np.zeros(0, dtype=np.int64)
+        # reduceat sums from each segment's start to the next one's, separator included: take
+        # the separator back out so that any mask can be counted
+        # (in int32, faster to add up: a segment holds fewer than 2**31 characters)
+        counts = np.add.reduceat(mask, self.starts, dtype=np.int32)
+        counts -= mask[self.ends]
+        return counts.astype(np.int64)
+
+    def owners(self, offsets: list[int] | NDArray[np.int64]) -> NDArray[np.int64]:
+        """The segment each offset of :attr:`joined` falls in (a separator: the one before)."""
+        owners: NDArray[np.int64] = np.searchsorted(self.starts, offsets, side="right") - 1
+        return owners
 
 
 @dataclass(eq=False)

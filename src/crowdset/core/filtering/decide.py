@@ -43,28 +43,23 @@ class Decider:
         final = verdict.failed.copy()
         failures = None if verdict.failures is None else verdict.failures.copy()
         reasons = verdict.reasons
-        lines = verdict.lines.tolist()
         for index, seen in self._seen.items():
-            keys = verdict.keys[index].tolist()
             rule = rules[index]
+            # a pair removed by an earlier rule never reached this one: it is not a copy to
+            # keep, but with all_reasons it is still counted when it repeats one
+            reached = (final == KEPT) | (final > index)
+            checked = np.arange(len(verdict)) if failures is not None else np.flatnonzero(reached)
+            earlier = seen.check_all(
+                verdict.keys[index][checked], verdict.lines[checked], reached[checked]
+            )
             duplicate_of = np.zeros(len(verdict), dtype=np.int64)
-            for i, (key, line) in enumerate(zip(keys, lines, strict=True)):
-                first = int(final[i])
-                # a pair removed by an earlier rule never reached this one: it is not a copy
-                # to keep, but with all_reasons it is still counted when it repeats one
-                reached = first == KEPT or first > index
-                if not reached and failures is None:
-                    continue
-                earlier = seen.check(key, line, register=reached)
-                if not earlier:
-                    continue
-                duplicate_of[i] = earlier
-                if reached:
+            duplicate_of[checked] = earlier
+            for i in checked[earlier > 0].tolist():
+                if reached[i]:
                     final[i] = index
                 if failures is not None:
                     failures[index, i] = True
-                reason = rule.reason({"duplicate_of": duplicate_of}, i)
                 entries = reasons.setdefault(i, [])
-                entries.append((index, reason))
+                entries.append((index, rule.reason({"duplicate_of": duplicate_of}, i)))
                 entries.sort()
         return Decisions(verdict.lines, final, reasons, failures)

@@ -2,7 +2,9 @@
 
 :meth:`Pipeline.evaluate` is the pure, per-chunk half and can run in any worker process: by
 default each rule scores only the pairs that passed the rules before it (the expensive language
-identification comes last and sees the fewest pairs); with ``all_reasons`` every rule scores
+identification comes last and sees the fewest pairs; rules that cost the same whatever the
+number of pairs, :attr:`Rule.whole_chunk`, score the whole chunk and only the survivors' rows
+are read); with ``all_reasons`` every rule scores
 every pair so that the report counts each rule's failures independently. Stateful rules
 (duplicates) are only keyed here; :class:`~crowdset.core.filtering.decide.Decider` rules on them
 in input order.
@@ -80,19 +82,28 @@ class Pipeline:
         if self.all_reasons:
             verdict.failures = np.zeros((len(self.rules), n), dtype=np.bool_)
         alive = np.arange(n, dtype=np.int64)
+        subset = chunk  # the pairs of ``alive``, built only for rules that score per pair
         kept_scores: list[tuple[Rule, NDArray[np.int64], Scores]] = []
         for index, rule in enumerate(self.rules):
             if rule.stateful:
                 verdict.keys[index] = rule.score(chunk)["key"]
                 continue
             if self.all_reasons:
-                subset, scored = chunk, np.arange(n, dtype=np.int64)
+                scored = np.arange(n, dtype=np.int64)
+                scores = rule.score(chunk)
             else:
                 if len(alive) == 0:
                     break
-                subset = chunk if len(alive) == n else chunk.take(alive)
                 scored = alive
-            scores = rule.score(subset)
+                if rule.whole_chunk or len(alive) == n:
+                    # rules are pure per pair: scoring the rejected pairs too changes nothing
+                    scores = rule.score(chunk)
+                    if len(alive) < n:
+                        scores = {key: values[alive] for key, values in scores.items()}
+                else:
+                    if len(subset) != len(alive):
+                        subset = chunk.take(alive)
+                    scores = rule.score(subset)
             accepted = rule.accept(scores)
             for j in np.flatnonzero(~accepted).tolist():
                 pair = int(scored[j])

@@ -36,6 +36,12 @@ class Rule(BaseModel, ABC):
     """True for rules whose verdict depends on earlier pairs (duplicates): the pipeline scores
     them in any process but decides them in one place, in input order."""
 
+    whole_chunk: ClassVar[bool] = False
+    """True for rules whose cost hardly depends on how many pairs they score (NumPy over the
+    chunk's shared arrays, one regular-expression pass): the pipeline then scores the whole
+    chunk and keeps the rows of the pairs still alive, instead of building a subset chunk whose
+    arrays would be computed again. Pure per-pair rules leave it False."""
+
     @abstractmethod
     def score(self, chunk: PairChunk) -> Scores:
         """Score every pair of ``chunk``."""

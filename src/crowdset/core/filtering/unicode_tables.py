@@ -213,59 +213,95 @@ def primary_subtag(language: str) -> str:
 # once (~40 ms); above it, letters are taken from the script table (CJK extensions, mostly).
 _BMP = 0x10000
 
+LETTER = np.uint8(1)
+"""Class bit: a letter or combining mark (Unicode categories L*, M*)."""
+SPACE = np.uint8(2)
+"""Class bit: a character ``str.split()`` splits on."""
+DIGIT = np.uint8(4)
+"""Class bit: a decimal digit, what ``\\d`` matches in a ``str`` regular expression."""
+UPPER = np.uint8(8)
+"""Class bit: an upper- or title-case letter (Lu, Lt)."""
+
 
 @cache
-def _bmp_tables() -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.uint32]]:
-    letters = np.zeros(_BMP, dtype=np.bool_)
-    spaces = np.zeros(_BMP, dtype=np.bool_)
+def _bmp_tables() -> tuple[NDArray[np.uint8], NDArray[np.uint32]]:
+    classes = np.zeros(_BMP, dtype=np.uint8)
     lower = np.arange(_BMP, dtype=np.uint32)
-    for cp in range(_BMP):
+    for cp, category in enumerate(map(unicodedata.category, map(chr, range(_BMP)))):
         char = chr(cp)
-        if unicodedata.category(char)[0] in "LM":
-            letters[cp] = True
+        if category[0] in "LM":
+            classes[cp] = LETTER | UPPER if category in ("Lu", "Lt") else LETTER
             low = char.lower()
             if len(low) == 1:
                 lower[cp] = ord(low)
         elif char.isspace():
-            spaces[cp] = True
-    return letters, spaces, lower
+            classes[cp] = SPACE
+        elif category == "Nd":
+            classes[cp] = DIGIT
+    return classes, lower
 
 
-def _all_bmp(codes: NDArray[np.uint32]) -> bool:
-    return len(codes) == 0 or int(codes.max()) < _BMP
+@cache
+def _high_class(cp: int) -> int:
+    # above the BMP, letters are those of a known script (CJK extensions, mostly), none of them
+    # upper case
+    if script_table()[cp] != Script.OTHER:
+        return int(LETTER)
+    return int(DIGIT) if chr(cp).isdecimal() else 0
+
+
+def char_classes(codes: NDArray[np.uint32]) -> NDArray[np.uint8]:
+    """The class bits (:data:`LETTER`, :data:`SPACE`, :data:`DIGIT`, :data:`UPPER`) of each code
+    point, in one table look-up: rules test them with ``&`` instead of a look-up each."""
+    table = _bmp_tables()[0]
+    if len(codes) == 0 or int(codes.max()) < _BMP:  # the common case
+        return table.take(codes)
+    out = table.take(codes, mode="clip")
+    high = np.flatnonzero(codes >= _BMP)  # emoji and CJK extensions: few, each looked up once
+    out[high] = [_high_class(cp) for cp in codes[high].tolist()]
+    return out
+
+
+def has_class(classes: NDArray[np.uint8], bit: np.uint8) -> NDArray[np.bool_]:
+    """Which characters have class ``bit`` (one of the constants above)."""
+    mask: NDArray[np.bool_] = np.bitwise_and(classes, bit).astype(np.bool_)
+    return mask
 
 
 def is_letter(codes: NDArray[np.uint32]) -> NDArray[np.bool_]:
     """True for letters and combining marks (what words are made of)."""
-    letters = _bmp_tables()[0]
-    if _all_bmp(codes):  # the common case: one table look-up
-        return letters[codes]
-    inside = codes < _BMP
-    out = letters[np.where(inside, codes, 0)]
-    out |= ~inside & (script_table()[codes] != Script.OTHER)
-    return out
+    return has_class(char_classes(codes), LETTER)
 
 
 def is_space(codes: NDArray[np.uint32]) -> NDArray[np.bool_]:
     """True for the characters ``str.split()`` splits on."""
-    spaces = _bmp_tables()[1]
-    if _all_bmp(codes):
-        return spaces[codes]
-    return (codes < _BMP) & spaces[np.where(codes < _BMP, codes, 0)]
+    return has_class(char_classes(codes), SPACE)
 
 
 def to_lower(codes: NDArray[np.uint32]) -> NDArray[np.uint32]:
-    """Lower-case code points (unchanged where lowering is not a single character)."""
-    lower = _bmp_tables()[2]
-    if _all_bmp(codes):
-        return lower[codes]
-    inside = codes < _BMP
-    return np.where(inside, lower[np.where(inside, codes, 0)], codes)
+    """Lower-case code points (unchanged where lowering is not a single character, and above
+    the BMP)."""
+    lower = _bmp_tables()[1]
+    if len(codes) == 0 or int(codes.max()) < _BMP:
+        return lower.take(codes)
+    out = lower.take(codes, mode="clip")
+    high = codes >= _BMP
+    out[high] = codes[high]
+    return out
 
 
 def scripts_of(codes: NDArray[np.uint32]) -> NDArray[np.uint8]:
     """The :class:`Script` of each code point."""
-    return script_table()[codes]
+    return script_table().take(codes)
+
+
+@cache
+def in_scripts_table(scripts: frozenset[Script]) -> NDArray[np.bool_]:
+    """Code point → is it in one of ``scripts``: one look-up instead of two per character."""
+    wanted = np.zeros(256, dtype=np.bool_)
+    wanted[[int(script) for script in scripts]] = True
+    table: NDArray[np.bool_] = wanted.take(script_table())
+    return table
 
 
 @cache

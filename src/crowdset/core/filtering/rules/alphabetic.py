@@ -13,7 +13,7 @@ from crowdset.core.filtering.rule import BoolArray, Rule, Scores, fmt
 
 def letter_share(side: SideText) -> np.ndarray[tuple[int], np.dtype[np.float64]]:
     """Letters among the non-space characters of each segment (0 for a blank segment)."""
-    letters = side.count_per_segment(side.letters).astype(np.float64)
+    letters = side.letter_counts.astype(np.float64)
     visible = side.count_per_segment(~side.spaces).astype(np.float64)
     return np.divide(letters, visible, out=np.zeros_like(letters), where=visible > 0)
 
@@ -22,6 +22,7 @@ class Alphabetic(Rule):
     """Reject a pair when letters are fewer than ``min_share`` of either side's characters."""
 
     name: ClassVar[str] = "alphabetic"
+    whole_chunk: ClassVar[bool] = True
     min_share: float = Field(default=0.5, ge=0.0, le=1.0)
 
     def score(self, chunk: PairChunk) -> Scores:

@@ -5,8 +5,9 @@ only), teaches a model nothing. The distance is Levenshtein's, normalised by the
 (0 = identical, 1 = nothing in common), on lower-cased text, computed by RapidFuzz in C++.
 
 RapidFuzz is given the threshold as ``score_cutoff``, which lets it stop as soon as the distance
-is known to exceed it (about 4× faster here): distances up to ``min`` are exact, larger ones are
-reported as 1.0, meaning "more than ``min``".
+is known to exceed it (about twice as fast on the speed benchmark's corpus): distances up to
+``min`` are exact, larger ones are reported as 1.0, meaning "more than ``min``". The pairs of a
+chunk go to RapidFuzz's ``cpdist`` in one call, so the loop over them runs in C++.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field
 from rapidfuzz.distance import Levenshtein
+from rapidfuzz.process import cpdist
 
 from crowdset.core.filtering.chunk import PairChunk
 from crowdset.core.filtering.rule import BoolArray, Rule, Scores, fmt
@@ -28,9 +30,17 @@ class EditDistance(Rule):
     min: float = Field(default=0.1, ge=0.0, lt=1.0)
 
     def score(self, chunk: PairChunk) -> Scores:
-        distance = Levenshtein.normalized_distance
-        values = [distance(s.lower(), t.lower()) for s, t in zip(chunk.src, chunk.tgt, strict=True)]
-        return {"distance": np.asarray(values, dtype=np.float64)}
+        if not len(chunk):
+            return {"distance": np.zeros(0, dtype=np.float64)}
+        # cpdist: pair i against pair i, the loop in C++
+        values = cpdist(
+            list(map(str.lower, chunk.src)),
+            list(map(str.lower, chunk.tgt)),
+            scorer=Levenshtein.normalized_distance,
+            score_cutoff=self.min,
+            dtype=np.float64,
+        )
+        return {"distance": values}
 
     def accept(self, scores: Scores) -> BoolArray:
         accepted: BoolArray = scores["distance"] > self.min

@@ -20,6 +20,7 @@ class LengthRatio(Rule):
     """
 
     name: ClassVar[str] = "length_ratio"
+    whole_chunk: ClassVar[bool] = True
     min: float = 0.4
     max: float = 2.5
 
@@ -48,22 +49,22 @@ class LengthRatio(Rule):
 
 def token_counts(side: SideText) -> np.ndarray[tuple[int], np.dtype[np.int64]]:
     """Whitespace-separated tokens per segment, as ``len(s.split())`` counts them."""
-    codes = side.codes
-    if len(codes) == 0:
-        return np.zeros(len(side.texts), dtype=np.int64)
     spaces = side.spaces
-    # a token starts at a non-space character that follows a space or starts its segment
+    if len(spaces) == 0:
+        return np.zeros(len(side.texts), dtype=np.int64)
+    # a token starts at a non-space character that follows a space; segments are preceded by
+    # the separator before them (a space), the first one by the start of the text
     previous_space = np.empty_like(spaces)
     previous_space[0] = True
     previous_space[1:] = spaces[:-1]
-    previous_space[side.starts[side.lengths > 0]] = True
-    return side.count_per_segment(~spaces & previous_space)
+    return side.count_per_segment(previous_space > spaces)
 
 
 class TokenCount(Rule):
     """``min < N < max`` whitespace tokens on each side (SPEC §4: ``2 < N < 80``)."""
 
     name: ClassVar[str] = "token_count"
+    whole_chunk: ClassVar[bool] = True
     min: int = 2
     max: int = 80
 

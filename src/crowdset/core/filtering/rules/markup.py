@@ -14,17 +14,27 @@ from crowdset.core.filtering.rule import BoolArray, Rule, Scores
 _MARKUP = re.compile(
     r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>|&(?:[A-Za-z]{2,8}|#\d{1,6}|#x[0-9A-Fa-f]{1,6});"
 )
+_LT, _AMP = np.uint32(ord("<")), np.uint32(ord("&"))
 
 
 def _markup_counts(side: SideText) -> np.ndarray[tuple[int], np.dtype[np.int64]]:
     counts = np.zeros(len(side.texts), dtype=np.int64)
-    if not side.texts:
-        return counts
-    offsets = side.starts + np.arange(len(side.texts), dtype=np.int64)
-    positions = [m.start() for m in _MARKUP.finditer("\n".join(side.texts))]
+    # every match starts with "<" or "&": try the pattern there only, in order, past the end
+    # of the previous match, which is what finditer does (and fewer characters to step over)
+    codes = side.codes
+    candidates = np.flatnonzero((codes == _LT) | (codes == _AMP)).tolist()
+    joined, match = side.joined, _MARKUP.match
+    positions: list[int] = []
+    end = 0
+    for start in candidates:
+        if start < end:
+            continue
+        found = match(joined, start)
+        if found is not None:
+            positions.append(start)
+            end = found.end()
     if positions:
-        owners = np.searchsorted(offsets, positions, side="right") - 1
-        np.add.at(counts, owners, 1)
+        np.add.at(counts, side.owners(positions), 1)
     return counts
 
 
@@ -32,6 +42,7 @@ class Markup(Rule):
     """Reject pairs with more than ``max_tags`` HTML/XML tags or entities on a side."""
 
     name: ClassVar[str] = "markup"
+    whole_chunk: ClassVar[bool] = True
     max_tags: int = 0
 
     def score(self, chunk: PairChunk) -> Scores:
