@@ -295,7 +295,9 @@ def test_rating_campaign_with_spammers_revokes_them_and_beats_the_plain_mean(
     true = [int(truth[k]) for k in keys]
     delivered = [results[k].score or 0.0 for k in keys]
     unweighted = [float(np.mean(plain[k])) for k in keys]
-    assert pearsonr(delivered, true)[0] > pearsonr(unweighted, true)[0] + 0.02
+    r_delivered = pearsonr(delivered, true)[0]
+    r_unweighted = pearsonr(unweighted, true)[0]
+    assert r_delivered > r_unweighted + 0.02
 
     report = labeling_reports.report(ctx, requester, campaign_id)
     assert report.guarantee is not None and report.guarantee.checked > 0
@@ -303,6 +305,17 @@ def test_rating_campaign_with_spammers_revokes_them_and_beats_the_plain_mean(
     assert ledger.verify(ctx).ok
     honest = run.income["honest"]
     assert min(honest) > 0
+    # the figures docs/concepts/labeling.md quotes (pytest -s shows them)
+    g = report.guarantee
+    print(
+        f"\njudgments {report.judgments} (kept {report.kept_judgments}), saved "
+        f"{report.judgments_saved} of {report.fixed_overlap_judgments}; revoked {len(revoked)} "
+        f"of {len(spammers)} spammers; r delivered {r_delivered:.3f}, plain mean of every "
+        f"answer {r_unweighted:.3f}; guarantee {g.status.value} {g.correct}/{g.checked} "
+        f"({g.low:.3f}-{g.high:.3f}); net income (minor units) honest "
+        f"{min(honest)}..{max(honest)}, spammers "
+        f"{min(run.income['spammer'])}..{max(run.income['spammer'])}"
+    )
 
 
 def test_accepting_a_pilot_checks_the_price_at_the_measured_median(
