@@ -37,6 +37,13 @@ app = typer.Typer(
 
 
 @app.command("work")
+def _progress(what: str) -> Progress:
+    """The bar every simulation shows: what is counted, done of total, time elapsed."""
+    return Progress(
+        TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    )
+
+
 def work(
     typer_ctx: typer.Context,
     campaign_id: Annotated[int, typer.Argument(help="A running campaign.")],
@@ -82,13 +89,7 @@ def work(
     mix = CrowdMix(workers=workers, careless=careless, spammers=spammers)
     crowd = Crowd.create(ctx, mix, pool, seed=seed)
     target = spec.total_target
-    with Progress(
-        TextColumn("accepted"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
+    with _progress("accepted") as bar:
         task = bar.add_task("accepted", total=target)
         report = run_generation(
             ctx,
@@ -182,13 +183,7 @@ def label(
     crowd.onboard(ctx, campaign_id, spec)
     regular = sum(item.gold is None for item in items)
     cost = campaigns.estimate_labeling_cost(ctx, spec, regular)
-    with Progress(
-        TextColumn("answers"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
+    with _progress("answers") as bar:
         task = bar.add_task("answers", total=cost.judgments + cost.gold_judgments)
         run = run_labeling(
             ctx,
@@ -286,13 +281,7 @@ def review(
     )
     crowd.onboard(ctx, campaign_id, spec)
     cost = campaigns.estimate_labeling_cost(ctx, spec, sum(i.gold is None for i in items))
-    with Progress(
-        TextColumn("ratings"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
+    with _progress("ratings") as bar:
         task = bar.add_task("ratings", total=cost.judgments + cost.gold_judgments)
         run = run_review(
             ctx,
