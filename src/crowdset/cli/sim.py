@@ -36,7 +36,6 @@ app = typer.Typer(
 )
 
 
-@app.command("work")
 def _progress(what: str) -> Progress:
     """The bar every simulation shows: what is counted, done of total, time elapsed."""
     return Progress(
@@ -44,6 +43,7 @@ def _progress(what: str) -> Progress:
     )
 
 
+@app.command("work")
 def work(
     typer_ctx: typer.Context,
     campaign_id: Annotated[int, typer.Argument(help="A running campaign.")],
