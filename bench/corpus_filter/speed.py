@@ -30,6 +30,8 @@ sys.path.insert(0, str(HERE))
 from make_corpus import build  # noqa: E402
 
 OPUS = ROOT / ".bench-venv-opusfilter" / "bin" / "opusfilter"
+# the command users run, from the environment running this script (make install puts it there)
+CROWDSET = Path(sys.executable).with_name("crowdset")
 
 # crowdset rule → (its settings, the closest OpusFilter step). OpusFilter has no rule for
 # "same URLs and e-mails on both sides"; NonZeroNumeralsFilter compares the digits only.
@@ -113,7 +115,7 @@ def run_crowdset(corpus: Path, rules: list[dict[str, object]], workers: int) -> 
         config = work / "filters.yaml"
         config.write_text(yaml.safe_dump(rules, sort_keys=False), encoding="utf-8")
         command = [
-            sys.executable, str(HERE / "crowdset_cli.py"), "corpus", "filter",
+            str(CROWDSET), "corpus", "filter",
             str(corpus / "corpus.en"), str(corpus / "corpus.de"), "-o", str(work / "kept"),
             "--config", str(config), "--workers", str(workers),
         ]  # fmt: skip
@@ -134,6 +136,8 @@ def main() -> None:
     args = parser.parse_args()
     if not OPUS.exists():
         sys.exit("run bench/corpus_filter/setup.sh first")
+    if not CROWDSET.exists():
+        sys.exit(f"no {CROWDSET}: run this script with the Python of `make install` (.venv)")
     build(args.pairs, args.corpus)
     n, workers = args.pairs, os.cpu_count() or 1
     raw: dict[str, dict[str, list[float]]] = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,6 +115,13 @@ def test_review_input_errors_name_the_fix(cli: Cli, tmp_path: Path) -> None:
         "campaign", "create", REVIEW, "--corpus", "1", "--items", PAIRS, "--as", REQUESTER, code=2
     )
     assert "--corpus ID or --items FILE, not both" in both.stderr
+    both_estimated = cli(
+        "campaign", "estimate", REVIEW, "--corpus", "1", "--items", PAIRS, "--as", REQUESTER,
+        code=2,
+    )  # fmt: skip
+    assert "--corpus ID or --items FILE, not both" in both_estimated.stderr
+    no_owner = cli("campaign", "estimate", REVIEW, "--corpus", "1", code=2)
+    assert "pass --as EMAIL" in no_owner.stderr
     clash = tmp_path / "clash.jsonl"
     clash.write_text('{"id": "7", "source": "a b", "target": "c d", "gold": 5}\n')
     clashed = cli(
@@ -129,6 +137,10 @@ def test_review_input_errors_name_the_fix(cli: Cli, tmp_path: Path) -> None:
         code=2,
     )  # fmt: skip
     assert "--corpus is for labeling campaigns" in generate.stderr
+    generation_estimate = cli(
+        "campaign", "estimate", EXAMPLES / "smart-lights.yaml", "--items", PAIRS, code=2
+    )
+    assert "--items is for labeling campaigns" in generation_estimate.stderr
     missing = cli("campaign", "create", REVIEW, "--as", REQUESTER, code=2)
     assert "pass --corpus ID (an imported corpus) or --items FILE" in missing.stderr
     other = cli("corpus", "list", "--as", REQUESTER).output
@@ -151,11 +163,16 @@ def test_the_review_walk_through(cli: Cli, services: Context, tmp_path: Path) ->
         "--as", REQUESTER,
     ).output  # fmt: skip
     assert "corpus 1 'news-en-de': 35 pairs imported" in imported
+    estimate = cli("campaign", "estimate", REVIEW, "--corpus", "1", "--as", REQUESTER).output
+    assert re.search(r"pairs to review\s*│\s*35\b", estimate), estimate
+    escrow = re.search(r"escrow at launch\s*│\s*([\d.,]+ credit)", estimate)
+    assert escrow, estimate
     created = cli(
         "campaign", "create", REVIEW, "--corpus", "1", "--challenges", CHALLENGES,
         "--as", REQUESTER, "--launch",
     ).output  # fmt: skip
     assert "created (draft, review, 35 pairs and 6 challenge pairs)" in created
+    assert f"launching moves {escrow[1]} into escrow" in created
     assert "campaign 1 is running" in created
 
     worked = cli(

@@ -35,15 +35,37 @@ app = typer.Typer(
 )
 
 
+CorpusOption = Annotated[
+    int | None,
+    typer.Option(help="A review's pairs: an imported corpus (see `crowdset corpus list`)."),
+]
+
+
+def _one_source_of_pairs(items: Path | None, corpus: int | None) -> None:
+    if corpus is not None and items is not None:
+        raise InvalidInput(
+            "give a review's pairs once: --corpus ID or --items FILE, not both", field="--corpus"
+        )
+
+
+def _no_labeling_options(**given: object) -> None:
+    """Refuse the options of labeling campaigns on a generation spec, naming the first one."""
+    for name, value in given.items():
+        if value is not None:
+            option = f"--{name}"
+            raise InvalidInput(
+                f"{option} is for labeling campaigns (type: classify, rate or review); a "
+                "generation campaign takes none",
+                field=option,
+            )
+
+
 @app.command("create")
 def create(
     typer_ctx: typer.Context,
     spec_file: Annotated[Path, typer.Argument(metavar="SPEC", help="YAML or JSON spec.")],
     items: labeling.ItemsOption = None,
-    corpus: Annotated[
-        int | None,
-        typer.Option(help="A review's pairs: an imported corpus (see `crowdset corpus list`)."),
-    ] = None,
+    corpus: CorpusOption = None,
     challenges: labeling.ChallengesOption = None,
     as_user: AsOption = None,
     launch: Annotated[bool, typer.Option(help="Launch right away.")] = False,
@@ -58,12 +80,8 @@ def create(
     spec = load_any_spec(read_text(spec_file, "SPEC"), source=str(spec_file))
     viewer = principal_for(ctx, as_user)
     if isinstance(spec, LabelingSpec):
+        _one_source_of_pairs(items, corpus)
         if corpus is not None:
-            if items is not None:
-                raise InvalidInput(
-                    "give a review's pairs once: --corpus ID or --items FILE, not both",
-                    field="--corpus",
-                )
             extra = labeling.challenges_for(spec, challenges)
             view = corpora.create_review(ctx, viewer, spec, corpus, extra)
             regular = corpora.get_corpus(ctx, viewer, corpus).pairs
@@ -77,14 +95,7 @@ def create(
         noun, gold_noun = ("pairs", "challenge pairs") if spec.review else ("items", "gold items")
         what = f"{regular} {noun} and {gold} {gold_noun}"
     else:
-        given = {"--items": items, "--corpus": corpus, "--challenges": challenges}
-        for option, value in given.items():
-            if value is not None:
-                raise InvalidInput(
-                    f"{option} is for labeling campaigns (type: classify, rate or review); a "
-                    "generation campaign takes none",
-                    field=option,
-                )
+        _no_labeling_options(items=items, corpus=corpus, challenges=challenges)
         view = campaigns.create_campaign(ctx, viewer, spec)
         total = campaigns.estimate_cost(ctx, spec).total
         what = ""
@@ -103,21 +114,32 @@ def estimate(
     typer_ctx: typer.Context,
     spec_file: Annotated[Path, typer.Argument(metavar="SPEC", help="YAML or JSON spec.")],
     items: labeling.ItemsOption = None,
+    corpus: CorpusOption = None,
     challenges: labeling.ChallengesOption = None,
+    as_user: Annotated[
+        str | None,
+        typer.Option("--as", envvar="CROWDSET_USER", help="With --corpus: whose corpus (email)."),
+    ] = None,
 ) -> None:
     """What a spec would cost: work, validation, fees, escrow, worker time. A labeling spec
-    needs its --items (gold items are not counted as items to label); a review's --items may
-    be a parallel corpus file, with its --challenges beside.
+    needs its --items (gold items are not counted as items to label); a review's pairs may be
+    an imported corpus, --corpus ID with --as its owner, or a parallel corpus file as --items,
+    with its --challenges beside.
 
     Example: crowdset campaign estimate examples/smart-lights.yaml
     """
     ctx = context_from(typer_ctx)
     spec = load_any_spec(read_text(spec_file, "SPEC"), source=str(spec_file))
     if isinstance(spec, LabelingSpec):
-        rows = labeling.items_for(spec, items, challenges)
-        regular = sum(row.gold is None for row in rows)
+        _one_source_of_pairs(items, corpus)
+        if corpus is not None:
+            regular = corpora.get_corpus(ctx, principal_for(ctx, as_user), corpus).pairs
+        else:
+            rows = labeling.items_for(spec, items, challenges)
+            regular = sum(row.gold is None for row in rows)
         labeling.print_estimate(ctx, spec, campaigns.estimate_labeling_cost(ctx, spec, regular))
         return
+    _no_labeling_options(items=items, corpus=corpus, challenges=challenges)
     cost = campaigns.estimate_cost(ctx, spec)
     table = Table("item", "amount", title=f"Estimate for “{spec.name}”")
     table.add_row("accepted queries", f"{cost.queries:,}")

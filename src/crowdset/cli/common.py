@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -11,10 +11,15 @@ from rich.console import Console
 from crowdset.core.money import format_amount, parse_amount
 from crowdset.core.permissions import Role
 from crowdset.errors import InvalidInput
-from crowdset.services import accounts, campaigns
-from crowdset.services.accounts import Principal
-from crowdset.services.context import Context, open_context
 from crowdset.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from crowdset.services.accounts import Principal
+    from crowdset.services.context import Context
+
+# The services are imported by the helpers that use them, when a command calls them: they
+# pull in SQLAlchemy, pandas and SciPy, which commands without a database (corpus filter,
+# aggregate) should not wait for.
 
 console = Console()
 err_console = Console(stderr=True)
@@ -28,6 +33,8 @@ def settings_from(typer_ctx: typer.Context) -> Settings:
 
 def context_from(typer_ctx: typer.Context) -> Context:
     """The use-case context for one command; its connections close when the command ends."""
+    from crowdset.services.context import open_context
+
     ctx = open_context(settings_from(typer_ctx))
     typer_ctx.call_on_close(ctx.db.dispose)
     return ctx
@@ -56,6 +63,9 @@ CampaignId = Annotated[
 
 def principal_for(ctx: Context, email: str | None, campaign_id: int | None = None) -> Principal:
     """Who a campaign command acts as: ``--as EMAIL``, else the campaign's owner."""
+    from crowdset.services import accounts, campaigns
+    from crowdset.services.accounts import Principal
+
     if email is not None:
         user = accounts.find_user(ctx, email)
         return Principal(user_id=user.id, role=Role(user.role), email=user.email)

@@ -21,11 +21,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from crowdset.cli.common import context_from, settings_from
+from crowdset.cli.common import context_from, principal_for, settings_from
 from crowdset.core.filtering import FilterReport, Pipeline, default_rules, load_rules
 from crowdset.core.filtering import with_languages as fill_languages
 from crowdset.core.money import format_amount
-from crowdset.core.permissions import Role
 from crowdset.core.review_budget import (
     ReviewEstimate,
     estimate_review,
@@ -44,8 +43,10 @@ from crowdset.formats.parallel_writers import (
     TmxPairWriter,
     TsvPairWriter,
 )
-from crowdset.services import accounts, corpora
-from crowdset.services.accounts import Principal
+
+# The commands that touch the database import their services when they run: the services
+# pull in SQLAlchemy, pandas and SciPy, over a second that `corpus filter` and `corpus
+# estimate`, which need none of them, should not wait for.
 
 _SUFFIXES = {".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl", ".tmx": "tmx"}
 
@@ -426,9 +427,10 @@ def import_command(
     columns: Annotated[str, typer.Option(help="TSV: 1-based source and target columns.")] = "1,2",
     header: Annotated[bool, typer.Option(help="TSV: the first line is a header.")] = False,
 ) -> None:
+    from crowdset.services import corpora  # see the note on imports at the top
+
     ctx = context_from(typer_ctx)
-    user = accounts.find_user(ctx, as_user)
-    viewer = Principal(user_id=user.id, role=Role(user.role), email=user.email)
+    viewer = principal_for(ctx, as_user)
     source = _input_format(inputs, fmt)
     chunks = read_pairs(
         inputs,
@@ -474,9 +476,10 @@ def list_command(
     typer_ctx: typer.Context,
     as_user: Annotated[str, typer.Option("--as", help="Whose corpora (email).")],
 ) -> None:
+    from crowdset.services import corpora  # see the note on imports at the top
+
     ctx = context_from(typer_ctx)
-    user = accounts.find_user(ctx, as_user)
-    viewer = Principal(user_id=user.id, role=Role(user.role), email=user.email)
+    viewer = principal_for(ctx, as_user)
     table = Table(title="Corpora")
     for column in ("id", "name", "languages", "pairs", "from", "imported"):
         table.add_column(column, justify="right" if column in ("id", "pairs") else "left")

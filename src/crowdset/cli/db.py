@@ -31,3 +31,8 @@ def current(typer_ctx: typer.Context) -> None:
     have, head = migrate.current_revision(ctx.db.engine), migrate.head_revision(ctx.db.engine)
     state = "up to date" if have == head else "needs `crowdset db upgrade`"
     console.print(f"revision {have or 'none'} (newest {head}): {state}")
+
+
+def register(root: typer.Typer) -> None:
+    """Add these commands to the main application."""
+    root.add_typer(app, name="db")

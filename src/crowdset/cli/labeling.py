@@ -82,7 +82,7 @@ def items_for(
 
 def print_estimate(ctx: Context, spec: LabelingSpec, cost: LabelingEstimate) -> None:
     table = Table("item", "amount", title=f"Estimate for “{spec.name}”")
-    table.add_row("items to label", f"{cost.items:,}")
+    table.add_row("pairs to review" if spec.review else "items to label", f"{cost.items:,}")
     table.add_row("judgments (at the maximum overlap)", f"{cost.judgments:,}")
     table.add_row("gold judgments", f"{cost.gold_judgments:,}")
     table.add_row("work", money(ctx, cost.work))

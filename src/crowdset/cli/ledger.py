@@ -91,3 +91,8 @@ def history(
         lines = "\n".join(f"{key} {amount:+}" for key, amount in tx.postings)
         table.add_row(str(tx.seq), f"{tx.created_at:%Y-%m-%d %H:%M}", tx.kind, lines, tx.memo)
     console.print(table)
+
+
+def register(root: typer.Typer) -> None:
+    """Add these commands to the main application."""
+    root.add_typer(app, name="ledger")

@@ -3,17 +3,52 @@
 
 from __future__ import annotations
 
+import importlib
+from functools import cache
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from crowdset.cli import aggregate, campaign, corpus, db, ledger, server, sim, users
 from crowdset.cli.common import err_console
 from crowdset.errors import DomainError
 
+# Command name → the module under crowdset.cli whose ``register(app)`` adds it, in the order
+# of ``crowdset --help``. A module is imported only when one of its commands runs: the
+# campaign and server commands pull in pandas, SciPy and FastAPI, over a second of start-up
+# that ``corpus filter`` or ``ledger verify`` should not wait for.
+COMMAND_MODULES = {
+    "init": "server",
+    "serve": "server",
+    "db": "db",
+    "user": "users",
+    "token": "users",
+    "ledger": "ledger",
+    "campaign": "campaign",
+    "sim": "sim",
+    "aggregate": "aggregate",
+    "corpus": "corpus",
+}
+
+
+@cache
+def _commands_of(module: str) -> TyperGroup:
+    """The click commands that ``crowdset.cli.<module>`` registers, imported on first use."""
+    holder = typer.Typer()
+    importlib.import_module(f"crowdset.cli.{module}").register(holder)
+    return typer.main.get_group(holder)
+
 
 class CrowdsetGroup(TyperGroup):
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *COMMAND_MODULES]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:  # typer's click types are private
+        module = COMMAND_MODULES.get(cmd_name)
+        if module is None:
+            return super().get_command(ctx, cmd_name)
+        return _commands_of(module).get_command(ctx, cmd_name)
+
     def invoke(self, ctx: Any) -> Any:  # Any: typer's click Context type is private
         try:
             return super().invoke(ctx)
@@ -47,17 +82,6 @@ def main(
     Example: crowdset init --demo && crowdset serve
     """
     typer_ctx.obj = {"database_url": database_url}
-
-
-server.register(app)
-app.add_typer(db.app, name="db")
-app.add_typer(users.user_app, name="user")
-app.add_typer(users.token_app, name="token")
-app.add_typer(ledger.app, name="ledger")
-campaign.register(app)
-sim.register(app)
-aggregate.register(app)
-corpus.register(app)
 
 
 def run() -> None:

@@ -113,3 +113,9 @@ def revoke_token(typer_ctx: typer.Context, email: str, token_id: int) -> None:
     user = accounts.find_user(ctx, email)
     accounts.revoke_token(ctx, user.id, token_id)
     console.print(f"[green]✓[/] token {token_id} revoked")
+
+
+def register(root: typer.Typer) -> None:
+    """Add these commands to the main application."""
+    root.add_typer(user_app, name="user")
+    root.add_typer(token_app, name="token")

@@ -44,17 +44,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from scipy.stats import binomtest
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
-from sklearn.pipeline import FeatureUnion, Pipeline
 
 from crowdset.core.generation.model import AnnotatedQuery
 from crowdset.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+# scikit-learn and scipy.stats are imported where they are used: together they take over a
+# second to import, and every command line and server start imports this module.
 
 Placeholders = Literal["none", "generic", "slot"]
 Correction = Literal["none", "bonferroni"]
@@ -120,6 +121,10 @@ def intent_pipeline(c: float = 100.0) -> Pipeline:
     probabilities confident on small campaigns, where ``c=1`` or ``c=10`` left most
     mislabelled queries below ``confidence=0.8`` (measured on Snips, see the module docstring).
     """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
     features = FeatureUnion(
         [
             (
@@ -183,6 +188,8 @@ def _worker_flags(
     min_queries: int,
     correction: Correction,
 ) -> tuple[WorkerFlags, ...]:
+    from scipy.stats import binomtest
+
     totals: Counter[str] = Counter()
     flags: Counter[str] = Counter()
     for i in scored:
@@ -250,6 +257,8 @@ def out_of_fold_intents(
         notes.append(
             f"folds lowered from {folds} to {used_folds}: an intent has {smallest} queries"
         )
+
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     seed = int(generator.integers(0, 2**31 - 1))

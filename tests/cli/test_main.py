@@ -1,0 +1,63 @@
+"""The ``crowdset`` command loads each command's module only when that command runs."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+from collections import defaultdict
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from crowdset.cli.main import COMMAND_MODULES, app
+
+
+def _names_by_module() -> dict[str, list[str]]:
+    names: dict[str, list[str]] = defaultdict(list)
+    for name, module in COMMAND_MODULES.items():
+        names[module].append(name)
+    return names
+
+
+@pytest.mark.parametrize(("module", "names"), sorted(_names_by_module().items()))
+def test_each_module_registers_exactly_the_commands_listed_for_it(
+    module: str, names: list[str]
+) -> None:
+    # a command a module adds but the table leaves out could never be run
+    holder = typer.Typer()
+    importlib.import_module(f"crowdset.cli.{module}").register(holder)
+    registered = typer.main.get_group(holder).list_commands(None)  # type: ignore[arg-type]
+    assert sorted(registered) == sorted(names)
+
+
+def test_help_lists_every_command_with_its_summary() -> None:
+    result = CliRunner().invoke(app, ["--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    for name in COMMAND_MODULES:
+        assert f" {name} " in result.output
+    assert "Parallel corpora" in result.output  # a lazily loaded group's own help
+
+
+def test_an_unknown_command_is_refused() -> None:
+    result = CliRunner().invoke(app, ["nope"])
+    assert result.exit_code == 2
+    assert "No such command 'nope'" in result.output
+
+
+def test_corpus_filter_starts_without_the_database_or_data_science_stack() -> None:
+    # in a fresh interpreter: this test process has imported everything already
+    probe = (
+        "import sys\n"
+        "from crowdset.cli.main import app\n"
+        "try:\n"
+        "    app(['corpus', 'filter', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ['pandas', 'scipy', 'sklearn', 'sqlalchemy', 'fastapi']\n"
+        "print('LOADED', [m for m in heavy if m in sys.modules])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert "LOADED []" in done.stdout, done.stdout[-500:] + done.stderr[-2000:]
+    assert "--workers" in done.stdout  # the command's help really was printed
