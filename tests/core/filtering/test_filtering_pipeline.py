@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from rapidfuzz.distance import Levenshtein
 
 from crowdset.core.filtering import (
     KEPT,
@@ -14,6 +15,7 @@ from crowdset.core.filtering import (
     with_languages,
 )
 from crowdset.core.filtering.rules.duplicates import Duplicate, NearDuplicate
+from crowdset.core.filtering.rules.edit_distance import EditDistance
 from crowdset.core.filtering.rules.length import LengthRatio, TokenCount
 
 GOOD = ("The weather is very nice today.", "Das Wetter ist heute sehr schön.")
@@ -104,6 +106,20 @@ def test_scores_for_kept_pairs() -> None:
     assert verdict.scores == {
         1: {"token_count": {"src": 6, "tgt": 6}, "length_ratio": {"ratio": 0.9688}}
     }
+
+
+def test_written_scores_are_exact_where_the_verdict_alone_may_stop_early() -> None:
+    # EditDistance lets RapidFuzz stop once a distance exceeds ``min`` (reported as 1.0);
+    # the scores written out for kept pairs must be the real distances
+    pairs = [GOOD, ("Hello world", "hello world")]
+    quick = Pipeline([EditDistance()]).evaluate(PairChunk.of(pairs))
+    scored = Pipeline([EditDistance()], with_scores=True).evaluate(PairChunk.of(pairs))
+    assert quick.failed.tolist() == scored.failed.tolist() == [KEPT, 0]
+    assert quick.reasons == scored.reasons
+    distance = scored.scores[0]["edit_distance"]["distance"]
+    expected = Levenshtein.normalized_distance(GOOD[0].lower(), GOOD[1].lower())
+    assert distance == round(expected, 4)
+    assert 0.1 < distance < 1.0
 
 
 def test_default_pipeline_on_a_mixed_chunk() -> None:

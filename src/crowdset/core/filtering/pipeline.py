@@ -62,7 +62,9 @@ class Pipeline:
     def __init__(
         self, rules: Sequence[Rule], *, all_reasons: bool = False, with_scores: bool = False
     ) -> None:
-        self.rules: tuple[Rule, ...] = tuple(rules)
+        self.rules: tuple[Rule, ...] = tuple(
+            rule.with_exact_scores() if with_scores else rule for rule in rules
+        )
         self.all_reasons = all_reasons
         self.with_scores = with_scores
 

@@ -54,6 +54,14 @@ class Rule(BaseModel, ABC):
     def reason(self, scores: Scores, i: int) -> str:
         """Why pair ``i`` was rejected, e.g. ``length_ratio=3.10 not in (0.4, 2.5)``."""
 
+    def with_exact_scores(self) -> Rule:
+        """This rule as it must score when its scores are written out (JSONL, ``--scores``).
+
+        Rules may stop computing a score once the verdict is known; such a rule returns a copy
+        that computes every score in full. Most rules always do, and return themselves.
+        """
+        return self
+
     def explain(self, scores: Scores) -> dict[int, str]:
         """Reasons for every rejected pair of a chunk, keyed by the pair's index."""
         rejected = np.flatnonzero(~self.accept(scores))

@@ -6,7 +6,8 @@ only), teaches a model nothing. The distance is Levenshtein's, normalised by the
 
 RapidFuzz is given the threshold as ``score_cutoff``, which lets it stop as soon as the distance
 is known to exceed it (about twice as fast on the speed benchmark's corpus): distances up to
-``min`` are exact, larger ones are reported as 1.0, meaning "more than ``min``". The pairs of a
+``min`` are exact, larger ones come back as 1.0, meaning "more than ``min``". When the scores
+are written out (:meth:`with_exact_scores`), every distance is computed in full. The pairs of a
 chunk go to RapidFuzz's ``cpdist`` in one call, so the loop over them runs in C++.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import cpdist
 
@@ -28,6 +29,12 @@ class EditDistance(Rule):
 
     name: ClassVar[str] = "edit_distance"
     min: float = Field(default=0.1, ge=0.0, lt=1.0)
+    _exact: bool = PrivateAttr(default=False)
+
+    def with_exact_scores(self) -> EditDistance:
+        exact = self.model_copy()
+        exact._exact = True
+        return exact
 
     def score(self, chunk: PairChunk) -> Scores:
         if not len(chunk):
@@ -37,7 +44,7 @@ class EditDistance(Rule):
             list(map(str.lower, chunk.src)),
             list(map(str.lower, chunk.tgt)),
             scorer=Levenshtein.normalized_distance,
-            score_cutoff=self.min,
+            score_cutoff=None if self._exact else self.min,
             dtype=np.float64,
         )
         return {"distance": values}
