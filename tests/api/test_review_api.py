@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
@@ -97,6 +98,7 @@ def test_import_a_corpus_as_json_or_as_a_file(
         "origin": "request body",
         "pairs": 8,
         "created_at": None,
+        "filter_report": None,
     }
     tsv = "".join(f"{s}\t{t}\n" for s, t in TRUTH).encode()
     as_file = upload(client, requester, {"file": ("news.tsv", tsv)}, name="news file")
@@ -196,6 +198,61 @@ def test_a_bad_corpus_is_a_422_naming_its_line_and_nothing_is_kept(
     assert (problem["code"], problem["line"]) == ("import_failed", line)
     assert words in problem["detail"]
     assert "crowdset-corpus-" not in response.text  # the spooled file's path stays private
+    assert get(client, requester, "/corpora").json() == []
+
+
+REVIEW_PAIRS = Path(__file__).parents[2] / "examples" / "review-pairs.tsv"
+
+
+def test_an_import_may_run_the_machine_filters(
+    client: TestClient, callers: dict[str, Caller]
+) -> None:
+    requester = callers["requester"]
+    filtered = upload(
+        client,
+        requester,
+        {"file": ("news.tsv", REVIEW_PAIRS.read_bytes())},
+        name="news",
+        source_lang="en",
+        target_lang="de",
+        filters="default",
+    )
+    assert filtered.status_code == 201, filtered.text
+    made = filtered.json()
+    assert made["pairs"] == 35
+    report = made["filter_report"]
+    assert (report["total"], report["kept"], report["removed"]) == (40, 35, 5)
+    removed = {rule["name"]: rule["removed"] for rule in report["rules"]}
+    assert sum(removed.values()) == 5
+    assert removed["duplicate"] == 1
+    duplicate = next(rule for rule in report["rules"] if rule["name"] == "duplicate")
+    assert duplicate["examples"] == [{"line": 23, "reason": "duplicate of line 6"}]
+    # as JSON, with a pipeline of its own: only the duplicate rule
+    body = {"name": "twice", "pairs": PAIRS + PAIRS[:2], "filters": "- duplicate: {}\n"}
+    as_json = post(client, requester, "/corpora", body)
+    assert as_json.status_code == 201, as_json.text
+    assert as_json.json()["pairs"] == len(PAIRS)
+    assert [rule["name"] for rule in as_json.json()["filter_report"]["rules"]] == ["duplicate"]
+    listed = get(client, requester, "/corpora").json()
+    assert [c["filter_report"]["kept"] for c in listed] == [35, len(PAIRS)]
+
+
+def test_a_bad_filter_pipeline_is_refused_and_nothing_is_kept(
+    client: TestClient, callers: dict[str, Caller]
+) -> None:
+    requester = callers["requester"]
+    body = {"name": "x", "pairs": PAIRS, "filters": "- length_ratio: {maxx: 3}\n"}
+    response = post(client, requester, "/corpora", body)
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["code"] == "spec_invalid"
+    assert "[0].length_ratio.maxx: unknown setting 'maxx'" in problem["detail"]
+    assert "did you mean 'max'" in problem["detail"]
+    uploaded = upload(
+        client, requester, {"file": ("x.tsv", b"a b c\td e f\n")}, name="x", filters="- nope: {}"
+    )
+    assert uploaded.status_code == 422, uploaded.text
+    assert "nope" in uploaded.json()["detail"]
     assert get(client, requester, "/corpora").json() == []
 
 

@@ -8,12 +8,33 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from crowdset.api.schemas import Schema
 from crowdset.services.corpora import CorpusView
 from crowdset.services.labeling import PackageView
 from crowdset.services.review_reports import MyPackage, PackageRow, ReviewedPair
+
+
+class RemovedExample(Schema):
+    line: int = Field(description="The pair's input line.")
+    reason: str
+
+
+class RuleReportPublic(Schema):
+    # the stored report also has `failing`, which only `corpus filter --all-reasons` fills
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+    name: str = Field(description="The rule, as named in pipeline YAML.")
+    removed: int = Field(description="Pairs it removed (the first rule they failed).")
+    examples: list[RemovedExample]
+
+
+class FilterReportPublic(Schema):
+    total: int = Field(description="Pairs read.")
+    kept: int
+    removed: int
+    rules: list[RuleReportPublic]
 
 
 class CorpusPublic(Schema):
@@ -22,8 +43,12 @@ class CorpusPublic(Schema):
     source_lang: str | None
     target_lang: str | None
     origin: str = Field(description="The file(s) it came from, or `request body`.")
-    pairs: int
+    pairs: int = Field(description="Pairs stored (those the filters kept, when they ran).")
     created_at: datetime
+    filter_report: FilterReportPublic | None = Field(
+        description="When the machine filters ran on import: pairs read and kept, and what "
+        "each rule removed, with examples."
+    )
 
 
 def corpus_public(found: CorpusView) -> CorpusPublic:
@@ -115,6 +140,11 @@ class CorpusBody(Schema):
     source_lang: str | None = Field(None, max_length=16)
     target_lang: str | None = Field(None, max_length=16)
     pairs: list[PairBody] = Field(min_length=1)
+    filters: str | None = Field(
+        None,
+        description="Run the machine filters on the way in and store only the kept pairs: "
+        "`default` for the default pipeline (examples/filters.yaml), or a pipeline as YAML.",
+    )
 
 
 class RevisionPublic(Schema):

@@ -466,7 +466,8 @@ def import_command(
 
 LIST_HELP = "\n\n".join(
     (
-        "The corpora a requester imported: id, name, languages, pairs, origin and date.",
+        "The corpora a requester imported: id, name, languages, pairs, whether the machine "
+        "filters ran on import (web, REST) and what they kept, origin and date.",
         "Example: crowdset corpus list --as req@example.org",
     )
 )
@@ -481,15 +482,18 @@ def list_command(
     ctx = context_from(typer_ctx)
     viewer = principal_for(ctx, as_user)
     table = Table(title="Corpora")
-    for column in ("id", "name", "languages", "pairs", "from", "imported"):
+    for column in ("id", "name", "languages", "pairs", "filtered", "from", "imported"):
         table.add_column(column, justify="right" if column in ("id", "pairs") else "left")
     for view in corpora.list_corpora(ctx, viewer):
         languages = f"{view.source_lang or '?'}→{view.target_lang or '?'}"
+        report = view.filter_report
+        filtered = f"kept {report['kept']:,} of {report['total']:,}" if report else "no"
         table.add_row(
             str(view.id),
             view.name,
             languages,
             f"{view.pairs:,}",
+            filtered,
             view.origin,
             view.created_at.strftime("%Y-%m-%d %H:%M"),
         )

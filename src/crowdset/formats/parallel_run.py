@@ -24,6 +24,7 @@ import numpy as np
 from crowdset.core.filtering import (
     ChunkVerdict,
     Decider,
+    Decisions,
     FilterReport,
     PairChunk,
     Pipeline,
@@ -108,6 +109,31 @@ def filter_chunks(
         return _filter_chunks(chunks, pipeline, kept, rejected, workers, on_progress)
 
 
+def decided_chunks(
+    chunks: Iterable[PairChunk], pipeline: Pipeline, report: FilterReport, *, workers: int = 1
+) -> Iterator[tuple[PairChunk, ChunkVerdict, Decisions]]:
+    """Each chunk with its verdict and final decisions, in input order; ``report`` counts them.
+
+    Duplicates are decided here, in this process, so the chunks must come in input order.
+    """
+    decider = Decider(pipeline)
+    for chunk, verdict in _verdicts(chunks, pipeline, workers):
+        decisions = decider.decide(verdict)
+        report.add(decisions)
+        yield chunk, verdict, decisions
+
+
+def kept_chunks(
+    chunks: Iterable[PairChunk], pipeline: Pipeline, report: FilterReport
+) -> Iterator[PairChunk]:
+    """The pairs the pipeline keeps, chunk by chunk, with their input lines.
+
+    One process, and the garbage collector left as it is: this runs inside the server.
+    """
+    for chunk, _, decisions in decided_chunks(chunks, pipeline, report):
+        yield chunk.take(np.flatnonzero(decisions.kept))
+
+
 def _filter_chunks(
     chunks: Iterable[PairChunk],
     pipeline: Pipeline,
@@ -116,12 +142,9 @@ def _filter_chunks(
     workers: int,
     on_progress: ProgressCallback | None,
 ) -> FilterReport:
-    decider = Decider(pipeline)
     report = FilterReport.for_rules(pipeline.names, all_reasons=pipeline.all_reasons)
     names = pipeline.names
-    for chunk, verdict in _verdicts(chunks, pipeline, workers):
-        decisions = decider.decide(verdict)
-        report.add(decisions)
+    for chunk, verdict, decisions in decided_chunks(chunks, pipeline, report, workers=workers):
         keep = np.flatnonzero(decisions.kept)
         src, tgt = chunk.src, chunk.tgt
         if len(keep) == len(chunk):

@@ -2,22 +2,26 @@
 
 An import streams the reader's chunks into one transaction; a malformed line anywhere (bad
 encoding, a missing tab, unequal Moses files, broken TMX or JSONL) raises ``ImportFailed`` with
-its line number and the transaction rolls back, so the database is as it was.
+its line number and the transaction rolls back, so the database is as it was. An import may run
+the machine filters on the way in: then only the kept pairs are stored, each with its input
+line, and the per-rule report is stored with the corpus.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crowdset.core.filtering import PairChunk
+from crowdset.core.filtering import FilterReport, PairChunk, Pipeline, Rule, with_languages
 from crowdset.core.labeling.items import ItemRow, with_challenges
 from crowdset.core.labeling.spec import LabelingSpec
 from crowdset.core.permissions import Action, Role, authorize
 from crowdset.errors import Conflict, ImportFailed, InvalidInput, NotFound
+from crowdset.formats.parallel_run import kept_chunks
 from crowdset.services import campaigns
 from crowdset.services.accounts import Principal
 from crowdset.services.campaigns import CampaignView
@@ -35,6 +39,9 @@ class CorpusView:
     origin: str
     pairs: int
     created_at: datetime
+    filter_report: dict[str, Any] | None = None
+    """When the machine filters ran on import: :meth:`FilterReport.to_dict` (pairs read, kept,
+    and per rule how many it removed, with examples)."""
 
 
 def _view(corpus: Corpus) -> CorpusView:
@@ -46,6 +53,7 @@ def _view(corpus: Corpus) -> CorpusView:
         corpus.origin,
         corpus.pairs,
         corpus.created_at,
+        corpus.filter_report,
     )
 
 
@@ -59,15 +67,25 @@ def import_corpus(
     source_lang: str | None = None,
     target_lang: str | None = None,
     on_chunk: Callable[[int], None] | None = None,
+    filters: Sequence[Rule] | None = None,
 ) -> CorpusView:
     """Store every pair the reader yields, in one transaction; ``on_chunk(pairs)`` reports
-    progress. Nothing is kept if any line is malformed."""
+    progress. Nothing is kept if any line is malformed.
+
+    With ``filters`` (a pipeline, e.g. :func:`~crowdset.core.filtering.default_rules`), only
+    the pairs they keep are stored; language rules without languages take the corpus's.
+    """
     authorize(viewer.role, Action.RUN_CAMPAIGNS)
     name = name.strip()
     if not 1 <= len(name) <= 200:
         raise InvalidInput("a corpus name has 1 to 200 characters", field="name")
 
     stream = iter(chunks)
+    report: FilterReport | None = None
+    if filters is not None:
+        pipeline = Pipeline(with_languages(filters, source_lang, target_lang))
+        report = FilterReport.for_rules(pipeline.names)
+        stream = kept_chunks(stream, pipeline, report)
     started = False
 
     def work(session: Session) -> CorpusView:
@@ -86,11 +104,23 @@ def import_corpus(
         )
         session.add(corpus)
         session.flush()
+        read = 0  # pairs read so far, for progress (more than stored when filtering)
         for chunk in stream:
             store.add_chunk(session, corpus.id, chunk)
             corpus.pairs += len(chunk.src)
             if on_chunk is not None:
-                on_chunk(len(chunk.src))
+                now = report.total if report is not None else corpus.pairs
+                on_chunk(now - read)
+                read = now
+        if report is not None:
+            corpus.filter_report = report.to_dict()
+            if corpus.pairs == 0 and report.total:
+                raise ImportFailed(
+                    f"{origin}: the filters removed all {report.total:,} pairs; nothing to "
+                    "import (see which rules with `crowdset corpus filter`)",
+                    file=origin,
+                    line=None,
+                )
         if corpus.pairs == 0:
             raise ImportFailed(f"{origin}: no sentence pairs", file=origin, line=None)
         return _view(corpus)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -438,6 +439,8 @@ class Corpus(Base):
     origin: Mapped[str] = mapped_column(String(500))  # the file(s) it came from
     pairs: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # the machine filters' per-rule report when they ran on import (FilterReport.to_dict())
+    filter_report: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class CorpusPair(Base):

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from crowdset.core.filtering import RULES, default_rules, load_rules, with_languages
+from crowdset.core.filtering import (
+    RULES,
+    default_rules,
+    load_rules,
+    requested_rules,
+    with_languages,
+)
 from crowdset.core.filtering.rules.language import LanguageId
 from crowdset.core.filtering.rules.length import LengthRatio
 from crowdset.core.filtering.rules.script import ScriptMatch
@@ -112,3 +118,15 @@ def test_with_languages_fills_only_missing_languages() -> None:
 def test_with_languages_refuses_unknown_language() -> None:
     with pytest.raises(SpecInvalid, match="no script known for language 'qq'"):
         with_languages([ScriptMatch()], "qq", None)
+
+
+def test_an_imports_filters_setting() -> None:
+    assert requested_rules(None) is None
+    assert requested_rules("  \n") is None  # no filtering: the corpus is stored whole
+    assert requested_rules(" default\n") == default_rules()
+    assert requested_rules("- duplicate: {}\n- length_ratio: {max: 3}") == [
+        RULES["duplicate"](),
+        LengthRatio(max=3),
+    ]
+    with pytest.raises(SpecInvalid, match=r"filters: \[0\]: unknown rule 'nope'"):
+        requested_rules("- nope: {}")

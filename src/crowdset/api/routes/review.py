@@ -33,6 +33,7 @@ from crowdset.api.schemas_review import (
     reviewed_pair_public,
     taken_package_public,
 )
+from crowdset.core.filtering import requested_rules
 from crowdset.core.permissions import Action
 from crowdset.errors import ImportFailed, InvalidInput
 from crowdset.formats.parallel import ParallelFormat, read_pairs
@@ -91,6 +92,11 @@ CORPUS_BODY: dict[str, Any] = {
                         "source_lang": {"type": "string"},
                         "target_lang": {"type": "string"},
                         "header": {"type": "boolean", "description": "TSV: skip a header."},
+                        "filters": {
+                            "type": "string",
+                            "description": "`default`, or a filter pipeline as YAML: store "
+                            "only the pairs the machine filters keep.",
+                        },
                     },
                 }
             },
@@ -146,6 +152,7 @@ def _from_json(ctx: Context, caller: Principal, raw: bytes) -> CorpusView:
         origin="request body",
         source_lang=_text(document.get("source_lang"), "source_lang"),
         target_lang=_text(document.get("target_lang"), "target_lang"),
+        filters=requested_rules(_text(document.get("filters"), "filters")),
     )
 
 
@@ -174,6 +181,7 @@ async def _from_upload(ctx: Context, caller: Principal, request: Request) -> Cor
         target_lang = _text(form.get("target_lang"), "target_lang")
         name = _text(form.get("name"), "name", required=True) or ""
         header = _text(form.get("header"), "header") in ("true", "1", "yes")
+        filters = requested_rules(_text(form.get("filters"), "filters"))
         uploads = [upload, second] if fmt is ParallelFormat.MOSES else [upload]
         with tempfile.TemporaryDirectory(prefix="crowdset-corpus-") as folder:
             paths = []
@@ -198,6 +206,7 @@ async def _from_upload(ctx: Context, caller: Principal, request: Request) -> Cor
                     origin=" ".join(p.name for p in paths),
                     source_lang=source_lang,
                     target_lang=target_lang,
+                    filters=filters,
                 )
             except ImportFailed as error:  # name the uploaded files, not where they were put
 
@@ -223,6 +232,8 @@ async def import_corpus(ctx: ContextDep, caller: Runner, request: Request) -> Co
     (`multipart/form-data`: `file`, `name`, `format` tsv, jsonl, tmx or moses — guessed from
     the file name — with `file2` the target side of Moses files, `source_lang`, `target_lang`,
     `header`). A bad line is refused with its `line` (`pairs[0]` is line 1) and nothing is kept.
+    With `filters` (`default`, or a pipeline as YAML) the machine filters run on the way in:
+    only the pairs they keep are stored, and `filter_report` says what each rule removed.
     The body is limited to `CROWDSET_MAX_REQUEST_BYTES`: import larger corpora with
     `crowdset corpus import`."""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):

@@ -11,6 +11,7 @@ from crowdset.core.filtering.config import (
     default_rules,
     load_rules,
     parse_rules,
+    requested_rules,
     with_languages,
 )
 from crowdset.core.filtering.decide import Decider, Decisions
@@ -33,5 +34,6 @@ __all__ = [
     "default_rules",
     "load_rules",
     "parse_rules",
+    "requested_rules",
     "with_languages",
 ]

@@ -151,6 +151,16 @@ def load_rules(text: str, *, source: str = "filters.yaml") -> list[Rule]:
     return parse_rules(data, source=source)
 
 
+def requested_rules(text: str | None, *, source: str = "filters") -> list[Rule] | None:
+    """What an import's ``filters`` setting (REST, web) asks for: nothing when empty, the
+    default pipeline for ``default``, else the pipeline it holds as YAML."""
+    if text is None or not text.strip():
+        return None
+    if text.strip() == "default":
+        return default_rules()
+    return load_rules(text, source=source)
+
+
 def with_languages(rules: Sequence[Rule], src: str | None, tgt: str | None) -> list[Rule]:
     """Fill the expected languages of ``language`` and ``script`` rules where they have none."""
     out: list[Rule] = []
