@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from crowdset.api.deps import ContextDep, allowed
@@ -198,15 +199,19 @@ async def _from_upload(ctx: Context, caller: Principal, request: Request) -> Cor
                 paths, fmt, src_lang=source_lang, tgt_lang=target_lang, header=header
             )
             try:
-                return corpora.import_corpus(
-                    ctx,
-                    caller,
-                    chunks,
-                    name=name,
-                    origin=" ".join(p.name for p in paths),
-                    source_lang=source_lang,
-                    target_lang=target_lang,
-                    filters=filters,
+                # in a worker thread: a large import (and its filters) must not stall the
+                # event loop, which serves every other request meanwhile
+                return await run_in_threadpool(
+                    lambda: corpora.import_corpus(
+                        ctx,
+                        caller,
+                        chunks,
+                        name=name,
+                        origin=" ".join(p.name for p in paths),
+                        source_lang=source_lang,
+                        target_lang=target_lang,
+                        filters=filters,
+                    )
                 )
             except ImportFailed as error:  # name the uploaded files, not where they were put
 
@@ -238,7 +243,8 @@ async def import_corpus(ctx: ContextDep, caller: Runner, request: Request) -> Co
     `crowdset corpus import`."""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         return corpus_public(await _from_upload(ctx, caller, request))
-    return corpus_public(_from_json(ctx, caller, await request.body()))
+    body = await request.body()
+    return corpus_public(await run_in_threadpool(_from_json, ctx, caller, body))
 
 
 # --- a review's requester ---------------------------------------------------------------------
