@@ -4,7 +4,9 @@ Playwright, against the real app with the demo data (its own server, like the la
 The requester uploads a corpus (a file with a bad line first), creates a review from it with
 challenge pairs (the cost first) and launches it; a reviewer takes a package, seeing its size,
 reward and deposit first, and rates two pairs shown side by side; the requester's dashboard
-shows the package. Screenshots go to ``$CROWDSET_SCREENSHOTS`` like the other browser tests'.
+shows the package. Another corpus goes through the machine filters on import (a bad pipeline
+first), and the list shows what each rule removed. Screenshots go to ``$CROWDSET_SCREENSHOTS``
+like the other browser tests'.
 """
 
 from __future__ import annotations
@@ -167,4 +169,54 @@ def test_a_requester_reviews_a_corpus_and_a_reviewer_rates_a_package(
     expect(package).to_contain_text("open")
     expect(requester.locator("#pair-downloads")).to_contain_text("Removed pairs")
     shoot(requester, shots, "review-dashboard")
+    _fits_a_phone(requester)
+
+
+def test_a_requester_imports_a_corpus_through_the_machine_filters(
+    person: Callable[..., Page], live: LiveServer, shots: Path, tmp_path: Path
+) -> None:
+    requester = person()
+    log_in(requester, REQUESTER)
+    requester.goto("/corpora")
+    first, second, third = list(PAIRS)[:3]
+    pairs = [first, second, third, first, ("Hello.", "Hallo.")]  # a copy, one word a side
+    news = tmp_path / "news-filtered.tsv"
+    news.write_text("".join(f"{source}\t{target}\n" for source, target in pairs))
+    form = requester.locator("#corpus-form")
+    form.get_by_label("Corpus name").fill("news-filtered")
+    form.get_by_label("Corpus file").set_input_files(news)
+    form.get_by_label("Run the machine filters on import").check()
+    form.get_by_label("Filter pipeline (YAML)").fill("- length_ratio: {maxx: 3}\n")
+    form.get_by_role("button", name="Import").click()
+    expect(requester.locator("#filters-error")).to_contain_text(
+        "filters: [0].length_ratio.maxx: unknown setting 'maxx'"
+    )
+    expect(requester.get_by_label("Filter pipeline (YAML)")).to_be_focused()
+    expect(requester.get_by_label("Run the machine filters on import")).to_be_checked()
+
+    form = requester.locator("#corpus-form")  # blank and ticked: the default pipeline
+    form.get_by_label("Filter pipeline (YAML)").fill("")
+    form.get_by_label("Corpus file").set_input_files(news)
+    form.get_by_role("button", name="Import").click()
+    expect(requester.locator(".notice-ok")).to_contain_text(
+        "“news-filtered”: 3 of 5 pairs kept by the machine filters and imported"
+    )
+    row = requester.locator("#corpora tr.filtered", has_text="news-filtered")
+    expect(row).to_contain_text("kept 3 of 5")
+    report = row.locator("xpath=following-sibling::tr[1]").locator("details.filter-report")
+    expect(report.locator("summary")).to_have_text("Machine filters: 2 of 5 pairs removed")
+    rules = report.locator("tbody tr")
+    expect(rules.first).to_be_hidden()  # closed until asked for
+    report.locator("summary").click()
+    expect(rules).to_have_count(2)
+    expect(rules.nth(0)).to_contain_text("duplicate")
+    expect(rules.nth(0)).to_contain_text("line 4: duplicate of line 1")
+    expect(rules.nth(1)).to_contain_text("token_count")
+    expect(rules.nth(1)).to_contain_text("20.0%")
+    # the bar is drawn (no inline style for the CSP to block): a fifth of its 120px track
+    track, fill = (rules.nth(0).locator(f"rect.share-{part}") for part in ("track", "fill"))
+    width = fill.evaluate("e => e.getBoundingClientRect().width")
+    assert width == pytest.approx(track.evaluate("e => e.getBoundingClientRect().width") / 5)
+    assert width > 10
+    shoot(requester, shots, "review-corpus-filters")
     _fits_a_phone(requester)

@@ -83,7 +83,8 @@ def import_corpus(
     stream = iter(chunks)
     report: FilterReport | None = None
     if filters is not None:
-        pipeline = Pipeline(with_languages(filters, source_lang, target_lang))
+        languages = with_languages(filters, source_lang, target_lang, source="corpus languages")
+        pipeline = Pipeline(languages)
         report = FilterReport.for_rules(pipeline.names)
         stream = kept_chunks(stream, pipeline, report)
     started = False

@@ -161,8 +161,15 @@ def requested_rules(text: str | None, *, source: str = "filters") -> list[Rule] 
     return load_rules(text, source=source)
 
 
-def with_languages(rules: Sequence[Rule], src: str | None, tgt: str | None) -> list[Rule]:
-    """Fill the expected languages of ``language`` and ``script`` rules where they have none."""
+def with_languages(
+    rules: Sequence[Rule],
+    src: str | None,
+    tgt: str | None,
+    *,
+    source: str = "--src-lang/--tgt-lang",
+) -> list[Rule]:
+    """Fill the expected languages of ``language`` and ``script`` rules where they have none;
+    a language they do not know is refused, the message starting with ``source``."""
     out: list[Rule] = []
     for rule in rules:
         if isinstance(rule, LanguageId | ScriptMatch):
@@ -176,8 +183,6 @@ def with_languages(rules: Sequence[Rule], src: str | None, tgt: str | None) -> l
                 try:
                     rule = type(rule).model_validate(rule.model_dump() | update)
                 except ValidationError as error:
-                    raise _validation_error(
-                        error, type(rule), rule.name, "--src-lang/--tgt-lang"
-                    ) from None
+                    raise _validation_error(error, type(rule), rule.name, source) from None
         out.append(rule)
     return out

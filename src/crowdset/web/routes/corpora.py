@@ -4,7 +4,9 @@ pairs beside it, and the cost before anything is created.
 
 An upload is imported whole or not at all, synchronously, within the request size limit
 (``max_request_bytes``); a bad line is shown at the file with its line number. Larger corpora
-go through ``crowdset corpus import``.
+go through ``crowdset corpus import``. The machine filters may run on the way in (the default
+pipeline, or one pasted as YAML): then only the kept pairs are stored, and the list shows what
+each rule removed.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from crowdset.core.filtering import Rule, requested_rules
 from crowdset.core.labeling.items import ItemRow, with_challenges
 from crowdset.core.labeling.spec import LabelingSpec, load_labeling_spec
 from crowdset.core.permissions import Action
-from crowdset.errors import DomainError, ImportFailed, InvalidInput
+from crowdset.errors import DomainError, ImportFailed, InvalidInput, SpecInvalid
 from crowdset.formats.parallel import ParallelFormat, read_pairs
 from crowdset.formats.review import read_review_items
 from crowdset.services import corpora
@@ -34,7 +38,21 @@ from crowdset.web.review_views import review_cost
 router = APIRouter()
 Runner = Annotated[Viewer, Depends(allowed(Action.RUN_CAMPAIGNS))]
 
-UPLOAD_FIELDS = ("name", "format", "source_lang", "target_lang", "header")
+UPLOAD_FIELDS = (
+    "name",
+    "format",
+    "source_lang",
+    "target_lang",
+    "header",
+    "run_filters",
+    "filters",
+)
+LANGUAGE_FIELDS = {  # a corpus language the filters' language rules refuse, at its input
+    "language.src": "source_lang",
+    "script.src": "source_lang",
+    "language.tgt": "target_lang",
+    "script.tgt": "target_lang",
+}
 REVIEW_FIELDS = ("corpus", "review_spec")
 SUFFIXES = {".tsv": ParallelFormat.TSV, ".jsonl": ParallelFormat.JSONL, ".tmx": ParallelFormat.TMX}
 FORMATS = (
@@ -120,6 +138,17 @@ def _format_of(form: Form, first: UploadFile, second: UploadFile | None) -> Para
     return found
 
 
+def _filters(form: Form) -> list[Rule] | None:
+    """The machine filters asked for: the pasted pipeline when there is one, else the default
+    pipeline when the box is ticked, else none; a bad pipeline is shown at the text box."""
+    pasted = form.value("filters")
+    setting = pasted if pasted.strip() else "default" if form.value("run_filters") else None
+    try:
+        return requested_rules(setting)
+    except SpecInvalid as error:  # its field is the YAML path; the page shows it at the box
+        raise SpecInvalid(error.message, **error.fields | {"field": "filters"}) from None
+
+
 async def _import(ctx: Context, viewer: Viewer, posted: FormData, form: Form) -> CorpusView:
     """Import the uploaded file(s) whole; an error names the file as the requester called it,
     and its line."""
@@ -131,6 +160,7 @@ async def _import(ctx: Context, viewer: Viewer, posted: FormData, form: Form) ->
             field="file",
         )
     fmt = _format_of(form, first, second)
+    filters = _filters(form)
     uploads = [first, second] if fmt is ParallelFormat.MOSES else [first]
     source_lang = form.value("source_lang").strip() or None
     target_lang = form.value("target_lang").strip() or None
@@ -154,14 +184,18 @@ async def _import(ctx: Context, viewer: Viewer, posted: FormData, form: Form) ->
                 tgt_lang=target_lang,
                 header=form.value("header") == "yes",
             )
-            return corpora.import_corpus(
-                ctx,
-                viewer.principal,
-                chunks,
-                name=form.value("name"),
-                origin=" ".join(p.name for p in paths),
-                source_lang=source_lang,
-                target_lang=target_lang,
+            # in a worker thread, as in the REST API: the event loop serves other requests
+            return await run_in_threadpool(
+                lambda: corpora.import_corpus(
+                    ctx,
+                    viewer.principal,
+                    chunks,
+                    name=form.value("name"),
+                    origin=" ".join(p.name for p in paths),
+                    source_lang=source_lang,
+                    target_lang=target_lang,
+                    filters=filters,
+                )
             )
         except ImportFailed as error:  # name the uploaded files, not where they were put
             message = error.message.replace(f"{folder}/1/", "").replace(f"{folder}/2/", "")
@@ -179,11 +213,18 @@ async def upload_corpus(
         try:
             made = await _import(ctx, viewer, posted, form)
         except DomainError as error:
-            form.fail(error, ctx.settings, default="file")
+            form.fail(error, ctx.settings, default="file", fields=LANGUAGE_FIELDS)
         else:
+            report = made.filter_report
+            kept = (
+                f"{made.pairs:,} of {report['total']:,} pairs kept by the machine filters and "
+                "imported"
+                if report is not None
+                else f"{made.pairs:,} pairs imported"
+            )
             flash(
                 request,
-                f"Corpus {made.id} “{made.name}”: {made.pairs:,} pairs imported. "
+                f"Corpus {made.id} “{made.name}”: {kept}. "
                 "“Review it” creates a review campaign over it.",
             )
             return _see_other("/corpora")
