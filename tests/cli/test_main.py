@@ -55,7 +55,7 @@ def test_corpus_filter_starts_without_the_database_or_data_science_stack() -> No
         "    app(['corpus', 'filter', '--help'])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = ['pandas', 'scipy', 'sklearn', 'sqlalchemy', 'fastapi']\n"
+        "heavy = ['pandas', 'scipy', 'sklearn', 'sqlalchemy', 'fastapi', 'pydantic_settings']\n"
         "print('LOADED', [m for m in heavy if m in sys.modules])\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

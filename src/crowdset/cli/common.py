@@ -11,21 +11,23 @@ from rich.console import Console
 from crowdset.core.money import format_amount, parse_amount
 from crowdset.core.permissions import Role
 from crowdset.errors import InvalidInput
-from crowdset.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from crowdset.services.accounts import Principal
     from crowdset.services.context import Context
+    from crowdset.settings import Settings
 
 # The services are imported by the helpers that use them, when a command calls them: they
 # pull in SQLAlchemy, pandas and SciPy, which commands without a database (corpus filter,
-# aggregate) should not wait for.
+# aggregate) should not wait for. Settings too: pydantic-settings alone takes 70 ms to import.
 
 console = Console()
 err_console = Console(stderr=True)
 
 
 def settings_from(typer_ctx: typer.Context) -> Settings:
+    from crowdset.settings import load_settings
+
     obj = typer_ctx.find_root().obj or {}
     overrides = {k: v for k, v in obj.items() if v is not None}
     return load_settings(**overrides)

@@ -7,7 +7,7 @@ import os
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -25,12 +25,6 @@ from crowdset.cli.common import context_from, principal_for, settings_from
 from crowdset.core.filtering import FilterReport, Pipeline, default_rules, load_rules
 from crowdset.core.filtering import with_languages as fill_languages
 from crowdset.core.money import format_amount
-from crowdset.core.review_budget import (
-    ReviewEstimate,
-    estimate_review,
-    price_per_minute_at,
-    require_fair_price_per_minute,
-)
 from crowdset.errors import InvalidInput
 from crowdset.formats.parallel import DEFAULT_CHUNK, ParallelFormat, read_pairs
 from crowdset.formats.parallel_run import atomic_outputs, count_lines, filter_chunks
@@ -43,6 +37,9 @@ from crowdset.formats.parallel_writers import (
     TmxPairWriter,
     TsvPairWriter,
 )
+
+if TYPE_CHECKING:
+    from crowdset.core.review_budget import ReviewEstimate
 
 # The commands that touch the database import their services when they run: the services
 # pull in SQLAlchemy, pandas and SciPy, over a second that `corpus filter` and `corpus
@@ -368,6 +365,13 @@ def estimate_command(
             f"must be > 0 (the seconds one rating takes), got {seconds_per_pair:g}",
             param_hint="--seconds-per-pair",
         )
+    # imported here: filter, the command that must start fast, needs none of it
+    from crowdset.core.review_budget import (
+        estimate_review,
+        price_per_minute_at,
+        require_fair_price_per_minute,
+    )
+
     settings = settings_from(typer_ctx)
     minor = settings.minor_per_unit
     price = (
