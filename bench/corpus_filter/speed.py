@@ -139,6 +139,10 @@ def main() -> None:
     if not CROWDSET.exists():
         sys.exit(f"no {CROWDSET}: run this script with the Python of `make install` (.venv)")
     build(args.pairs, args.corpus)
+    # pip byte-compiled OpusFilter when it installed it; crowdset is installed editable, and
+    # where PYTHONDONTWRITEBYTECODE is set (as on the development machine) its modules would
+    # be compiled again in every timed run: compile them once, as a wheel install would
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src")], check=True)
     n, workers = args.pairs, os.cpu_count() or 1
     raw: dict[str, dict[str, list[float]]] = {}
     rows = []

@@ -135,6 +135,19 @@ def test_bad_config_raises_spec_invalid(app: typer.Typer, tmp_path: Path) -> Non
     assert result.exception.fields["field"] == "[0].token_count.minimum"
 
 
+@pytest.mark.parametrize("command", ["filter", "import"])
+def test_a_missing_input_is_a_usage_error_not_a_traceback(
+    app: typer.Typer, tmp_path: Path, command: str
+) -> None:
+    extra = ["-o", str(tmp_path / "k.tsv")] if command == "filter" else ["--name", "n", "--as", "a"]
+    result = CliRunner().invoke(
+        app, ["corpus", command, str(tmp_path / "absent.tsv"), *extra], terminal_width=200
+    )
+    assert result.exit_code == 2, result.output
+    assert "does not exist" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_bad_columns_option(app: typer.Typer, tmp_path: Path) -> None:
     corpus = write_tsv(tmp_path / "in.tsv", GOOD)
     result = CliRunner().invoke(

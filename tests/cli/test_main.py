@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 import typer
@@ -61,3 +63,34 @@ def test_corpus_filter_starts_without_the_database_or_data_science_stack() -> No
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert "LOADED []" in done.stdout, done.stdout[-500:] + done.stderr[-2000:]
     assert "--workers" in done.stdout  # the command's help really was printed
+
+
+def _crowdset(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real entry point (``crowdset.cli.main.run``) in a fresh interpreter."""
+    entry = "import sys; from crowdset.cli.main import run; sys.argv[0] = 'crowdset'; run()"
+    # buffered, as a pipe is by default: an unflushed stream would lose what it holds
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    return subprocess.run(
+        [sys.executable, "-c", entry, *args], capture_output=True, text=True, check=False, env=env
+    )
+
+
+def test_the_entry_point_keeps_exit_codes_and_flushes_output(tmp_path: Path) -> None:
+    # run() ends the process with os._exit: nothing buffered may be lost, no code changed
+    corpus = tmp_path / "in.tsv"
+    corpus.write_text("".join(f"pair number {i} here\tPaar Nummer {i} hier\n" for i in range(300)))
+    done = _crowdset("corpus", "filter", str(corpus), "-o", str(tmp_path / "kept.tsv"))
+    assert done.returncode == 0, done.stderr
+    assert "Kept" in done.stdout + done.stderr  # the report, printed last
+    assert len((tmp_path / "kept.tsv").read_text().splitlines()) > 0
+    estimate = _crowdset("corpus", "estimate", "--pairs", "1000")
+    assert estimate.returncode == 0, estimate.stderr
+    assert "pairs to review" in estimate.stdout  # printed on stdout, the buffered stream
+    assert _crowdset("no-such-command").returncode == 2
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- nope: {}\n")
+    failed = _crowdset(
+        "corpus", "filter", str(corpus), "-o", str(tmp_path / "k2.tsv"), "--config", str(bad)
+    )
+    assert failed.returncode == 2, failed.stderr  # spec_invalid's exit code
+    assert "spec_invalid" in failed.stderr

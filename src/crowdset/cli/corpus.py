@@ -134,7 +134,12 @@ def report_table(report: FilterReport) -> Table:
 def filter_command(
     inputs: Annotated[
         list[Path],
-        typer.Argument(help="IN, or IN IN2 for a pair of Moses files.", show_default=False),
+        typer.Argument(
+            help="IN, or IN IN2 for a pair of Moses files.",
+            show_default=False,
+            exists=True,
+            dir_okay=False,
+        ),
     ],
     output: Annotated[
         Path,
@@ -418,7 +423,12 @@ def import_command(
     typer_ctx: typer.Context,
     inputs: Annotated[
         list[Path],
-        typer.Argument(help="IN, or IN IN2 for a pair of Moses files.", show_default=False),
+        typer.Argument(
+            help="IN, or IN IN2 for a pair of Moses files.",
+            show_default=False,
+            exists=True,
+            dir_okay=False,
+        ),
     ],
     name: Annotated[str, typer.Option(help="The corpus's name.")],
     as_user: Annotated[str, typer.Option("--as", help="The requester who owns it (email).")],
