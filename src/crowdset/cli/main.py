@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import sys
 from functools import cache
@@ -101,7 +100,8 @@ def run() -> None:
         code = done.code
     if isinstance(code, str):  # sys.exit("message"), as Python itself would show it
         print(code, file=sys.stderr)
-    logging.shutdown()
+    if (logging := sys.modules.get("logging")) is not None:  # not imported just to shut down
+        logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code if isinstance(code, int) else 0 if code is None else 1)
