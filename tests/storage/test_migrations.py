@@ -23,7 +23,7 @@ def test_history_is_linear_with_one_head() -> None:
 def test_database_is_at_head_and_matches_the_models(ctx: Context) -> None:
     """Runs on SQLite and PostgreSQL: the fixtures migrated them with `upgrade`."""
     engine = ctx.db.engine
-    assert migrate.current_revision(engine) == migrate.head_revision(engine)
+    assert migrate.current_revision(engine) == migrate.head_revision()
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         drift = compare_metadata(context, Base.metadata)
@@ -32,7 +32,7 @@ def test_database_is_at_head_and_matches_the_models(ctx: Context) -> None:
 
 def test_upgrade_twice_is_harmless(ctx: Context) -> None:
     migrate.upgrade(ctx.db.engine)
-    assert migrate.current_revision(ctx.db.engine) == migrate.head_revision(ctx.db.engine)
+    assert migrate.current_revision(ctx.db.engine) == migrate.head_revision()
 
 
 def test_constraints_follow_the_naming_convention() -> None:

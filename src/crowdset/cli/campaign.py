@@ -128,7 +128,8 @@ def estimate(
 
     Example: crowdset campaign estimate examples/smart-lights.yaml
     """
-    ctx = context_from(typer_ctx)
+    # only a corpus is read from the database: a spec alone can be priced before `crowdset init`
+    ctx = context_from(typer_ctx, schema_required=corpus is not None)
     spec = load_any_spec(read_text(spec_file, "SPEC"), source=str(spec_file))
     if isinstance(spec, LabelingSpec):
         _one_source_of_pairs(items, corpus)

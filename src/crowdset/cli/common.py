@@ -10,7 +10,7 @@ from rich.console import Console
 
 from crowdset.core.money import format_amount, parse_amount
 from crowdset.core.permissions import Role
-from crowdset.errors import InvalidInput
+from crowdset.errors import InvalidInput, RuleViolation
 
 if TYPE_CHECKING:
     from crowdset.services.accounts import Principal
@@ -33,13 +33,44 @@ def settings_from(typer_ctx: typer.Context) -> Settings:
     return load_settings(**overrides)
 
 
-def context_from(typer_ctx: typer.Context) -> Context:
-    """The use-case context for one command; its connections close when the command ends."""
+def context_from(typer_ctx: typer.Context, *, schema_required: bool = True) -> Context:
+    """The use-case context for one command; its connections close when the command ends.
+
+    Unless ``schema_required`` is False (the commands that create or migrate the schema), the
+    database must be at this crowdset's newest schema: a user who skipped `crowdset init`, or
+    upgraded crowdset without `crowdset db upgrade`, is told so instead of getting SQL errors.
+    """
     from crowdset.services.context import open_context
 
     ctx = open_context(settings_from(typer_ctx))
     typer_ctx.call_on_close(ctx.db.dispose)
+    if schema_required:
+        require_current_schema(ctx)
     return ctx
+
+
+def require_current_schema(ctx: Context) -> None:
+    from crowdset.storage import migrate
+
+    engine = ctx.db.engine
+    have, head = migrate.current_revision(engine), migrate.head_revision()
+    if have == head:
+        return
+    where = engine.url.render_as_string(hide_password=True)
+    if have is None:
+        raise RuleViolation(
+            f"the database {where} has no crowdset tables yet: run `crowdset init` "
+            "(`crowdset init --demo` adds demo data) or `crowdset db upgrade`",
+            database=where,
+        )
+    raise RuleViolation(
+        f"the database {where} is at schema revision {have}, this crowdset expects {head}: "
+        "run `crowdset db upgrade` (or, if the database was migrated by a newer crowdset, "
+        "upgrade crowdset)",
+        database=where,
+        revision=have,
+        expected=head,
+    )
 
 
 def money(ctx: Context, minor: int) -> str:

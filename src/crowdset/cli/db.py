@@ -14,7 +14,7 @@ def upgrade(typer_ctx: typer.Context) -> None:
 
     Example: CROWDSET_DATABASE_URL=postgresql+psycopg://crowd@db/crowd crowdset db upgrade
     """
-    ctx = context_from(typer_ctx)
+    ctx = context_from(typer_ctx, schema_required=False)
     migrate.upgrade(ctx.db.engine)
     console.print(
         f"database ({ctx.db.kind}) at revision [bold]{migrate.current_revision(ctx.db.engine)}[/]"
@@ -27,8 +27,8 @@ def current(typer_ctx: typer.Context) -> None:
 
     Example: crowdset db current
     """
-    ctx = context_from(typer_ctx)
-    have, head = migrate.current_revision(ctx.db.engine), migrate.head_revision(ctx.db.engine)
+    ctx = context_from(typer_ctx, schema_required=False)
+    have, head = migrate.current_revision(ctx.db.engine), migrate.head_revision()
     state = "up to date" if have == head else "needs `crowdset db upgrade`"
     console.print(f"revision {have or 'none'} (newest {head}): {state}")
 

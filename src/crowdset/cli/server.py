@@ -8,7 +8,6 @@ from rich.table import Table
 
 from crowdset.api.app import create_app
 from crowdset.cli.common import console, context_from
-from crowdset.errors import RuleViolation
 from crowdset.services.demo import seed_demo
 from crowdset.storage import migrate
 
@@ -21,9 +20,10 @@ def init(
 
     Example: crowdset init --demo
     """
-    ctx = context_from(typer_ctx)
+    ctx = context_from(typer_ctx, schema_required=False)
     migrate.upgrade(ctx.db.engine)
-    console.print(f"[green]✓[/] database ready ({ctx.db.kind}): {ctx.settings.database_url}")
+    where = ctx.db.engine.url.render_as_string(hide_password=True)
+    console.print(f"[green]✓[/] database ready ({ctx.db.kind}): {where}")
     if not demo:
         return
     table = Table(title="Demo logins (demo instance only)")
@@ -52,11 +52,7 @@ def serve(
 
     Example: crowdset serve --port 8080
     """
-    ctx = context_from(typer_ctx)
-    if migrate.current_revision(ctx.db.engine) != migrate.head_revision(ctx.db.engine):
-        raise RuleViolation(
-            "the database schema is not up to date: run `crowdset db upgrade` first"
-        )
+    ctx = context_from(typer_ctx)  # refuses a database without this crowdset's schema
     bind_host, bind_port = host or ctx.settings.host, port or ctx.settings.port
     console.print(f"crowdset on [bold]http://{bind_host}:{bind_port}[/] (API docs: /docs)")
     uvicorn.run(create_app(ctx.settings, ctx), host=bind_host, port=bind_port, log_level="info")
