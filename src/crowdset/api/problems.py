@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from crowdset.core.documents import validation_message
 from crowdset.errors import DomainError
 
 PROBLEM_JSON = "application/problem+json"
@@ -54,7 +55,7 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     errors = [
         {
             "field": ".".join(str(part) for part in item["loc"] if part != "body"),
-            "message": item["msg"],
+            "message": validation_message(item),
             "type": item["type"],
         }
         for item in error.errors()

@@ -7,7 +7,7 @@ Pure: parses text; reading the file is the caller's job.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import yaml
@@ -32,6 +32,12 @@ def load_document(text: str, *, source: str, example: str = "") -> Any:
             line=line,
             source=source,
         ) from None
+
+
+def validation_message(item: Mapping[str, Any]) -> str:
+    """One Pydantic error's message for people: without the "Value error, " that Pydantic puts
+    before the message of a ``ValueError`` raised by our own validators."""
+    return str(item["msg"]).removeprefix("Value error, ")
 
 
 def field_path(loc: Sequence[int | str], prefix: str = "") -> str:
@@ -82,7 +88,7 @@ def spec_error(
         elif item["type"] == "missing":
             message = "this field is required"
         else:
-            message = str(item["msg"]).removeprefix("Value error, ")
+            message = validation_message(item)
             if "input" in item and not isinstance(item["input"], dict | list):
                 message += f" (got {item['input']!r})"
         problems.append({"field": path, "message": message})

@@ -60,7 +60,7 @@ def test_empty_document_means_defaults() -> None:
         pytest.param(
             "- length_ratio: {min: 3, max: 2}",
             "[0].length_ratio",
-            "filters.yaml: [0].length_ratio: Value error, need 0 <= min < max, got min=3.0",
+            "filters.yaml: [0].length_ratio: need 0 <= min < max, got min=3.0",
             id="bad-bounds",
         ),
         pytest.param(
@@ -90,8 +90,22 @@ def test_empty_document_means_defaults() -> None:
         pytest.param(
             "- script: {tgt: xx}",
             "[0].script.tgt",
-            "filters.yaml: [0].script.tgt: Value error, no script known for language 'xx'",
+            "filters.yaml: [0].script.tgt: no script known for language 'xx'",
             id="unknown-language",
+        ),
+        pytest.param(
+            "- language: {src: english}",
+            "[0].language.src",
+            "filters.yaml: [0].language.src: CLD2 cannot identify language 'english'; "
+            "did you mean 'en' (English)? use an ISO 639 code it knows (aa, ab,",
+            id="language-by-name",
+        ),
+        pytest.param(
+            "- language: {src: en, tgt: deu}",
+            "[0].language.tgt",
+            "filters.yaml: [0].language.tgt: CLD2 cannot identify language 'deu'; use an ISO "
+            "639 code",  # no hint: the closest code, 'eu', is Basque
+            id="language-three-letter-code",
         ),
         pytest.param(
             "- length_ratio: {min: [}",
@@ -113,6 +127,11 @@ def test_with_languages_fills_only_missing_languages() -> None:
     assert rules[0] == LanguageId(src="fr", tgt="de")
     assert rules[1] == ScriptMatch(src="en", tgt="de")
     assert rules[2] == LengthRatio()
+
+
+@pytest.mark.parametrize("code", ["en", "de", "pt-BR", "zh-Hant", "iw", "he", "nb", "fil", "EN"])
+def test_the_language_rule_takes_the_codes_cld2_reports(code: str) -> None:
+    assert load_rules(f"- language: {{src: {code}}}") == [LanguageId(src=code)]
 
 
 def test_with_languages_refuses_unknown_language() -> None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from crowdset.core.documents import load_document
+from crowdset.core.documents import load_document, validation_message
 from crowdset.core.filtering.rule import Rule
 from crowdset.core.filtering.rules.alphabetic import Alphabetic
 from crowdset.core.filtering.rules.duplicates import Duplicate, NearDuplicate
@@ -96,7 +96,7 @@ def _validation_error(
         message = f"unknown setting {key!r} for rule '{cls.name}'; {hint}known settings: {known}"
     else:
         message = (
-            f"{first['msg']} (got {first['input']!r}); "
+            f"{validation_message(first)} (got {first['input']!r}); "
             f"fix the value, settings of '{cls.name}': {known}"
         )
     return _fail(where, message, first["input"], source)

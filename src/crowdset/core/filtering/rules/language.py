@@ -9,12 +9,14 @@ Long sentences rarely repeat once duplicate pairs are gone, and memoising them c
 
 from __future__ import annotations
 
+import difflib
 from functools import cache
 from typing import ClassVar
 
 import numpy as np
 import pycld2
 from numpy.typing import NDArray
+from pydantic import field_validator
 
 from crowdset.core.filtering.chunk import PairChunk
 from crowdset.core.filtering.rule import BoolArray, Rule, Scores
@@ -34,6 +36,17 @@ def _canonical(code: str) -> str:
     code = code.lower()
     code = _CLD2_ALIASES.get(code, code)
     return _CLD2_ALIASES.get(primary_subtag(code), primary_subtag(code))
+
+
+@cache
+def _identifiable() -> dict[str, str]:
+    """Code → name of every language CLD2 can report (not its internal pseudo-languages)."""
+    detected = set(pycld2.DETECTED_LANGUAGES)
+    return {
+        _canonical(code): name.title()
+        for name, code in pycld2.LANGUAGES
+        if name in detected and not code.startswith(("xx", "zz"))
+    }
 
 
 def _cld2(text: str) -> tuple[str, int]:
@@ -84,6 +97,22 @@ class LanguageId(Rule):
     src: str | None = None
     tgt: str | None = None
     accept_unknown: bool = True
+
+    @field_validator("src", "tgt")
+    @classmethod
+    def _identifiable(cls, language: str | None) -> str | None:
+        # a code CLD2 never reports would silently reject every pair of that side
+        if language is None or _canonical(language) in _identifiable():
+            return language
+        known = _identifiable()
+        # suggest from names only: a close code ('deu' → 'eu', Basque) would mislead
+        by_name = {name.lower(): code for code, name in known.items()}
+        close = difflib.get_close_matches(language.lower(), by_name, n=1, cutoff=0.8)
+        hint = f"did you mean '{by_name[close[0]]}' ({close[0].title()})? " if close else ""
+        raise ValueError(
+            f"CLD2 cannot identify language {language!r}; {hint}use an ISO 639 code it knows "
+            f"({', '.join(sorted(known))}), or leave the language out to skip that side"
+        )
 
     def score(self, chunk: PairChunk) -> Scores:
         scores: Scores = {}
