@@ -100,7 +100,7 @@ class LanguageId(Rule):
 
     @field_validator("src", "tgt")
     @classmethod
-    def _identifiable(cls, language: str | None) -> str | None:
+    def _known_to_cld2(cls, language: str | None) -> str | None:
         # a code CLD2 never reports would silently reject every pair of that side
         if language is None or _canonical(language) in _identifiable():
             return language
