@@ -6,7 +6,9 @@ minor units (1 credit = 10**currency_decimals minor units); a float never touche
 Every operation of the SPEC is one function here returning a ``TransactionDraft``: ``issue``,
 ``deposit``/``withdraw`` (simulated payment rails), ``stake``, ``unstake``, ``lock``, ``unlock``,
 ``forfeit``, ``fund_escrow``, ``pay`` (one payee) and ``settle`` (several), ``refund``,
-``hold_deposit``, ``release_deposit``, ``forfeit_deposit``.
+``hold_deposit``, ``release_deposit``, ``forfeit_deposit``; and the mechanism's (SPEC §6):
+``earn`` (escrow → pending), ``release`` (pending → available), ``claw_back`` (pending →
+escrow), ``fine`` (bond → fines) and the reversals of an upheld appeal.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class AccountKind(StrEnum):
     STAKED = "staked"
     LOCKED = "locked"
     DEPOSIT = "deposit"  # package deposits held (SPEC §1 "Deposits"), not payment-rail top-ups
+    PENDING = "pending"  # earned, not yet released (SPEC §6.3)
     # per campaign
     ESCROW = "escrow"
     # platform
@@ -44,7 +47,13 @@ class AccountKind(StrEnum):
 
 
 USER_ACCOUNT_KINDS = frozenset(
-    {AccountKind.AVAILABLE, AccountKind.STAKED, AccountKind.LOCKED, AccountKind.DEPOSIT}
+    {
+        AccountKind.AVAILABLE,
+        AccountKind.STAKED,
+        AccountKind.LOCKED,
+        AccountKind.DEPOSIT,
+        AccountKind.PENDING,
+    }
 )
 CAMPAIGN_ACCOUNT_KINDS = frozenset({AccountKind.ESCROW})
 PLATFORM_ACCOUNT_KINDS = frozenset(
@@ -72,6 +81,11 @@ class TransactionKind(StrEnum):
     HOLD_DEPOSIT = "hold_deposit"
     RELEASE_DEPOSIT = "release_deposit"
     FORFEIT_DEPOSIT = "forfeit_deposit"
+    EARN = "earn"  # escrow → pending (SPEC §6.3)
+    RELEASE = "release"  # pending → available
+    CLAW_BACK = "claw_back"  # pending → escrow, at revocation
+    FINE = "fine"  # staked / locked / deposit → fines, at revocation
+    REVERSE = "reverse"  # an upheld appeal undoes a fine or a claw-back
 
 
 @dataclass(frozen=True, order=True)
@@ -270,6 +284,17 @@ def settle(
 ) -> TransactionDraft:
     """Several payments of one decision in one transaction: ``escrow → each worker's
     available`` plus ``escrow → platform fees``. ``payouts`` are ``(worker_id, amount)``."""
+    return _payout(TransactionKind.PAY, AccountKind.AVAILABLE, campaign_id, payouts, fee, memo)
+
+
+def _payout(
+    kind: TransactionKind,
+    into: AccountKind,
+    campaign_id: int,
+    payouts: Sequence[tuple[int, int]],
+    fee: int,
+    memo: str,
+) -> TransactionDraft:
     if not payouts:
         raise InvalidInput("a settlement needs at least one payout", field="payouts")
     escrow = escrow_account(campaign_id)
@@ -279,13 +304,13 @@ def settle(
     total = sum(by_worker.values())
     postings = [Posting(escrow, -total)]
     postings += [
-        Posting(user_account(worker_id, AccountKind.AVAILABLE), amount)
+        Posting(user_account(worker_id, into), amount)
         for worker_id, amount in sorted(by_worker.items())
     ]
     if fee:
         fee = _positive(fee, "fee")
         postings += [Posting(escrow, -fee), Posting(platform_account(AccountKind.FEES), fee)]
-    return TransactionDraft(TransactionKind.PAY, tuple(postings), memo)
+    return TransactionDraft(kind, tuple(postings), memo)
 
 
 def refund(campaign_id: int, requester_id: int, amount: int) -> TransactionDraft:
@@ -326,6 +351,78 @@ def forfeit_deposit(user_id: int, amount: int, memo: str = "") -> TransactionDra
         TransactionKind.FORFEIT_DEPOSIT,
         user_account(user_id, AccountKind.DEPOSIT),
         platform_account(AccountKind.FINES),
+        amount,
+        memo,
+    )
+
+
+def earn(
+    campaign_id: int, payouts: Sequence[tuple[int, int]], fee: int = 0, memo: str = ""
+) -> TransactionDraft:
+    """SPEC §6.3: pay is earned per task into the worker's ``pending`` account: ``escrow →
+    each worker's pending`` plus ``escrow → platform fees``."""
+    return _payout(TransactionKind.EARN, AccountKind.PENDING, campaign_id, payouts, fee, memo)
+
+
+def release(user_id: int, amount: int, memo: str = "") -> TransactionDraft:
+    """Pending pay whose worker cleared the bar (or a campaign closed): ``pending →
+    available``."""
+    return _move(
+        TransactionKind.RELEASE,
+        user_account(user_id, AccountKind.PENDING),
+        user_account(user_id, AccountKind.AVAILABLE),
+        amount,
+        memo,
+    )
+
+
+def claw_back(user_id: int, campaign_id: int, amount: int, memo: str = "") -> TransactionDraft:
+    """A revoked worker's pending pay goes back to the campaign: ``pending → escrow``."""
+    return _move(
+        TransactionKind.CLAW_BACK,
+        user_account(user_id, AccountKind.PENDING),
+        escrow_account(campaign_id),
+        amount,
+        memo,
+    )
+
+
+FINE_SOURCES = (AccountKind.STAKED, AccountKind.LOCKED, AccountKind.DEPOSIT, AccountKind.AVAILABLE)
+
+
+def fine(user_id: int, amounts: Mapping[AccountKind, int], memo: str = "") -> TransactionDraft:
+    """SPEC §6.4: a fine from the worker's bond (``staked``, ``locked``, ``deposit``, and
+    ``available`` last) to ``platform fines``; ``amounts`` says how much from each."""
+    postings: list[Posting] = []
+    for kind, amount in sorted(amounts.items()):
+        if kind not in FINE_SOURCES:
+            raise InvalidInput(f"a fine cannot be taken from {kind.value}", kind=kind.value)
+        if amount:
+            postings.append(Posting(user_account(user_id, kind), -_positive(amount)))
+    total = -sum(p.amount for p in postings)
+    postings.append(Posting(platform_account(AccountKind.FINES), _positive(total, "fine")))
+    return TransactionDraft(TransactionKind.FINE, tuple(postings), memo)
+
+
+def reverse_fine(user_id: int, amount: int, memo: str = "") -> TransactionDraft:
+    """An upheld appeal: the fine comes back to the worker's ``available``."""
+    return _move(
+        TransactionKind.REVERSE,
+        platform_account(AccountKind.FINES),
+        user_account(user_id, AccountKind.AVAILABLE),
+        amount,
+        memo,
+    )
+
+
+def reverse_claw_back(
+    user_id: int, campaign_id: int, amount: int, memo: str = ""
+) -> TransactionDraft:
+    """An upheld appeal: clawed-back pay goes from the escrow to the worker's ``available``."""
+    return _move(
+        TransactionKind.REVERSE,
+        escrow_account(campaign_id),
+        user_account(user_id, AccountKind.AVAILABLE),
         amount,
         memo,
     )

@@ -227,6 +227,65 @@ class CampaignWorker(Base):
     gold_correct: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class WorkerTrack(Base):
+    """SPEC §6: what is known of one worker on one track (write, vote, label, rate) of one
+    campaign — the posterior's weighted counts, the plain counts shown as evidence, and the
+    money the mechanism moved for it (minor units)."""
+
+    __tablename__ = "worker_tracks"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    track: Mapped[str] = mapped_column(String(8), primary_key=True)
+    correct: Mapped[float] = mapped_column(default=0.0)
+    wrong: Mapped[float] = mapped_column(default=0.0)
+    controls: Mapped[int] = mapped_column(Integer, default=0)
+    controls_failed: Mapped[int] = mapped_column(Integer, default=0)
+    decisions: Mapped[int] = mapped_column(Integer, default=0)
+    decisions_failed: Mapped[int] = mapped_column(Integer, default=0)
+    earned: Mapped[int] = mapped_column(BigInteger, default=0)
+    pending: Mapped[int] = mapped_column(BigInteger, default=0)
+    released: Mapped[int] = mapped_column(BigInteger, default=0)
+    clawed_back: Mapped[int] = mapped_column(BigInteger, default=0)
+    fined: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_of_failures: Mapped[int] = mapped_column(BigInteger, default=0)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        CheckConstraint("track in ('write', 'vote', 'label', 'rate')", name="track_known"),
+        Index("ix_worker_tracks_worker", "worker_id"),
+    )
+
+
+class Sanction(Base):
+    """A revocation with its fine (SPEC §6.4), its reason and evidence, and the worker's one
+    appeal (due process): an upheld appeal reverses the money through the ledger."""
+
+    __tablename__ = "sanctions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    track: Mapped[str] = mapped_column(String(8))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    fine: Mapped[int] = mapped_column(BigInteger, default=0)
+    clawed_back: Mapped[int] = mapped_column(BigInteger, default=0)
+    appeal_status: Mapped[str] = mapped_column(String(8), default="none")
+    appeal_text: Mapped[str | None] = mapped_column(Text)
+    appealed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint(
+            "appeal_status in ('none', 'open', 'upheld', 'denied')", name="appeal_status_known"
+        ),
+    )
+
+
 class WorkerStanding(Base):
     """The lock rule's state per worker (SPEC §1); the stake itself lives in the ledger."""
 
@@ -279,10 +338,15 @@ class Query(Base):
     paste_events: Mapped[int] = mapped_column(Integer, default=0)
     flagged_intent: Mapped[str | None] = mapped_column(String(80))
     flag_probability: Mapped[float | None] = mapped_column()
+    # SPEC §6.1: a validation control — 'good' or 'bad' (its known verdict) — shown to at most
+    # control_max_views validators; status 'control' for made-up known-bad ones
+    control: Mapped[str | None] = mapped_column(String(8))
+    control_views: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (
         CheckConstraint(
-            "status in ('validating', 'accepted', 'rejected', 'unvalidated')", name="status_known"
+            "status in ('validating', 'accepted', 'rejected', 'unvalidated', 'control')",
+            name="status_known",
         ),
         Index("ix_queries_campaign_status", "campaign_id", "status"),
     )
@@ -363,6 +427,10 @@ class LabelItem(Base):
     confidence: Mapped[float | None] = mapped_column()
     audit: Mapped[bool | None] = mapped_column()
     settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # SPEC §6.1: 'spec' gold from the requester, or 'consensus' gold promoted from a confident
+    # decision; a control is retired after control_max_views workers saw it
+    gold_source: Mapped[str | None] = mapped_column(String(10))
+    control_views: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (
         CheckConstraint("status in ('open', 'settled', 'revision')", name="status_known"),

@@ -26,6 +26,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from crowdset.core.mechanism.settings import MechanismSettings
 from crowdset.core.documents import load_document, spec_error
 from crowdset.core.generation.annotation import parse_inline
 from crowdset.core.money import parse_amount
@@ -167,9 +168,7 @@ class CampaignSpec(_Strict):
     quality_weighting: bool = Field(
         True, description="Multiply each worker's offer weight by their predicted quality."
     )
-    forfeit_on_repeat_failure: bool = Field(
-        False, description="Forfeit the locked stake of a worker who fails again while locked."
-    )
+    mechanism: MechanismSettings = Field(default_factory=lambda: MechanismSettings())
 
     @field_validator("validators_per_query")
     @classmethod

@@ -31,6 +31,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from crowdset.core.mechanism.settings import MechanismSettings
 from crowdset.core.documents import load_document, spec_error
 from crowdset.errors import SpecInvalid
 
@@ -191,6 +192,7 @@ class LabelingSpec(_Strict):
     offer_ttl_seconds: int = Field(600, ge=30, le=86_400)
     active_window_seconds: int = Field(900, ge=30, le=86_400)
     max_open_offers: int = Field(2, ge=1, le=1000)
+    mechanism: MechanismSettings = Field(default_factory=lambda: MechanismSettings())
 
     @field_validator("labels")
     @classmethod
