@@ -1,5 +1,6 @@
 """The lock rule of SPEC §1 as a state machine: lock on failure, unlock after 3 successes in a row
-on the same track once no track is locked, forfeit on a repeat failure when the campaign says so."""
+on the same track once no track is locked. A withdrawal block only: nothing is ever forfeited
+(the penalty is revocation with a fine, SPEC §6.4)."""
 
 from __future__ import annotations
 
@@ -23,19 +24,14 @@ GEN, VAL = Track.GENERATION, Track.VALIDATION
 
 
 def run(
-    events: list[tuple[Track, bool]],
-    *,
-    forfeit_on_repeat: bool = False,
-    start: Standing | None = None,
+    events: list[tuple[Track, bool]], *, start: Standing | None = None
 ) -> tuple[Standing, list[StakeMove]]:
     """Apply (track, success) events in order; the final standing and every move."""
     standing = start or Standing()
     moves: list[StakeMove] = []
     for track, success in events:
         outcome: Outcome = (
-            record_success(standing, track)
-            if success
-            else record_failure(standing, track, forfeit_on_repeat=forfeit_on_repeat)
+            record_success(standing, track) if success else record_failure(standing, track)
         )
         standing = outcome.standing
         moves.append(outcome.move)
@@ -50,7 +46,7 @@ def test_a_new_worker_is_unlocked() -> None:
 
 @pytest.mark.parametrize("track", list(Track), ids=str)
 def test_a_failure_locks_the_stake(track: Track) -> None:
-    outcome = record_failure(Standing(), track, forfeit_on_repeat=False)
+    outcome = record_failure(Standing(), track)
     assert outcome.move is StakeMove.LOCK
     assert outcome.standing.is_locked(track)
     assert outcome.standing.locked
@@ -110,24 +106,20 @@ def test_successes_while_unlocked_change_nothing(track: Track) -> None:
         assert outcome == Outcome(start, StakeMove.NONE)
 
 
-def test_a_repeat_failure_while_locked_forfeits_only_when_the_campaign_says_so() -> None:
-    _, keep = run([(GEN, False), (GEN, True), (GEN, False)], forfeit_on_repeat=False)
-    assert keep == [StakeMove.LOCK, StakeMove.NONE, StakeMove.NONE]
-    standing, forfeit = run([(GEN, False), (GEN, True), (GEN, False)], forfeit_on_repeat=True)
-    assert forfeit == [StakeMove.LOCK, StakeMove.NONE, StakeMove.FORFEIT]
+def test_a_repeat_failure_while_locked_only_resets_the_streak() -> None:
+    standing, moves = run([(GEN, False), (GEN, True), (GEN, False)])
+    assert moves == [StakeMove.LOCK, StakeMove.NONE, StakeMove.NONE]
     assert standing.generation_locked
     assert standing.streak(GEN) == 0
 
 
-def test_a_first_failure_never_forfeits() -> None:
-    outcome = record_failure(Standing(), VAL, forfeit_on_repeat=True)
-    assert outcome.move is StakeMove.LOCK
-
-
-def test_a_failure_on_a_track_that_is_not_locked_does_not_forfeit() -> None:
-    # "fails again" is read per track: a validation failure while only generation is locked
-    _, moves = run([(GEN, False), (VAL, False)], forfeit_on_repeat=True)
+def test_a_failure_on_the_other_track_moves_nothing_more() -> None:
+    _, moves = run([(GEN, False), (VAL, False)])
     assert moves == [StakeMove.LOCK, StakeMove.NONE]
+
+
+def test_no_move_takes_stake_away() -> None:
+    assert {move.value for move in StakeMove} == {"none", "lock", "unlock"}
 
 
 # --- property: the rule against a reference model written from SPEC §1 ------------------------
@@ -137,7 +129,6 @@ def test_a_failure_on_a_track_that_is_not_locked_does_not_forfeit() -> None:
 class Reference:
     """The lock rule, written plainly: per track a lock and a streak of successes."""
 
-    forfeit_on_repeat: bool
     locked: dict[Track, bool] = field(default_factory=lambda: dict.fromkeys(Track, False))
     streak: dict[Track, int] = field(default_factory=lambda: dict.fromkeys(Track, 0))
 
@@ -151,10 +142,7 @@ class Reference:
                 return StakeMove.NONE
             self.locked[track], self.streak[track] = False, 0
             return StakeMove.NONE if any(self.locked.values()) else StakeMove.UNLOCK
-        repeat = self.locked[track]
         self.locked[track], self.streak[track] = True, 0
-        if repeat and self.forfeit_on_repeat:
-            return StakeMove.FORFEIT
         return StakeMove.NONE if any_locked_before else StakeMove.LOCK
 
     def standing(self) -> Standing:
@@ -169,18 +157,12 @@ class Reference:
 events = st.lists(st.tuples(st.sampled_from(list(Track)), st.booleans()), max_size=60)
 
 
-@given(events=events, forfeit_on_repeat=st.booleans())
-def test_the_rule_matches_the_reference_model(
-    events: list[tuple[Track, bool]], forfeit_on_repeat: bool
-) -> None:
-    model = Reference(forfeit_on_repeat)
+@given(events=events)
+def test_the_rule_matches_the_reference_model(events: list[tuple[Track, bool]]) -> None:
+    model = Reference()
     standing = Standing()
     for track, success in events:
-        outcome = (
-            record_success(standing, track)
-            if success
-            else record_failure(standing, track, forfeit_on_repeat=forfeit_on_repeat)
-        )
+        outcome = record_success(standing, track) if success else record_failure(standing, track)
         assert outcome.move is model.apply(track, success), (track, success)
         standing = outcome.standing
         assert standing == model.standing()
@@ -198,17 +180,12 @@ def test_stake_moves_keep_the_stake_where_the_standing_says(
     in_locked = False
     standing = Standing()
     for track, success in events:
-        outcome = (
-            record_success(standing, track)
-            if success
-            else record_failure(standing, track, forfeit_on_repeat=False)
-        )
+        outcome = record_success(standing, track) if success else record_failure(standing, track)
         if outcome.move is StakeMove.LOCK:
             assert not in_locked
             in_locked = True
         elif outcome.move is StakeMove.UNLOCK:
             assert in_locked
             in_locked = False
-        assert outcome.move is not StakeMove.FORFEIT
         standing = outcome.standing
         assert in_locked == standing.locked

@@ -1,10 +1,11 @@
-"""The lock rule of SPEC §1, as a pure state machine.
+"""The lock rule of SPEC §1, as a pure state machine: a withdrawal block, never a penalty.
 
-A generator whose query is rejected, or a validator who disagrees with the majority, has their
-stake moved to ``locked`` until they complete 3 consecutive successes of the same kind (accepted
-queries, or votes not contradicted). Generation and validation locks are tracked apart; the stake
-comes back once neither is held. A campaign may forfeit the locked stake of a worker who fails
-again while locked.
+A generator whose query is rejected, or a validator who disagrees with a confident decision, has
+their stake moved to ``locked`` until they complete 3 consecutive successes of the same kind
+(accepted queries, or votes not contradicted). Generation and validation locks are tracked apart;
+the stake comes back once neither is held. Locked stake cannot be withdrawn, so nobody unstakes
+ahead of a fine; the penalty itself is revocation with a fine on evidence (SPEC §6.4,
+``core.mechanism``), which replaced the seed's forfeit of locked stake.
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ class StakeMove(StrEnum):
     NONE = "none"
     LOCK = "lock"  # staked → locked
     UNLOCK = "unlock"  # locked → staked
-    FORFEIT = "forfeit"  # locked → fines
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,9 @@ def record_success(standing: Standing, track: Track) -> Outcome:
     return Outcome(after, StakeMove.NONE if after.locked else StakeMove.UNLOCK)
 
 
-def record_failure(standing: Standing, track: Track, *, forfeit_on_repeat: bool) -> Outcome:
+def record_failure(standing: Standing, track: Track) -> Outcome:
     was_locked = standing.locked
-    repeat = standing.is_locked(track)
     after = _set(standing, track, locked=True, streak=0)
-    if repeat and forfeit_on_repeat:
-        return Outcome(after, StakeMove.FORFEIT)
-    # stake already locked by the other track stays where it is
+    # stake already locked (by either track) stays where it is: a repeat failure only resets
+    # the streak
     return Outcome(after, StakeMove.NONE if was_locked else StakeMove.LOCK)

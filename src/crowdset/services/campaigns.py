@@ -26,7 +26,7 @@ from crowdset.core.ledger import AccountKind, escrow_account, user_account
 from crowdset.core.money import format_amount
 from crowdset.core.permissions import Action, Role, authorize
 from crowdset.errors import Conflict, InsufficientFunds, InvalidInput, NotFound
-from crowdset.services import generation, labeling, review
+from crowdset.services import generation, labeling, mechanism, review
 from crowdset.services import ledger as ledger_service
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
@@ -261,11 +261,25 @@ def launch(ctx: Context, viewer: Principal, campaign_id: int) -> CampaignView:
             "launched",
             at=ctx.now(),
             actor_id=viewer.user_id,
-            detail={"escrow": cost.total, **_review_budget(ctx, spec, cost)},
+            detail={
+                "escrow": cost.total,
+                **_review_budget(ctx, spec, cost),
+                **_required_stake(ctx, spec),
+            },
         )
         return _view(campaign)
 
     return ctx.db.run(work)
+
+
+def _required_stake(ctx: Context, spec: AnySpec) -> dict[str, object]:
+    """A generation campaign's effective minimum stake (SPEC §6.4): the spec's ``min_stake``
+    raised, when lower, to the bond that covers the largest fines reachable before revocation;
+    workers below it get no offers. Raised rather than refused, so a spec written before the
+    mechanism still runs; the launch event records the figure."""
+    if isinstance(spec, LabelingSpec):
+        return {}
+    return {"required_stake": generation.required_stake_of(ctx, spec)}
 
 
 def _review_budget(
@@ -364,10 +378,13 @@ def _simple(
 
 
 def close(ctx: Context, viewer: Principal, campaign_id: int) -> CampaignView:
-    """Withdraw offers, settle queries still in validation, refund what is left in escrow.
+    """Withdraw offers, settle the work still open, release pending pay, refund the escrow.
 
-    A query with a decisive majority already is decided as usual; one without is marked
-    ``unvalidated`` and its writer and voters are paid anyway (see ``generation.decide``).
+    Each kind settles its own work first (a generation query whose weighted votes are
+    confident is decided as usual; one without is ``unvalidated`` and its writer paid, see
+    ``generation_decisions.decide``). Then every worker never revoked in the campaign gets
+    their pending pay (SPEC §6.3) — one call for every campaign kind — and what is left in
+    escrow, clawed-back pay included, goes back to the requester.
     """
     authorize(viewer.role, Action.RUN_CAMPAIGNS)
 
@@ -380,6 +397,7 @@ def close(ctx: Context, viewer: Principal, campaign_id: int) -> CampaignView:
             labeling.settle_at_close(session, ctx, campaign)
         for query in store.queries(session, campaign.id, status="validating"):
             decide(session, ctx, campaign, query, closing=True)
+        released = mechanism.release_at_close(session, ctx, campaign)
         left = ledger_store.balance_of(session, escrow_account(campaign.id))
         if left > 0:
             ledger_store.post(
@@ -390,7 +408,12 @@ def close(ctx: Context, viewer: Principal, campaign_id: int) -> CampaignView:
             )
         campaign.status, campaign.closed_at = "closed", now
         store.add_event(
-            session, campaign.id, "closed", at=now, actor_id=viewer.user_id, detail={"refund": left}
+            session,
+            campaign.id,
+            "closed",
+            at=now,
+            actor_id=viewer.user_id,
+            detail={"refund": left, "released": released},
         )
         return _view(campaign)
 
@@ -574,6 +597,7 @@ def blacklist(ctx: Context, viewer: Principal, campaign_id: int, pseudonym: str)
         for query in store.queries(session, campaign.id, status="accepted"):
             if query.worker_id == worker.id:
                 query.status, query.round, query.decided_at = "validating", query.round + 1, None
+                query.control = None  # no longer known-good
                 returned += 1
         store.add_event(
             session,

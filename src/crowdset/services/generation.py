@@ -1,123 +1,86 @@
-"""Generation work (SPEC §1–§2): offers drawn by stake, writing, blind votes, decisions, money.
+"""Generation work (SPEC §1–§2, §6): offers drawn by stake, writing, blind votes and controls.
 
 Each use case is one unit of work; anything touching a campaign's work locks the campaign row
 first, so concurrent API processes never hand out the same unit twice or decide a query twice.
 Every credit moved is a ledger transaction posted inside the same unit of work.
+
+The campaign's rules are in ``generation_rules``; votes, decisions and what they do to workers
+(pay per vote into pending, quality-weighted decisions, revocation) in
+``generation_decisions``; which control a validator gets in ``generation_controls``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
-from crowdset.core import ledger, selection, standing
-from crowdset.core.economics import fee_for
+from crowdset.core import selection, standing
 from crowdset.core.generation.annotation import annotate
-from crowdset.core.generation.checks import CheckRules, check_query
-from crowdset.core.generation.model import CheckFailure, SlotValue, Span
-from crowdset.core.generation.plan import (
-    Coverage,
-    Pricing,
-    next_task,
-    pricing,
-    seed_texts,
-    task_prompt,
-)
+from crowdset.core.generation.checks import check_query
+from crowdset.core.generation.model import CheckFailure, SlotValue
+from crowdset.core.generation.plan import Coverage, Pricing, next_task, task_prompt
 from crowdset.core.generation.spec import CampaignSpec, IntentSpec
 from crowdset.core.ledger import AccountKind, escrow_account, user_account
+from crowdset.core.mechanism import Track, TrackRecord
 from crowdset.errors import AnswerRefused, Conflict, InvalidInput, NotFound, RuleViolation
+from crowdset.services import mechanism
 from crowdset.services.context import Context
+from crowdset.services.generation_controls import ControlPool
+from crowdset.services.generation_decisions import (
+    answer_control,
+    decide,
+    lock_standing,
+    pay_vote,
+    settle,
+)
+from crowdset.services.generation_rules import (
+    CampaignRules,
+    check_rules,
+    pricing_of,
+    required_stake_of,
+    rules_of,
+    spans_of,
+    spec_digest,
+    spec_of,
+    values_json,
+    values_of,
+)
 from crowdset.storage import campaign_store as store
-from crowdset.storage import ledger_store
+from crowdset.storage import ledger_store, mechanism_store
 from crowdset.storage.models import Campaign, GenerationTask, Offer, Query, Vote, WorkerStanding
 
+__all__ = [  # what other modules use from here
+    "CampaignRules",
+    "OfferView",
+    "StandingView",
+    "SubmitResult",
+    "VoteInput",
+    "check_rules",
+    "decide",
+    "dispatch",
+    "free_escrow",
+    "offer_view",
+    "own_offer",
+    "pricing_of",
+    "require_no_work_under_review",
+    "required_stake_of",
+    "rules_of",
+    "settle",
+    "spans_of",
+    "spec_digest",
+    "spec_of",
+    "submit_query",
+    "submit_vote",
+    "submittable",
+    "values_json",
+    "values_of",
+    "worker_standing",
+]
+
 MAX_EXAMPLES = 5
-
-
-# --- the campaign as the rules see it ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CampaignRules:
-    """A campaign's spec with what every use case derives from it, parsed once per process."""
-
-    spec: CampaignSpec
-    seeds: dict[str, list[str]]  # intent → seed examples as plain text
-    checks: CheckRules
-
-
-@lru_cache(maxsize=64)
-def _rules(digest: str, spec_json: str) -> CampaignRules:
-    spec = CampaignSpec.model_validate_json(spec_json)
-    return CampaignRules(
-        spec=spec,
-        seeds={intent.name: seed_texts(intent) for intent in spec.intents},
-        checks=check_rules(spec),
-    )
-
-
-_BY_DIGEST: dict[str, CampaignRules] = {}
-
-
-def rules_of(campaign: Campaign) -> CampaignRules:
-    """The campaign's rules. Specs never change after creation, so they are cached by the
-    digest stored beside them and the (large) spec column is read only on a cache miss."""
-    found = _BY_DIGEST.get(campaign.spec_digest)
-    if found is None:
-        found = _rules(campaign.spec_digest, json.dumps(campaign.spec, sort_keys=True))
-        if len(_BY_DIGEST) > 64:
-            _BY_DIGEST.clear()
-        _BY_DIGEST[campaign.spec_digest] = found
-    return found
-
-
-def spec_of(campaign: Campaign) -> CampaignSpec:
-    return rules_of(campaign).spec
-
-
-def spec_digest(spec_json: dict[str, object]) -> str:
-    canonical = json.dumps(spec_json, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def pricing_of(ctx: Context, spec: CampaignSpec) -> Pricing:
-    settings = ctx.settings
-    return pricing(
-        spec,
-        fair_hourly_wage=settings.fair_hourly_wage,
-        minor_per_unit=settings.minor_per_unit,
-        fee_share=settings.platform_fee_share,
-    )
-
-
-def values_of(rows: list[dict[str, str]]) -> tuple[SlotValue, ...]:
-    return tuple(SlotValue(row["slot"], row["entity"], row["value"]) for row in rows)
-
-
-def values_json(values: tuple[SlotValue, ...]) -> list[dict[str, str]]:
-    return [{"slot": v.slot, "entity": v.entity, "value": v.value} for v in values]
-
-
-def spans_of(rows: list[dict[str, object]]) -> tuple[Span, ...]:
-    return tuple(
-        Span(int(str(r["start"])), int(str(r["end"])), str(r["slot"]), str(r["entity"]))
-        for r in rows
-    )
-
-
-def check_rules(spec: CampaignSpec) -> CheckRules:
-    return CheckRules(
-        min_words=spec.checks.min_words,
-        max_words=spec.checks.max_words,
-        near_duplicate_similarity=spec.checks.near_duplicate_similarity,
-        language=spec.language if spec.checks.language else None,
-    )
 
 
 # --- what a worker sees -----------------------------------------------------------------------
@@ -178,7 +141,8 @@ class VoteInput:
 
 @dataclass(frozen=True)
 class StandingView:
-    """A worker's lock status and what unlocks it (SPEC §1)."""
+    """A worker's lock status and what unlocks it (SPEC §1): locked stake cannot be withdrawn;
+    nothing is taken from it (fines are SPEC §6.4's, on evidence)."""
 
     locked: bool
     generation_locked: bool
@@ -200,25 +164,18 @@ class StandingView:
         if self.validation_locked:
             parts.append(
                 f"cast {self.validation_successes_to_unlock} more votes in a row that agree "
-                "with the majority"
+                "with the decision"
             )
         return "Your stake is locked: to unlock it, " + " and ".join(parts) + "."
 
 
-def _standing(row: WorkerStanding) -> standing.Standing:
-    return standing.Standing(
-        generation_locked=row.generation_locked,
-        generation_streak=row.generation_streak,
-        validation_locked=row.validation_locked,
-        validation_streak=row.validation_streak,
-    )
-
-
-def _store_standing(row: WorkerStanding, value: standing.Standing) -> None:
-    row.generation_locked = value.generation_locked
-    row.generation_streak = value.generation_streak
-    row.validation_locked = value.validation_locked
-    row.validation_streak = value.validation_streak
+def _examples(seeds: list[str], query: Query | None) -> tuple[str, ...]:
+    """The seeds shown with an offer; a vote offer never shows the query it asks about (a
+    seed used as a known-good control would otherwise give itself away)."""
+    if query is not None:
+        text = query.text.casefold()
+        seeds = [seed for seed in seeds if seed.casefold() != text]
+    return tuple(seeds[:MAX_EXAMPLES])
 
 
 def offer_view(session: Session, offer: Offer, campaign: Campaign, ctx: Context) -> OfferView:
@@ -245,141 +202,11 @@ def offer_view(session: Session, offer: Offer, campaign: Campaign, ctx: Context)
             if query is not None
             else task_prompt(intent, values)
         ),
-        examples=tuple(rules.seeds[intent.name][:MAX_EXAMPLES]),
+        examples=_examples(rules.seeds[intent.name], query),
         query_text=query.text if query is not None else None,
         questions=VOTE_QUESTIONS if query is not None else (),
         price=prices.per_vote if query is not None else prices.per_query,
     )
-
-
-# --- money ------------------------------------------------------------------------------------
-
-
-def _post(session: Session, ctx: Context, draft: ledger.TransactionDraft) -> None:
-    ledger_store.post(session, draft, now=ctx.now(), actor_id=None)
-
-
-def settle(
-    session: Session,
-    ctx: Context,
-    campaign_id: int,
-    payouts: list[tuple[int, int]],
-    memo: str,
-) -> None:
-    """Pay a decision's workers from escrow in one transaction, with the fee on each payment."""
-    payouts = [(worker, amount) for worker, amount in payouts if amount > 0]
-    if not payouts:
-        return
-    fee = sum(fee_for(amount, ctx.settings.platform_fee_share) for _, amount in payouts)
-    _post(session, ctx, ledger.settle(campaign_id, payouts, fee, memo))
-
-
-def _move_stake(
-    session: Session, ctx: Context, worker_id: int, move: standing.StakeMove, memo: str
-) -> None:
-    if move is standing.StakeMove.NONE:
-        return
-    if move in (standing.StakeMove.LOCK, standing.StakeMove.FORFEIT):
-        staked = ledger_store.balance_of(session, user_account(worker_id, AccountKind.STAKED))
-        if staked > 0:
-            _post(session, ctx, ledger.lock(worker_id, staked, memo))
-        if move is standing.StakeMove.LOCK:
-            return
-    locked = ledger_store.balance_of(session, user_account(worker_id, AccountKind.LOCKED))
-    if locked > 0:
-        draft = ledger.unlock if move is standing.StakeMove.UNLOCK else ledger.forfeit
-        _post(session, ctx, draft(worker_id, locked, memo))
-
-
-def _record(
-    session: Session,
-    ctx: Context,
-    campaign: Campaign,
-    worker_id: int,
-    track: standing.Track,
-    *,
-    success: bool,
-    memo: str,
-) -> None:
-    """Apply one outcome to the worker's lock standing and campaign track record."""
-    spec = spec_of(campaign)
-    row = store.standing(session, worker_id)
-    before = _standing(row)
-    if success:
-        outcome = standing.record_success(before, track)
-    else:
-        outcome = standing.record_failure(
-            before, track, forfeit_on_repeat=spec.forfeit_on_repeat_failure
-        )
-    _store_standing(row, outcome.standing)
-    _move_stake(session, ctx, worker_id, outcome.move, memo)
-    member = store.campaign_worker(session, campaign.id, worker_id)
-    if member is not None:
-        if success:
-            member.successes += 1
-        else:
-            member.failures += 1
-
-
-# --- deciding a query -------------------------------------------------------------------------
-
-
-def decide(
-    session: Session, ctx: Context, campaign: Campaign, query: Query, *, closing: bool = False
-) -> None:
-    """Majority of the round's votes decides (SPEC §2); pays and applies the lock rule.
-
-    At close, a query without a decisive majority is marked ``unvalidated``: its writer and its
-    voters are paid (the missing votes are not their fault) and it stays out of the export.
-    """
-    spec = spec_of(campaign)
-    prices = pricing_of(ctx, spec)
-    votes = store.votes(session, query.id, query.round)
-    needed = spec.validators_per_query // 2 + 1
-    valid = sum(vote.valid for vote in votes)
-    invalid = len(votes) - valid
-    now = ctx.now()
-    memo = f"campaign {campaign.id} query {query.id}"
-    if valid < needed and invalid < needed:
-        if not closing:
-            return
-        query.status, query.decided_at = "unvalidated", now
-        payouts = [(vote.worker_id, prices.per_vote) for vote in votes]
-        if not query.paid:
-            payouts.insert(0, (query.worker_id, prices.per_query))
-            query.paid = True
-        settle(session, ctx, campaign.id, payouts, f"{memo} settled at close")
-        return
-    accepted = valid >= needed
-    query.status, query.decided_at = ("accepted" if accepted else "rejected"), now
-    payouts = []
-    if accepted and not query.paid:
-        payouts.append((query.worker_id, prices.per_query))
-        query.paid = True
-    for vote in votes:
-        vote.agreed = vote.valid == accepted
-        if vote.agreed:
-            payouts.append((vote.worker_id, prices.per_vote))
-    settle(session, ctx, campaign.id, payouts, f"{memo} {query.status}")
-    _record(
-        session,
-        ctx,
-        campaign,
-        query.worker_id,
-        standing.Track.GENERATION,
-        success=accepted,
-        memo=f"lock rule: {memo} {query.status}",
-    )
-    for vote in votes:
-        _record(
-            session,
-            ctx,
-            campaign,
-            vote.worker_id,
-            standing.Track.VALIDATION,
-            success=bool(vote.agreed),
-            memo=f"lock rule: vote on {memo}",
-        )
 
 
 # --- dispatch ---------------------------------------------------------------------------------
@@ -391,6 +218,7 @@ class _Unit:
     task: GenerationTask | None = None
     query: Query | None = None
     excluded: set[int] = field(default_factory=set)
+    extra: bool = False  # a vote beyond validators_per_query: not yet held in escrow
 
 
 def free_escrow(
@@ -400,14 +228,22 @@ def free_escrow(
     offers: list[Offer],
     validating: list[Query] | None = None,
 ) -> int:
-    """Escrow still free after everything in flight is paid at its most."""
+    """Escrow still free after everything in flight is paid at its most: each query in
+    validation its remaining votes up to ``validators_per_query`` (or the vote offers out on
+    it, when more) and its writer if unpaid; each open write offer a whole query; each open
+    vote offer on anything else (a control) one vote. Votes are paid when cast."""
     escrow = ledger_store.balance_of(session, escrow_account(campaign.id))
     if validating is None:
         validating = store.queries(session, campaign.id, status="validating")
+    cast = store.round_vote_counts(session, validating)
+    out = Counter(o.query_id for o in offers if o.kind == "vote")
     liabilities = 0
     for query in validating:
-        votes_cost = prices.vote_exposure(prices.validators)
-        liabilities += votes_cost if query.paid else prices.query_exposure
+        still = max(prices.validators - cast.get(query.id, 0), out[query.id])
+        liabilities += prices.vote_exposure(still)
+        liabilities += 0 if query.paid else prices.writer_exposure
+    in_validation = {q.id for q in validating}
+    liabilities += prices.vote_exposure(sum(n for q, n in out.items() if q not in in_validation))
     liabilities += sum(prices.query_exposure for o in offers if o.kind == "write")
     return escrow - liabilities
 
@@ -504,53 +340,164 @@ def _covered(coverage: Coverage, values: tuple[SlotValue, ...]) -> Coverage:
     return Coverage(combinations, counted)
 
 
+@dataclass
+class _Draw:
+    """What one dispatch draws from: who may get which kind of offer, and the money left."""
+
+    pools: dict[str, dict[int, selection.Candidate]]  # kind → worker → candidate
+    inbox: Counter[int]
+    free: int  # escrow not yet promised
+    controls: ControlPool
+
+
+def _offer(
+    session: Session,
+    campaign: Campaign,
+    worker_id: int,
+    kind: str,
+    now: datetime,
+    expires: datetime,
+    *,
+    task: GenerationTask | None = None,
+    query: Query | None = None,
+) -> None:
+    session.add(
+        Offer(
+            campaign_id=campaign.id,
+            worker_id=worker_id,
+            kind=kind,
+            task_id=task.id if task is not None else None,
+            query_id=query.id if query is not None else None,
+            status="open",
+            refusals=0,
+            created_at=now,
+            expires_at=expires,
+        )
+    )
+
+
 def _offer_units(
     session: Session,
     ctx: Context,
     campaign: Campaign,
     spec: CampaignSpec,
+    prices: Pricing,
     units: list[_Unit],
-    candidates: dict[int, selection.Candidate],
-    inbox: Counter[int],
+    draw: _Draw,
     now: datetime,
 ) -> int:
-    """Offer each unit to a worker drawn ∝ ln(1 + stake) among those who may take it."""
-    made = 0
+    """Offer each unit to a worker drawn by offer weight among those who may take it.
+
+    A vote offer is a control instead with probability ``control_share`` (SPEC §6.1): the
+    drawn validator gets a control chosen for them, and the real unit goes back in line."""
+    mech = spec.mechanism
+    rule, cap = mech.selection, float(mech.stake_cap)
+    vote_cost = prices.vote_exposure(1)
     expires = now + timedelta(seconds=spec.offer_ttl_seconds)
-    for unit in units:
+    made = 0
+    queue = list(units)
+    while queue:
+        unit = queue.pop(0)
+        if unit.extra and draw.free < vote_cost:
+            continue
         pool = [
             c
-            for w, c in candidates.items()
-            if w not in unit.excluded and inbox[w] < spec.max_open_offers
+            for w, c in draw.pools[unit.kind].items()
+            if w not in unit.excluded and draw.inbox[w] < spec.max_open_offers
         ]
-        chosen = selection.draw(pool, ctx.rng)
+        chosen = selection.draw(pool, ctx.rng, rule=rule, cap=cap)
         if chosen is None:
             continue
-        inbox[chosen.worker_id] += 1
-        unit.excluded.add(chosen.worker_id)
-        session.add(
-            Offer(
-                campaign_id=campaign.id,
-                worker_id=chosen.worker_id,
-                kind=unit.kind,
-                task_id=unit.task.id if unit.task is not None else None,
-                query_id=unit.query.id if unit.query is not None else None,
-                status="open",
-                refusals=0,
-                created_at=now,
-                expires_at=expires,
-            )
-        )
+        worker = chosen.worker_id
+        if (
+            unit.kind == "vote"
+            and mech.control_share > 0
+            and draw.free >= vote_cost
+            and ctx.rng.random() < mech.control_share
+        ):
+            control = draw.controls.pick(session, ctx.rng, worker, now)
+            if control is not None:
+                _offer(session, campaign, worker, "vote", now, expires, query=control)
+                draw.controls.offered_to(control, worker)
+                draw.inbox[worker] += 1
+                draw.free -= vote_cost
+                made += 1
+                queue.append(unit)
+                continue
+        if unit.extra:
+            draw.free -= vote_cost
+        draw.inbox[worker] += 1
+        unit.excluded.add(worker)
+        _offer(session, campaign, worker, unit.kind, now, expires, task=unit.task, query=unit.query)
         made += 1
     session.flush()
     return made
 
 
-def dispatch(session: Session, ctx: Context, campaign: Campaign) -> int:
-    """Expire stale offers and offer every open unit to a worker drawn ∝ ln(1 + stake).
+def _pools(
+    session: Session, ctx: Context, campaign: Campaign, spec: CampaignSpec, now: datetime
+) -> dict[str, dict[int, selection.Candidate]]:
+    """Who may get write and vote offers: active, not blacklisted, staked at least the
+    required stake, not revoked on that track; weighted by stake and, when the campaign says
+    so, by their posterior mean on the track (SPEC §6.2, §6.6)."""
+    members = store.active_workers(
+        session, campaign.id, now - timedelta(seconds=spec.active_window_seconds)
+    )
+    minor = ctx.settings.minor_per_unit
+    stake = store.stakes(session, [m.worker_id for m in members])
+    needed = required_stake_of(ctx, spec)
+    eligible = [m.worker_id for m in members if stake.get(m.worker_id, 0) >= needed]
+    rows = {
+        (row.worker_id, row.track): row
+        for row in mechanism_store.track_rows(session, campaign_id=campaign.id)
+    }
+    prior = TrackRecord().quality.posterior_mean()
+    pools: dict[str, dict[int, selection.Candidate]] = {}
+    for kind, track in (("write", Track.WRITE), ("vote", Track.VOTE)):
+        pool = {}
+        for worker in eligible:
+            row = rows.get((worker, track.value))
+            if row is not None and row.revoked_at is not None:
+                continue
+            quality = 1.0
+            if spec.quality_weighting:
+                quality = mechanism.record_of(row).quality.posterior_mean() if row else prior
+            pool[worker] = selection.Candidate(worker, stake.get(worker, 0) / minor, quality)
+        pools[kind] = pool
+    return pools
 
-    Votes go first (they unblock decisions). Call with the campaign row locked. Returns the
-    number of offers made.
+
+def _admitted(
+    ctx: Context, spec: CampaignSpec, pools: dict[str, dict[int, selection.Candidate]], asker: int
+) -> bool:
+    """SPEC §6.6: the asking worker gets new work with probability equal to their share
+    among the active candidates, so shares follow weights when work is plentiful too. A
+    worker's weight is their stake times their mean quality over the tracks open to them."""
+    everyone: dict[int, list[selection.Candidate]] = defaultdict(list)
+    for pool in pools.values():
+        for worker, candidate in pool.items():
+            everyone[worker].append(candidate)
+    candidates = [
+        selection.Candidate(w, cs[0].stake, sum(c.quality for c in cs) / len(cs))
+        for w, cs in sorted(everyone.items())
+    ]
+    mech = spec.mechanism
+    return selection.admits(
+        asker, candidates, ctx.rng, rule=mech.selection, cap=float(mech.stake_cap)
+    )
+
+
+def dispatch(session: Session, ctx: Context, campaign: Campaign, asker: int | None = None) -> int:
+    """Expire stale offers and offer open units to workers drawn by offer weight.
+
+    With ``asker``, only the asking worker may receive offers in this call (up to
+    ``max_open_offers``), and only when :func:`crowdset.core.selection.admits` admits them;
+    without, every unit is drawn among all candidates (simulations and tests).
+
+    Votes go first (they unblock decisions): ``validators_per_query`` per query, then one more
+    at a time while its weighted verdict is undecided, up to ``mechanism.max_votes``; a share
+    ``control_share`` of vote offers are controls. Call with the campaign row locked. Returns
+    the number of offers made.
     """
     now = ctx.now()
     store.expire_offers(session, campaign.id, now)
@@ -559,50 +506,64 @@ def dispatch(session: Session, ctx: Context, campaign: Campaign) -> int:
     spec = spec_of(campaign)
     prices = pricing_of(ctx, spec)
     offers = store.open_offers(session, campaign.id)
-    members = store.active_workers(
-        session, campaign.id, now - timedelta(seconds=spec.active_window_seconds)
-    )
-    minor = ctx.settings.minor_per_unit
-    stake = store.stakes(session, [m.worker_id for m in members])
-    min_stake = int(spec.min_stake * minor)
+    pools = _pools(session, ctx, campaign, spec, now)
+    if asker is not None:
+        if not any(asker in pool for pool in pools.values()):
+            return 0
+        if not _admitted(ctx, spec, pools, asker):
+            return 0
+        pools = {
+            kind: {w: c for w, c in pool.items() if w == asker} for kind, pool in pools.items()
+        }
     inbox = Counter(o.worker_id for o in offers)
-    candidates = {
-        m.worker_id: selection.Candidate(
-            m.worker_id,
-            stake.get(m.worker_id, 0) / minor,
-            selection.predicted_quality(m.successes, m.failures) if spec.quality_weighting else 1.0,
-        )
-        for m in members
-        if stake.get(m.worker_id, 0) >= max(min_stake, 1)
-    }
-    room = sum(max(0, spec.max_open_offers - inbox[w]) for w in candidates)
-    if room == 0:
+    everyone = set(pools["write"]) | set(pools["vote"])
+    if not any(inbox[w] < spec.max_open_offers for w in everyone):
         return 0
 
-    units: list[_Unit] = []
     validating = store.queries(session, campaign.id, status="validating")
-    voted = store.voters(session, [q.id for q in validating])
-    vote_offers: dict[int, list[Offer]] = defaultdict(list)
-    for o in offers:
-        if o.kind == "vote" and o.query_id is not None:
-            vote_offers[o.query_id].append(o)
-    this_round = store.round_vote_counts(session, validating)
-    for query in validating:
-        missing = (
-            spec.validators_per_query - this_round.get(query.id, 0) - len(vote_offers[query.id])
-        )
-        excluded = (
-            {query.worker_id} | voted[query.id] | {o.worker_id for o in vote_offers[query.id]}
-        )
-        units += [_Unit("vote", query=query, excluded=excluded) for _ in range(max(0, missing))]
-    made = _offer_units(session, ctx, campaign, spec, units, candidates, inbox, now)
-    room = sum(max(0, spec.max_open_offers - inbox[w]) for w in candidates)
-    free = free_escrow(session, campaign, prices, offers, validating)
-    budget = max(0, free // prices.query_exposure) if prices.query_exposure else room
+    draw = _Draw(
+        pools=pools,
+        inbox=inbox,
+        free=free_escrow(session, campaign, prices, offers, validating),
+        controls=ControlPool.load(session, campaign, spec, offers),
+    )
+    made = _offer_units(
+        session,
+        ctx,
+        campaign,
+        spec,
+        prices,
+        _vote_units(session, spec, validating, offers),
+        draw,
+        now,
+    )
+    room = sum(max(0, spec.max_open_offers - inbox[w]) for w in pools["write"])
+    budget = max(0, draw.free // prices.query_exposure) if prices.query_exposure else room
     writes = _plan_write_units(session, ctx, campaign, spec, offers, room, budget)
-    made += _offer_units(session, ctx, campaign, spec, writes, candidates, inbox, now)
+    made += _offer_units(session, ctx, campaign, spec, prices, writes, draw, now)
     session.flush()
     return made
+
+
+def _vote_units(
+    session: Session, spec: CampaignSpec, validating: list[Query], offers: list[Offer]
+) -> list[_Unit]:
+    voted = store.voters(session, [q.id for q in validating])
+    out: dict[int, list[Offer]] = defaultdict(list)
+    for o in offers:
+        if o.kind == "vote" and o.query_id is not None:
+            out[o.query_id].append(o)
+    this_round = store.round_vote_counts(session, validating)
+    base = spec.validators_per_query
+    units: list[_Unit] = []
+    for query in validating:
+        cast = this_round.get(query.id, 0)
+        held = len(out[query.id])
+        wanted = base if cast < base else min(cast + 1, spec.mechanism.max_votes)
+        excluded = {query.worker_id} | voted[query.id] | {o.worker_id for o in out[query.id]}
+        for number in range(cast + held, wanted):
+            units.append(_Unit("vote", query=query, excluded=excluded, extra=number >= base))
+    return units
 
 
 # --- the worker's use cases (the offer itself: services/offers.py) ---------------------------
@@ -719,7 +680,9 @@ def submit_query(
 
 
 def submit_vote(ctx: Context, worker_id: int, offer_id: int, vote: VoteInput) -> None:
-    """Record a blind vote; the last vote of a round decides the query."""
+    """Record a blind vote and pay it (into pending); once a query has
+    ``validators_per_query`` votes, each vote may decide it. A vote on a control is evidence
+    on the validator (``generation_decisions.answer_control``), paid the same way."""
     if len(vote.comment) > 2000:
         raise InvalidInput("comment is limited to 2,000 characters", field="comment")
 
@@ -730,24 +693,28 @@ def submit_vote(ctx: Context, worker_id: int, offer_id: int, vote: VoteInput) ->
         query = session.get(Query, offer.query_id)
         assert query is not None
         offer.status, offer.finished_at = "done", now
-        if query.status != "validating":
+        control = query.control is not None and query.status in ("control", "accepted")
+        if query.status != "validating" and not control:
             return  # decided meanwhile (e.g. at close); the offer simply ends
-        session.add(
-            Vote(
-                query_id=query.id,
-                worker_id=worker_id,
-                round=query.round,
-                valid=vote.valid,
-                intent_ok=vote.intent_ok,
-                natural_ok=vote.natural_ok,
-                spelling_ok=vote.spelling_ok,
-                values_ok=vote.values_ok,
-                comment=vote.comment,
-                agreed=None,
-                created_at=now,
-            )
+        row = Vote(
+            query_id=query.id,
+            worker_id=worker_id,
+            round=query.round,
+            valid=vote.valid,
+            intent_ok=vote.intent_ok,
+            natural_ok=vote.natural_ok,
+            spelling_ok=vote.spelling_ok,
+            values_ok=vote.values_ok,
+            comment=vote.comment,
+            agreed=None,
+            created_at=now,
         )
+        session.add(row)
         session.flush()
+        if query.status != "validating":
+            answer_control(session, ctx, campaign, query, row)
+            return
+        pay_vote(session, ctx, campaign, query, row)
         if (
             len(store.votes(session, query.id, query.round))
             >= spec_of(campaign).validators_per_query
@@ -760,7 +727,7 @@ def submit_vote(ctx: Context, worker_id: int, offer_id: int, vote: VoteInput) ->
 def worker_standing(ctx: Context, worker_id: int) -> StandingView:
     def work(session: Session) -> StandingView:
         row = session.get(WorkerStanding, worker_id)
-        value = _standing(row) if row is not None else standing.Standing()
+        value = lock_standing(row) if row is not None else standing.Standing()
         return StandingView(
             locked=value.locked,
             generation_locked=value.generation_locked,
@@ -779,12 +746,28 @@ def worker_standing(ctx: Context, worker_id: int) -> StandingView:
 
 
 def require_no_work_under_review(session: Session, worker_id: int) -> None:
-    """Stake is bonded while the worker's queries or votes await a decision, so nobody can
-    unstake ahead of a rejection and dodge the lock rule."""
+    """Stake is bonded while the worker's queries or votes await a decision, and while they
+    hold pending generation pay, so nobody can unstake ahead of a rejection or a fine."""
     pending = store.pending_work(session, worker_id)
     if pending:
         raise RuleViolation(
             f"you have {pending} answer(s) awaiting validation: your stake stays bonded until "
             "they are decided",
             pending=pending,
+        )
+    held = [
+        row
+        for row in mechanism_store.track_rows(session, worker_id=worker_id)
+        if row.track in (Track.WRITE.value, Track.VOTE.value)
+        and row.pending > 0
+        and row.revoked_at is None
+    ]
+    if held:
+        amount = sum(row.pending for row in held)
+        campaigns = sorted({row.campaign_id for row in held})
+        raise RuleViolation(
+            f"you have {amount} minor units of pay pending in campaign(s) "
+            f"{', '.join(map(str, campaigns))}: your stake stays bonded until it is released "
+            "(when your quality clears the campaign's bar, or at its close)",
+            pending_pay=amount,
         )

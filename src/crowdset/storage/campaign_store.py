@@ -164,10 +164,13 @@ def withdraw_offers(
     *,
     states: Sequence[str] = OPEN_OFFER_STATES,
     worker_id: int | None = None,
+    kind: str | None = None,
 ) -> None:
     statement = update(Offer).where(Offer.campaign_id == campaign_id, Offer.status.in_(states))
     if worker_id is not None:
         statement = statement.where(Offer.worker_id == worker_id)
+    if kind is not None:
+        statement = statement.where(Offer.kind == kind)
     session.execute(statement.values(status="withdrawn", finished_at=now))
 
 
@@ -211,10 +214,16 @@ def last_task_id(session: Session, campaign_id: int) -> int:
 def asked_values(
     session: Session, campaign_id: int, *, after_id: int = 0
 ) -> list[tuple[int, str, list[dict[str, str]]]]:
-    """Tasks' ids, intents and values (those after ``after_id``): the planner's coverage."""
+    """Tasks' ids, intents and values (those after ``after_id``): the planner's coverage.
+    The tasks behind made-up controls (SPEC §6.1) were never asked of anyone: left out."""
+    controls = select(Query.task_id).where(
+        Query.campaign_id == campaign_id, Query.status == "control"
+    )
     rows = session.execute(
         select(GenerationTask.id, GenerationTask.intent, GenerationTask.slot_values).where(
-            GenerationTask.campaign_id == campaign_id, GenerationTask.id > after_id
+            GenerationTask.campaign_id == campaign_id,
+            GenerationTask.id > after_id,
+            GenerationTask.id.not_in(controls),
         )
     )
     return [(int(task_id), intent, values) for task_id, intent, values in rows.all()]
@@ -226,8 +235,11 @@ def queries(
     *,
     status: str | Sequence[str] | None = None,
     intent: str | None = None,
+    worker_id: int | None = None,
 ) -> list[Query]:
     statement = select(Query).where(Query.campaign_id == campaign_id).order_by(Query.id)
+    if worker_id is not None:
+        statement = statement.where(Query.worker_id == worker_id)
     if isinstance(status, str):
         statement = statement.where(Query.status == status)
     elif status is not None:
@@ -244,6 +256,45 @@ def accepted_texts(session: Session, campaign_id: int, intent: str) -> list[str]
                 Query.campaign_id == campaign_id,
                 Query.intent == intent,
                 Query.status.in_(("accepted", "validating")),
+            )
+        ).scalars()
+    )
+
+
+def live_controls(session: Session, campaign_id: int, max_views: int) -> list[Query]:
+    """Validation controls (SPEC §6.1) not yet retired: made-up ones (status ``control``) and
+    accepted queries marked known-good, shown to fewer than ``max_views`` validators."""
+    return list(
+        session.execute(
+            select(Query)
+            .where(
+                Query.campaign_id == campaign_id,
+                Query.control.is_not(None),
+                Query.status.in_(("control", "accepted")),
+                Query.control_views < max_views,
+            )
+            .order_by(Query.id)
+        ).scalars()
+    )
+
+
+def made_controls(session: Session, campaign_id: int) -> list[Query]:
+    """Every made-up control of the campaign, retired or not."""
+    return queries(session, campaign_id, status="control")
+
+
+def counted_votes_of(session: Session, campaign_id: int, worker_id: int) -> list[Vote]:
+    """The worker's votes that still count: cast in the current round of a query that is
+    still validating."""
+    return list(
+        session.execute(
+            select(Vote)
+            .join(Query, Query.id == Vote.query_id)
+            .where(
+                Query.campaign_id == campaign_id,
+                Query.status == "validating",
+                Vote.worker_id == worker_id,
+                Vote.round == Query.round,
             )
         ).scalars()
     )
@@ -322,7 +373,11 @@ def refusals_by_intent(session: Session, campaign_id: int) -> dict[str, int]:
 
 
 def escrow_flows(session: Session, campaign_id: int) -> dict[str, int]:
-    """Where the campaign's escrow went: ``workers``, ``fees``, ``refund`` (minor units)."""
+    """Where the campaign's escrow went: ``workers``, ``fees``, ``refund`` (minor units).
+
+    ``workers`` is what workers keep or may still keep: paid into their ``available`` or
+    earned into ``pending`` (SPEC §6.3), less what was clawed back into the escrow from
+    revoked workers (that comes back to the requester with the refund)."""
     escrow_key = f"campaign:{campaign_id}:escrow"
     escrow_id = session.execute(
         select(LedgerAccount.id).where(LedgerAccount.key == escrow_key)
@@ -345,7 +400,8 @@ def escrow_flows(session: Session, campaign_id: int) -> dict[str, int]:
         if owner_kind == OwnerKind.PLATFORM.value and kind == AccountKind.FEES.value:
             flows["fees"] = flows.get("fees", 0) + int(total)
         elif owner_kind == OwnerKind.USER.value:
-            name = "workers" if kind == AccountKind.AVAILABLE.value else kind
+            paid = kind in (AccountKind.AVAILABLE.value, AccountKind.PENDING.value)
+            name = "workers" if paid else kind
             flows[name] = flows.get(name, 0) + int(total)
     refund = session.execute(
         select(func.sum(LedgerPosting.amount))
@@ -355,10 +411,20 @@ def escrow_flows(session: Session, campaign_id: int) -> dict[str, int]:
             LedgerTransaction.kind == "refund",
         )
     ).scalar_one()
+    clawed = session.execute(
+        select(func.sum(LedgerPosting.amount))
+        .join(LedgerTransaction, LedgerTransaction.seq == LedgerPosting.transaction_seq)
+        .where(
+            LedgerPosting.account_id == escrow_id,
+            LedgerTransaction.kind == "claw_back",
+        )
+    ).scalar_one()
     # refunds land in the requester's ``available`` too: report them apart
     refunded = -int(refund or 0)
-    flows["workers"] = flows.get("workers", 0) - refunded
+    flows["workers"] = flows.get("workers", 0) - refunded - int(clawed or 0)
     flows["refund"] = refunded
+    if clawed:
+        flows["clawed_back"] = int(clawed)
     return flows
 
 

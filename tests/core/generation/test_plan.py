@@ -20,11 +20,14 @@ from crowdset.core.generation.model import SlotValue
 from crowdset.core.generation.plan import (
     Coverage,
     Pricing,
+    control_votes_for,
     estimate,
     next_task,
     pricing,
+    required_stake,
     seed_texts,
     task_prompt,
+    votes_per_submission,
 )
 from crowdset.core.generation.spec import CampaignSpec, IntentSpec, load_spec, parse_spec
 from crowdset.errors import SpecInvalid, UnderPriced
@@ -284,17 +287,24 @@ def test_estimate_of_the_example() -> None:
     result = estimate(spec, prices)
     assert result.queries == 120
     assert result.expected_submissions == 3 * 50  # ceil(40 / 0.8) per intent
-    assert result.votes == 150 * 3
+    # 3 votes each, up to 7 for the 20% refused: 3.8 per submission; 10% of offers controls
+    assert result.votes == 570 + 64  # ceil(570 × 0.1 / 0.9) = 64 control votes
+    assert result.control_votes == 64
     assert result.work == 120 * 80
-    assert result.validation == 450 * 20
-    assert result.fee == 120 * 8 + 450 * 2
-    assert result.total == result.work + result.validation + result.fee == 20_460
-    assert result.worker_minutes == pytest.approx((150 * 45 + 450 * 10) / 60)
+    assert result.validation == 634 * 20
+    assert result.fee == 120 * 8 + 634 * 2
+    assert result.total == result.work + result.validation + result.fee == 24_508
+    assert result.worker_minutes == pytest.approx((150 * 45 + 634 * 10) / 60)
 
 
 def test_estimate_rounds_submissions_up_per_intent() -> None:
     intents = [{"name": name, "description": "d", "target": 40} for name in ("One", "Two", "Three")]
-    spec = make_spec(intents=intents, expected_acceptance=0.7, validators_per_query=5)
+    spec = make_spec(
+        intents=intents,
+        expected_acceptance=0.7,
+        validators_per_query=5,
+        mechanism={"max_votes": 5, "control_share": 0},
+    )
     prices = Pricing(per_query=100, per_vote=30, validators=5, fee_share=Decimal("0.05"))
     result = estimate(spec, prices)
     per_intent = math.ceil(40 / 0.7)  # 58, so 174 — not ceil(120 / 0.7) = 172
@@ -305,8 +315,43 @@ def test_estimate_rounds_submissions_up_per_intent() -> None:
 
 
 def test_estimate_with_no_fee_is_work_plus_validation() -> None:
-    spec = make_spec(expected_acceptance=1.0)
+    spec = make_spec(expected_acceptance=1.0, mechanism={"control_share": 0})
     prices = Pricing(per_query=80, per_vote=20, validators=3, fee_share=Decimal(0))
     result = estimate(spec, prices)
     assert (result.expected_submissions, result.votes, result.fee) == (10, 30, 0)
     assert result.total == 10 * 80 + 30 * 20
+
+
+@pytest.mark.parametrize(
+    ("acceptance", "max_votes", "expected"),
+    [(1.0, 7, 3), (0.8, 7, Fraction(19, 5)), (0.5, 7, 5), (0.5, 3, 3)],
+    ids=["all-pass", "default", "half", "no-extra-votes"],
+)
+def test_votes_per_submission(acceptance: float, max_votes: int, expected: Fraction) -> None:
+    spec = make_spec(expected_acceptance=acceptance, mechanism={"max_votes": max_votes})
+    assert votes_per_submission(spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("real", "share", "expected"),
+    [(90, 0.1, 10), (91, 0.1, 11), (100, 0.0, 0), (10, 0.5, 10)],
+    ids=["exact", "rounds-up", "none", "half"],
+)
+def test_control_votes_are_their_share_of_all_vote_offers(
+    real: int, share: float, expected: int
+) -> None:
+    assert control_votes_for(real, share) == expected
+
+
+def test_required_stake_covers_both_tracks_fines_before_revocation() -> None:
+    spec = make_spec()
+    prices = Pricing(per_query=80, per_vote=20, validators=3, fee_share=Decimal("0.1"))
+    # vote: 10 controls at 10% = 100 votes × 20 × 1.5 = 3,000
+    # write: 10 queries: max(10 × 80 × 1.5 = 1,200, 10 × 7 votes × 20 = 1,400) = 1,400
+    assert required_stake(spec, prices) == 3_000 + 1_400
+
+
+def test_required_stake_without_controls_is_the_write_bond() -> None:
+    spec = make_spec(mechanism={"control_share": 0, "fine_multiplier": "2"})
+    prices = Pricing(per_query=80, per_vote=20, validators=3, fee_share=Decimal(0))
+    assert required_stake(spec, prices) == max(10 * 80 * 2, 10 * 7 * 20)

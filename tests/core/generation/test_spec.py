@@ -84,7 +84,24 @@ def test_defaults_follow_the_spec() -> None:
     assert spec.min_stake == Decimal(0)
     assert spec.type == "generate"
     assert spec.payout == "per_task"
-    assert spec.forfeit_on_repeat_failure is False
+    assert spec.mechanism.fine_multiplier == Decimal("1.5")
+    assert (spec.mechanism.decision_confidence, spec.mechanism.max_votes) == (0.95, 7)
+    assert not hasattr(spec, "forfeit_on_repeat_failure")
+
+
+@pytest.mark.parametrize("value", [True, False], ids=["on", "off"])
+def test_forfeit_on_repeat_failure_is_refused_naming_what_replaced_it(value: bool) -> None:
+    with pytest.raises(SpecInvalid) as refused:
+        parse_spec({**spec_data(), "forfeit_on_repeat_failure": value})
+    message = str(refused.value)
+    assert "forfeit_on_repeat_failure was replaced by mechanism.fine_multiplier" in message
+    assert "SPEC §6.4" in message and "remove forfeit_on_repeat_failure" in message
+
+
+def test_max_votes_below_the_validators_is_refused() -> None:
+    data = {**spec_data(), "validators_per_query": 5, "mechanism": {"max_votes": 3}}
+    with pytest.raises(SpecInvalid, match="raise max_votes to at least 5"):
+        parse_spec(data)
 
 
 def test_json_text_is_accepted_too() -> None:

@@ -26,9 +26,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from crowdset.core.mechanism.settings import MechanismSettings
 from crowdset.core.documents import load_document, spec_error
 from crowdset.core.generation.annotation import parse_inline
+from crowdset.core.mechanism.settings import MechanismSettings
 from crowdset.core.money import parse_amount
 from crowdset.errors import InvalidInput, SpecInvalid
 
@@ -126,7 +126,10 @@ class IntentSpec(_Strict):
 
 class Prices(_Strict):
     per_query: Credits = Field(description="Paid to the writer of each accepted query.")
-    per_vote: Credits = Field(description="Paid per validation vote that agrees with the majority.")
+    per_vote: Credits = Field(
+        description="Paid per validation vote, every vote (controls included); pending until "
+        "the validator clears the bar (SPEC §6.3)."
+    )
 
 
 class CheckSettings(_Strict):
@@ -153,7 +156,7 @@ class CampaignSpec(_Strict):
     seconds_per_query: int = Field(45, gt=0, le=3600, description="Expected time to write one.")
     seconds_per_vote: int = Field(10, gt=0, le=3600, description="Expected time to vote once.")
     payout: Literal["per_task"] = Field(
-        "per_task", description="Generation pays per accepted query and per agreeing vote."
+        "per_task", description="Generation pays per accepted query and per vote, into pending."
     )
     max_slots_per_task: int = Field(2, ge=0, le=10)
     expected_acceptance: float = Field(
@@ -169,6 +172,28 @@ class CampaignSpec(_Strict):
         True, description="Multiply each worker's offer weight by their predicted quality."
     )
     mechanism: MechanismSettings = Field(default_factory=lambda: MechanismSettings())
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_forfeit(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "forfeit_on_repeat_failure" in data:
+            raise ValueError(
+                "forfeit_on_repeat_failure was replaced by mechanism.fine_multiplier: a worker "
+                "whose accuracy falls confidently below mechanism.bar is revoked and fined "
+                "fine_multiplier × what they earned in the campaign (SPEC §6.4); remove "
+                "forfeit_on_repeat_failure from the spec"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _votes_fit(self) -> CampaignSpec:
+        if self.mechanism.max_votes < self.validators_per_query:
+            raise ValueError(
+                f"mechanism.max_votes {self.mechanism.max_votes} is below validators_per_query "
+                f"{self.validators_per_query}: raise max_votes to at least "
+                f"{self.validators_per_query}"
+            )
+        return self
 
     @field_validator("validators_per_query")
     @classmethod

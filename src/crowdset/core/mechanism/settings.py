@@ -50,6 +50,20 @@ class MechanismSettings(BaseModel):
         description="Fine at revocation = this × earned in the campaign (Briko's deposit ratio), "
         "and never less than what the failed work cost.",
     )
+    decision_confidence: float = Field(
+        0.95,
+        gt=0.5,
+        lt=1,
+        description="Generation: a query is accepted or rejected once its quality-weighted "
+        "posterior reaches this; until then it gets one more vote.",
+    )
+    max_votes: int = Field(
+        7,
+        ge=1,
+        le=25,
+        description="Generation: votes a query may get; undecided at this many, it is left "
+        "unvalidated (paid, kept out of the data).",
+    )
     selection: Literal["stake_cap", "ln1p"] = Field(
         "stake_cap",
         description="Offer weight: min(stake, stake_cap) (sybil-neutral) or the seed's "
