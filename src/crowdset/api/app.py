@@ -18,6 +18,7 @@ from crowdset.api.limits import BodySizeLimit
 from crowdset.api.routes import (
     campaigns,
     labeling,
+    mechanism,
     operator,
     review,
     system,
@@ -47,6 +48,7 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
     problems.install(app)
     for module in (system, users, tokens, wallet, operator, campaigns, labeling, review, work):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(mechanism.router, prefix=API_PREFIX)  # due process (SPEC §6)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
 
     web = create_web_app(settings, ctx)

@@ -78,6 +78,12 @@ class BalancesPublic(Schema):
     staked: int
     locked: int
     deposit: int
+    pending: int = Field(
+        0,
+        description="Earned, not yet released (SPEC §6.3): it moves to available once your "
+        "quality clears the campaign's bar, or at close; not counted in total. "
+        "See GET /api/v1/me/quality for why and when.",
+    )
     total: int
     currency: str
     decimals: int

@@ -28,9 +28,9 @@ def balance(
     else:
         user = accounts.find_user(ctx, email)
         found = ledger.balances(ctx, user.id)
-        for kind in ("available", "staked", "locked", "deposit"):
+        for kind in ("available", "staked", "locked", "deposit", "pending"):
             table.add_row(kind, money(ctx, getattr(found, kind)))
-        table.add_row("[bold]total[/]", money(ctx, found.total))
+        table.add_row("[bold]total[/] (without pending)", money(ctx, found.total))
     console.print(table)
 
 

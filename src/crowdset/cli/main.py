@@ -27,6 +27,8 @@ COMMAND_MODULES = {
     "token": "users",
     "ledger": "ledger",
     "campaign": "campaign",
+    "quality": "quality",
+    "sanctions": "quality",
     "sim": "sim",
     "aggregate": "aggregate",
     "corpus": "corpus",

@@ -30,6 +30,7 @@ class Balances:
     staked: int
     locked: int
     deposit: int
+    pending: int = 0  # earned, not yet released (SPEC §6.3): not in ``total`` until released
 
     @property
     def stake_weight_basis(self) -> int:
@@ -173,6 +174,7 @@ def balances(ctx: Context, user_id: int) -> Balances:
             staked=found.get(AccountKind.STAKED.value, 0),
             locked=found.get(AccountKind.LOCKED.value, 0),
             deposit=found.get(AccountKind.DEPOSIT.value, 0),
+            pending=found.get(AccountKind.PENDING.value, 0),
         )
 
     return ctx.db.run(work, readonly=True)

@@ -25,6 +25,7 @@ def balances_public(ctx: Context, found: Balances) -> BalancesPublic:
         staked=found.staked,
         locked=found.locked,
         deposit=found.deposit,
+        pending=found.pending,
         total=found.total,
         currency=ctx.settings.currency_name,
         decimals=ctx.settings.currency_decimals,
@@ -50,7 +51,7 @@ def transaction_public(
 
 @router.get("/balances", response_model=BalancesPublic)
 def get_balances(ctx: ContextDep, caller: ReadOwn) -> BalancesPublic:
-    """Your available, staked, locked and deposit balances in minor units."""
+    """Your available, staked, locked, deposit and pending balances in minor units."""
     return balances_public(ctx, ledger.balances(ctx, caller.user_id))
 
 
