@@ -548,7 +548,8 @@ def dispatch(session: Session, ctx: Context, campaign: Campaign, asker: int | No
 def _vote_units(
     session: Session, spec: CampaignSpec, validating: list[Query], offers: list[Offer]
 ) -> list[_Unit]:
-    voted = store.voters(session, [q.id for q in validating])
+    ids = [q.id for q in validating]
+    voted, skipped = store.voters(session, ids), store.skippers(session, ids)
     out: dict[int, list[Offer]] = defaultdict(list)
     for o in offers:
         if o.kind == "vote" and o.query_id is not None:
@@ -560,7 +561,12 @@ def _vote_units(
         cast = this_round.get(query.id, 0)
         held = len(out[query.id])
         wanted = base if cast < base else min(cast + 1, spec.mechanism.max_votes)
-        excluded = {query.worker_id} | voted[query.id] | {o.worker_id for o in out[query.id]}
+        excluded = (
+            {query.worker_id}
+            | voted[query.id]
+            | skipped[query.id]  # who skipped it does not want it
+            | {o.worker_id for o in out[query.id]}
+        )
         for number in range(cast + held, wanted):
             units.append(_Unit("vote", query=query, excluded=excluded, extra=number >= base))
     return units

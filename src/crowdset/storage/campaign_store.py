@@ -320,6 +320,21 @@ def voters(session: Session, query_ids: Sequence[int]) -> dict[int, set[int]]:
     return found
 
 
+def skippers(session: Session, query_ids: Sequence[int]) -> dict[int, set[int]]:
+    """Who skipped a vote offer on each query: it is not offered to them again."""
+    found: dict[int, set[int]] = {query_id: set() for query_id in query_ids}
+    if not query_ids:
+        return found
+    rows = session.execute(
+        select(Offer.query_id, Offer.worker_id).where(
+            Offer.query_id.in_(query_ids), Offer.kind == "vote", Offer.status == "skipped"
+        )
+    )
+    for query_id, worker_id in rows.all():
+        found[int(query_id)].add(int(worker_id))
+    return found
+
+
 def status_counts(session: Session, campaign_id: int) -> dict[tuple[str, str], int]:
     """(intent, status) → queries."""
     rows = session.execute(
