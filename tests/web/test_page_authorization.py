@@ -19,6 +19,7 @@ from crowdset.services.context import Context
 from crowdset.web.routes import (
     account,
     corpora,
+    due_process,
     labeling,
     labeling_campaigns,
     operator,
@@ -134,6 +135,11 @@ TABLE: list[tuple[str, str, dict[str, str] | None, tuple[str, str, str, str]]] =
         {"worker": "{pseudonym}", "campaign_id": "{campaign}"},
         OPERATOR,
     ),
+    ("GET", "/quality", None, WORKER),
+    ("GET", "/sanctions", None, MEMBERS),
+    ("GET", "/sanctions/{sanction}", None, MEMBERS),  # the worker's, on the requester's campaign
+    ("POST", "/sanctions/{sanction}/appeal", {"text": "wrong"}, WORKER),
+    ("POST", "/sanctions/{sanction}/decision", {"decision": "deny", "note": "no"}, RUNNER),
 ]
 HOMES = {"worker": "/work", "requester": "/campaigns", "operator": "/operator"}
 
@@ -187,6 +193,8 @@ def test_page_outcome_by_role(
                 "corpus": str(corpus_of(ctx, people.requester)),
                 "review_spec": yaml.safe_dump(REVIEW_SPEC),
             }
+        if "{sanction}" in path:
+            values["sanction"] = str(_sanction(ctx, people))
         browser = as_role(role)
         address = path.format(**values)
         if method == "GET":
@@ -214,6 +222,13 @@ def _labeling_values(ctx: Context, people: People) -> dict[str, str]:
     }
 
 
+def _sanction(ctx: Context, people: People) -> int:
+    """A sanction of the worker's on a new campaign of the requester's."""
+    from tests.services.test_due_process import launched, revoke
+
+    return revoke(ctx, launched(ctx, principal(ctx, people.requester)), people.worker)
+
+
 def _shape(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "{}", path)
 
@@ -225,6 +240,7 @@ def test_every_page_is_in_the_table() -> None:
             account,
             campaign_pages,
             corpora,
+            due_process,
             labeling,
             labeling_campaigns,
             operator,

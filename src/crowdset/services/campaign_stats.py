@@ -25,7 +25,7 @@ from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 from crowdset.services.generation import spec_of
 from crowdset.storage import campaign_store as store
-from crowdset.storage import stats_store
+from crowdset.storage import mechanism_store, stats_store
 
 # --- a campaign over time ---------------------------------------------------------------------
 
@@ -202,10 +202,12 @@ class Earnings:
 
     Time worked is measured by the server: from taking each finished offer (or from its offer,
     when it was answered without being taken first) to answering it. Refused attempts count
-    as time worked: the rate is what the worker really makes.
+    as time worked: the rate is what the worker really makes. Pay still ``pending`` (SPEC §6.3)
+    is counted apart: ``hourly_rate`` is what is settled, ``hourly_rate_with_pending`` what it
+    becomes if the pending pay is released.
     """
 
-    earned: int  # minor units paid from campaign escrows
+    earned: int  # minor units settled: paid from campaign escrows, or released from pending
     queries_written: int
     queries_accepted: int
     queries_rejected: int
@@ -213,18 +215,27 @@ class Earnings:
     votes_agreed: int
     seconds_worked: float
     fair_hourly_wage: int  # minor units per hour
+    pending: int = 0  # earned into pending, not yet released
 
     @property
     def hourly_rate(self) -> int | None:
-        """Minor units per hour, or ``None`` before any time was worked."""
+        """Settled minor units per hour, or ``None`` before any time was worked."""
         if self.seconds_worked <= 0:
             return None
         return round(self.earned * 3600 / self.seconds_worked)
+
+    @property
+    def hourly_rate_with_pending(self) -> int | None:
+        """Minor units per hour if the pending pay is released."""
+        if self.seconds_worked <= 0:
+            return None
+        return round((self.earned + self.pending) * 3600 / self.seconds_worked)
 
 
 def worker_earnings(ctx: Context, worker_id: int) -> Earnings:
     def work(session: Session) -> Earnings:
         earned = stats_store.worker_earned(session, worker_id)
+        tracks = mechanism_store.track_rows(session, worker_id=worker_id)
         offers = stats_store.done_offer_times(session, worker_id)
         seconds = sum(
             max(0.0, (finished - (taken or offered)).total_seconds())
@@ -235,7 +246,8 @@ def worker_earnings(ctx: Context, worker_id: int) -> Earnings:
         votes = stats_store.worker_vote_counts(session, worker_id).items()
         settings = ctx.settings
         return Earnings(
-            earned=int(earned),
+            earned=int(earned) + sum(row.released for row in tracks),
+            pending=sum(row.pending for row in tracks),
             queries_written=sum(int(n) for n in statuses.values()),
             queries_accepted=int(statuses["accepted"]),
             queries_rejected=int(statuses["rejected"]),

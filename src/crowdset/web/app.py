@@ -29,6 +29,7 @@ from crowdset.web.routes import (
     account,
     campaigns,
     corpora,
+    due_process,
     labeling,
     labeling_campaigns,
     operator,
@@ -87,6 +88,7 @@ def create_web_app(settings: Settings, ctx: Context) -> FastAPI:
         labeling_campaigns,
         corpora,
         operator,
+        due_process,
     ):
         app.include_router(module.router)
     app.add_middleware(

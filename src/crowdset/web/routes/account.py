@@ -13,7 +13,7 @@ from crowdset.core.accounts import AGE_BANDS, EDUCATION_LEVELS, GENDERS
 from crowdset.core.money import parse_amount
 from crowdset.core.permissions import Action, Role
 from crowdset.errors import DomainError
-from crowdset.services import accounts, campaign_stats, generation, ledger
+from crowdset.services import accounts, campaign_stats, due_process, generation, ledger
 from crowdset.services.context import Context
 from crowdset.web.deps import ContextDep, FormDep, Viewer, allowed, flash, text_of
 from crowdset.web.forms import Form
@@ -150,6 +150,9 @@ def _wallet(
         "wallet.html",
         {
             "balances": ledger.balances(ctx, viewer.id),
+            "pending": due_process.pending_of(ctx, viewer.id)
+            if viewer.role is Role.WORKER
+            else None,
             "standing": standing,
             "history": _history(ctx, viewer),
             "forms": shown,
@@ -218,6 +221,7 @@ def earnings(request: Request, ctx: ContextDep, viewer: Worker) -> Response:
         "earnings.html",
         {
             "earnings": campaign_stats.worker_earnings(ctx, viewer.id),
+            "pending": due_process.pending_of(ctx, viewer.id),
             "standing": generation.worker_standing(ctx, viewer.id),
         },
         title="Earnings",
