@@ -11,7 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crowdset.api.app import create_app
+from crowdset.core.permissions import Role
 from crowdset.services import accounts
+from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 from crowdset.settings import Settings
 from tests.api.conftest import Caller
@@ -34,6 +36,7 @@ from tests.api.test_labeling_api import (
     with_items,
 )
 from tests.api.test_review_api import CHALLENGES, PAIRS, REVIEW, corpus_of, review_campaign
+from tests.services.test_due_process import launched, revoke
 
 ROLES = ("anonymous", "worker", "requester", "operator")
 YES: dict[str, object] = dict.fromkeys(
@@ -164,6 +167,18 @@ TABLE: list[tuple[str, str, dict[str, object] | None, tuple[int, int, int, int]]
     ("GET", "/api/v1/work/packages", None, (401, 200, 403, 403)),
     # a label offer is not a revise offer: a worker who may ask is told so (422)
     ("POST", "/api/v1/work/offers/{label_offer}/revision", {"target": "x"}, (401, 422, 403, 403)),
+    ("GET", "/api/v1/me/quality", None, (401, 200, 403, 403)),
+    ("GET", "/api/v1/sanctions", None, (401, 200, 200, 200)),
+    # the worker's sanction on the requester's campaign
+    ("GET", "/api/v1/sanctions/{sanction_id}", None, (401, 200, 200, 200)),
+    ("POST", "/api/v1/sanctions/{sanction_id}/appeal", {"text": "why"}, (401, 200, 403, 403)),
+    # no appeal yet: a requester or operator who may decide is told so (409)
+    (
+        "POST",
+        "/api/v1/sanctions/{sanction_id}/decision",
+        {"decision": "deny", "note": "no"},
+        (401, 403, 409, 409),
+    ),
 ]
 
 CASES = [
@@ -212,6 +227,9 @@ def _values(
         values["corpus_id"] = str(corpus_of(ctx, requester))
     if "{review_id}" in path:
         values["review_id"] = str(review_campaign(ctx, requester))
+    if "{sanction_id}" in path:
+        owner = Principal(requester, Role.REQUESTER, "requester@api.test")
+        values["sanction_id"] = str(revoke(ctx, launched(ctx, owner), worker))
     if "{worker_pseudonym}" in str(body):
         values["worker_pseudonym"] = accounts.get_user(ctx, worker).pseudonym
     return values
