@@ -49,6 +49,14 @@ def _store_record(row: WorkerTrack, record: TrackRecord) -> None:
     row.decisions, row.decisions_failed = record.decisions, record.decisions_failed
 
 
+TRACK_WORK = {
+    Track.WRITE.value: "writing queries",
+    Track.VOTE.value: "validating queries",
+    Track.LABEL.value: "labeling",
+    Track.RATE.value: "rating",
+}
+
+
 def _post(session: Session, ctx: Context, draft: ledger.TransactionDraft) -> None:
     ledger_store.post(session, draft, now=ctx.now(), actor_id=None)
 
@@ -226,7 +234,8 @@ def revoke(
         "fine_due": due,
     }
     text = reason or (
-        f"Your accuracy on {row.track} work in this campaign is below the bar of "
+        f"Your accuracy at {TRACK_WORK.get(row.track, row.track)} in this campaign is below "
+        f"the bar of "
         f"{settings.bar:.0%} with {settings.confidence:.0%} confidence: "
         f"{row.controls_failed} of {row.controls} checks with a known answer and "
         f"{row.decisions_failed} of {row.decisions} confident decisions went against you."
