@@ -60,9 +60,13 @@ prices:
   per_vote: 0.20
 min_stake: 1
 """
-# At 60 credits/hour: 0.80 per query, 3 × 0.20 per vote, 10% fee on both, for the
-# 1 / 0.8 expected submissions rounded up: 80 + 120 + 20 minor units.
-TINY_ESCROW = 220
+# At 60 credits/hour: 0.80 per query and 0.20 per vote, 10% fee on both; 1 / 0.8 = 2
+# expected submissions, each 3 votes and up to 7 for the 20% refused (3.8, so 8 votes), plus
+# ceil(8 × 0.1 / 0.9) = 1 control vote (SPEC §6): 80 + 9 × 20 + 8 + 9 × 2 minor units.
+TINY_ESCROW = 286
+# The stake that covers the largest fines before revocation (SPEC §6.4): 100 votes × 0.20 ×
+# 1.5 + 10 queries × 7 votes × 0.20; a generation campaign raises its min_stake to it.
+TINY_REQUIRED_STAKE = 4400
 GOOD_QUERY = "please switch on the lights in the kitchen"
 OFFER_FIELDS = {
     "id",
@@ -265,12 +269,12 @@ def test_estimate(client: TestClient, callers: dict[str, Caller]) -> None:
     assert found == {
         "queries": 1,
         "expected_submissions": 2,
-        "votes": 6,
+        "votes": 9,
         "work": 80,
-        "validation": 120,
-        "fee": 20,
+        "validation": 180,
+        "fee": 26,
         "total": TINY_ESCROW,
-        "worker_minutes": 2.5,
+        "worker_minutes": 3.0,
         "price_per_query": 80,
         "price_per_vote": 20,
     }
@@ -296,7 +300,7 @@ def test_launch_moves_the_estimate_into_escrow(
     events = client.get(f"{API}/campaigns/{campaign_id}/events", headers=requester.headers)
     assert [(e["kind"], e["detail"]) for e in events.json()] == [
         ("created", {}),
-        ("launched", {"escrow": TINY_ESCROW}),
+        ("launched", {"escrow": TINY_ESCROW, "required_stake": TINY_REQUIRED_STAKE}),
     ]
 
 
@@ -313,9 +317,9 @@ def test_launch_without_enough_credit_moves_nothing(
     assert (problem["needed"], problem["available"], problem["shortfall"]) == (
         TINY_ESCROW,
         100,
-        120,
+        186,
     )
-    assert "deposit 1.20 credit more" in problem["detail"]
+    assert "deposit 1.86 credit more" in problem["detail"]
     assert available(client, poor) == 100
     campaign = client.get(f"{API}/campaigns/{campaign_id}", headers=poor.headers).json()
     assert (campaign["status"], campaign["escrow_funded"]) == ("draft", 0)
@@ -431,7 +435,7 @@ EXPORTS: list[tuple[NluFormat, str, str]] = [
 ]
 
 
-def stake(client: TestClient, worker: Caller, amount: int = 500) -> None:
+def stake(client: TestClient, worker: Caller, amount: int = TINY_REQUIRED_STAKE) -> None:
     headers = worker.headers | {"Idempotency-Key": f"stake-{worker.user_id}"}
     response = client.post(f"{API}/stake", json={"amount": amount}, headers=headers)
     assert response.status_code == 201, response.text
