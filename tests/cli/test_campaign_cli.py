@@ -74,12 +74,12 @@ def cli(database_url: str) -> Cli:
 def test_create_estimate_and_launch_the_example(cli: Cli) -> None:
     estimate = cli("campaign", "estimate", EXAMPLE).output
     assert "Estimate for “Smart lights”" in estimate
-    assert "204.60 credit" in estimate
+    assert "245.08 credit" in estimate
     created = cli("campaign", "create", EXAMPLE, "--as", REQUESTER).output
-    assert "campaign 1 “Smart lights” created (draft); launching moves 204.60 credit" in created
+    assert "campaign 1 “Smart lights” created (draft); launching moves 245.08 credit" in created
     launched = cli("campaign", "launch", "1").output
-    assert "campaign 1 is running; 204.60 credit moved into escrow" in launched
-    assert "795.40 credit" in cli("ledger", "balance", REQUESTER).output
+    assert "campaign 1 is running; 245.08 credit moved into escrow" in launched
+    assert "754.92 credit" in cli("ledger", "balance", REQUESTER).output
     listed = cli("campaign", "list", "--as", REQUESTER).output
     assert "Smart lights" in listed and "running" in listed
     again = cli("campaign", "launch", "1", code=4)
@@ -147,7 +147,7 @@ def test_launch_without_enough_credit_exits_5(cli: Cli) -> None:
     cli("campaign", "create", EXAMPLE, "--as", "poor@t.org")
     result = cli("campaign", "launch", "1", code=5)
     assert "(insufficient_funds)" in result.stderr
-    assert "deposit 194.60 credit more" in result.stderr
+    assert "deposit 235.08 credit more" in result.stderr
     assert "10.00 credit" in cli("ledger", "balance", "poor@t.org").output
 
 

@@ -32,6 +32,8 @@ from tests.web.html import Element, parse
 PASSWORD = "correct horse battery"
 TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
+# TINY_SPEC's required stake (SPEC §6.4): 100 votes × 0.25 × 1.5 + 10 queries × 7 votes × 0.25
+GENERATION_STAKE = 5_500
 TINY_SPEC: dict[str, Any] = {
     "name": "Lights",
     "language": "en",
@@ -248,7 +250,7 @@ def running_campaign(ctx: Context, requester_id: int, spec: dict[str, Any] = TIN
 def write_offer(ctx: Context, campaign_id: int, worker_id: int) -> int:
     """An open writing offer for ``worker_id`` (staked enough to be drawn)."""
     if ledger.balances(ctx, worker_id).staked == 0:
-        ledger.stake(ctx, worker_id, 500)
+        ledger.stake(ctx, worker_id, GENERATION_STAKE)
     offer = offers.next_offer(ctx, worker_id, campaign_id)
     assert offer is not None and offer.kind == "write"
     return offer.id

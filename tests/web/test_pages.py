@@ -13,6 +13,7 @@ from crowdset.services.demo import seed_demo
 from crowdset.services.generation import VoteInput
 from tests.conftest import FakeClock
 from tests.web.conftest import (
+    GENERATION_STAKE,
     TINY_SPEC,
     Browser,
     People,
@@ -34,8 +35,8 @@ def _accepted_query(
     text = query_for(ctx, people.worker, offer)
     generation.submit_query(ctx, people.worker, offer, text)
     for _ in range(3):
-        validator = make_user("worker", credits=1_000)
-        ledger.stake(ctx, validator, 500)
+        validator = make_user("worker", credits=10_000)
+        ledger.stake(ctx, validator, GENERATION_STAKE)
         vote = offers.next_offer(ctx, validator, campaign)
         assert vote is not None and vote.kind == "vote"
         generation.submit_vote(ctx, validator, vote.id, YES)
@@ -50,7 +51,7 @@ def test_the_offer_flow_through_the_pages(
     nothing = worker.post("/work/next", token_from="/work")
     assert nothing.headers["location"] == "/work"  # no stake yet: nobody to draw
     assert "No offer for you right now" in worker.get("/work").text
-    assert worker.post("/wallet/stake", {"amount": "5"}).status_code == 303
+    assert worker.post("/wallet/stake", {"amount": "55"}).status_code == 303
     offered = worker.post("/work/next")
     offer_id = int(offered.headers["location"].rsplit("/", 1)[1])
     page = worker.page(offered.headers["location"])
@@ -162,8 +163,8 @@ def test_earnings_show_the_effective_hourly_rate(
     clock.advance(seconds=60)
     generation.submit_query(ctx, people.worker, offer, query_for(ctx, people.worker, offer))
     for _ in range(3):
-        validator = make_user("worker", credits=1_000)
-        ledger.stake(ctx, validator, 500)
+        validator = make_user("worker", credits=10_000)
+        ledger.stake(ctx, validator, GENERATION_STAKE)
         vote = offers.next_offer(ctx, validator, campaign)
         assert vote is not None
         generation.submit_vote(ctx, validator, vote.id, YES)
