@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
-from crowdset.cli.common import console, context_from, money
+from crowdset.cli.common import (
+    console,
+    context_from,
+    money,
+    read_text,
+    require_current_schema,
+    settings_from,
+)
+from crowdset.cli.labeling import items_for
 from crowdset.core.labeling.items import ItemRow
 from crowdset.core.labeling.spec import LabelingSpec
 from crowdset.errors import InvalidInput
@@ -18,6 +35,7 @@ from crowdset.formats.answers import read_table
 from crowdset.formats.nlu import NluFormat, read_dataset
 from crowdset.services import campaigns, labeling_reports, ledger, review_reports
 from crowdset.sim import Crowd, CrowdMix, PhrasingPool, run_generation
+from crowdset.sim.attackers.strategies import Strategy
 from crowdset.sim.labelers import (
     LabelerMix,
     LabelingCrowd,
@@ -26,6 +44,11 @@ from crowdset.sim.labelers import (
     simulated_truth,
 )
 from crowdset.sim.reviewers import net_income, pairs_by_content, reviewer_mix, run_review
+
+if TYPE_CHECKING:
+    from crowdset.services.context import Context
+    from crowdset.settings import Settings
+    from crowdset.sim.attack import AttackReport
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -359,6 +382,204 @@ def review(
     console.print(
         f"next: crowdset campaign pairs {campaign_id} -o kept.jsonl --removed removed.jsonl"
     )
+
+
+class AttackFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+def _credits(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+@app.command("attack")
+def attack(
+    typer_ctx: typer.Context,
+    spec_file: Annotated[
+        Path, typer.Argument(metavar="SPEC", help="The campaign spec to try (YAML or JSON).")
+    ],
+    items: Annotated[
+        Path | None,
+        typer.Option(help="A labeling or review campaign's items (CSV, TSV, JSONL, Parquet)."),
+    ] = None,
+    challenges: Annotated[
+        Path | None, typer.Option(help="A review's challenge pairs (JSONL), beside --items.")
+    ] = None,
+    truth: Annotated[
+        Path | None,
+        typer.Option(
+            help="Each item's true answer (id and truth columns; a review's may have source, "
+            "target and truth). Gold items use their gold; others get a random one."
+        ),
+    ] = None,
+    mix: Annotated[
+        str | None,
+        typer.Option(
+            help="Shares of the crowd by strategy, STRATEGY=SHARE,... (the rest is honest); "
+            "default: every strategy of the campaign's kind, 60 % honest."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed of the crowd and the offers.")] = 0,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=2, max=500, help="Persons in the crowd (a sybil has several accounts)."),
+    ] = None,
+    baseline: Annotated[
+        bool,
+        typer.Option(help="Also run the same crowd size all honest, to show what attackers cost."),
+    ] = True,
+    max_hours: Annotated[
+        float,
+        typer.Option(min=0.1, max=10_000, help="Stop a campaign after this much modelled time."),
+    ] = 24.0,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            help="Run on this database URL (at crowdset's schema) instead of a throw-away "
+            "SQLite file."
+        ),
+    ] = None,
+    output: Annotated[
+        AttackFormat, typer.Option("--format", help="A table, or JSON (one object per strategy).")
+    ] = AttackFormat.TABLE,
+) -> None:
+    """The mechanism dry-run (SPEC §6.9): a fresh requester launches the spec's campaign, a
+    crowd with a mix of strategies works it through the real services until done, and each
+    strategy's net income per hour of modelled work is set against the fair wage. Runs on a
+    throw-away database: try a spec before launch without touching your data. Strategies:
+    honest, careless, spammer, slot_stuffer, intent_drifter, always_yes, random_voter, ring,
+    control_oracle, sybil (generation); honest, careless, ring, control_oracle, same_label,
+    random_label, sybil (classify, rate); honest, careless, control_oracle, review_constant,
+    review_random, review_near_mean (review).
+
+    Example: crowdset sim attack examples/smart-lights.yaml --mix ring=0.33 --seed 1
+    """
+    import json
+
+    from crowdset.core.specs import load_any_spec
+    from crowdset.services.context import open_context
+    from crowdset.sim.attack import run_attack
+
+    text = read_text(spec_file, "SPEC")
+    spec = load_any_spec(text, source=str(spec_file))
+    rows: list[ItemRow] | None = None
+    known: dict[str, object] = {}
+    if isinstance(spec, LabelingSpec):
+        rows = items_for(spec, items, challenges)
+        known = _review_truth(truth, rows) if spec.review else _known_truth(truth)
+    elif items is not None or truth is not None or challenges is not None:
+        raise InvalidInput(
+            "--items, --challenges and --truth are for labeling and review specs; a generation "
+            "spec takes none",
+            field="--items",
+        )
+    settings = settings_from(typer_ctx)
+    target: Settings | Context = settings
+    if database is not None:
+        ctx = open_context(settings.model_copy(update={"database_url": database}))
+        typer_ctx.call_on_close(ctx.db.dispose)
+        require_current_schema(ctx)
+        target = ctx
+    run = partial(
+        run_attack,
+        target,
+        text,
+        rows,
+        known,
+        mix,
+        seed,
+        workers=workers,
+        baseline=baseline,
+        max_hours=max_hours,
+        source=str(spec_file),
+    )
+    if output is AttackFormat.JSON:
+        typer.echo(json.dumps(run().rows(), indent=2, ensure_ascii=False))
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def on_progress(what: str, done: int, total: int) -> None:
+            if what not in tasks:
+                tasks[what] = bar.add_task(what, total=total)
+            bar.update(tasks[what], completed=done, total=total)
+
+        report = run(on_progress=on_progress)
+    _print_attack(report)
+
+
+def _print_attack(report: AttackReport) -> None:
+    table = Table(
+        "strategy",
+        "workers",
+        "accepted",
+        "rejected",
+        "revoked",
+        "fined or revoked",
+        "fines",
+        "net",
+        "hours",
+        "net / hour",
+        "net / person",
+        "offers / person",
+        "target",
+        title=f"Dry-run of “{report.spec_name}” ({report.workflow}, seed {report.seed}): "
+        "credits by strategy",
+    )
+    for row in report.strategies:
+        met = {True: "[green]met[/]", False: "[red]missed[/]", None: "–"}[row.meets_target]
+        table.add_row(
+            row.strategy,
+            str(row.persons) + (f" ({row.workers})" if row.workers != row.persons else ""),
+            str(row.accepted),
+            str(row.rejected),
+            str(row.revoked),
+            _share(row.fined_or_revoked_share),
+            _credits(row.fines),
+            _credits(row.net),
+            f"{row.hours:.2f}",
+            _credits(row.net_per_hour),
+            _credits(row.net_per_person),
+            _share(row.offer_share_per_person),
+            met,
+        )
+    console.print(table)
+    fair = report.strategies[0].fair_wage_per_hour if report.strategies else 0.0
+    console.print(
+        f"targets: honest ≥ the fair wage of {fair:,.0f} credits per hour of work, fined or "
+        "revoked ≤ 1%; every other strategy below zero; a sybil (its accounts in brackets) "
+        "no better per person than an honest person"
+    )
+    honest = report.row(Strategy.HONEST)
+    if honest is not None:
+        without = report.honest_net_per_hour_without_attackers
+        console.print(
+            f"honest workers: {_credits(honest.net_per_hour)} per hour with the attackers"
+            + (f", {_credits(without)} without" if without is not None else "")
+            + f"; rejection rate {_share(report.honest_rejection_rate)}"
+            + (
+                f" ({_share(report.honest_rejection_rate_without_attackers)} without)"
+                if report.baseline
+                else ""
+            )
+        )
+    if report.ring_junk_accepted_share is not None:
+        console.print(f"the ring's junk accepted: {_share(report.ring_junk_accepted_share)}")
+    for note in report.notes:
+        console.print(f"[yellow]note[/]: {note}")
+    state = "[green]✓ ledger intact[/]" if report.ledger_ok else "[red]ledger broken[/]"
+    console.print(f"{state}; {report.hours_modelled:.1f} hours of modelled time")
 
 
 def register(root: typer.Typer) -> None:

@@ -1,0 +1,259 @@
+"""Generation attackers (SPEC §2, §6.1): the crowd writes and validates queries through
+``submit_query`` and ``submit_vote``, each account by its strategy.
+
+The simulation knows what is good: a query is good for an intent when it is one of the
+intent's seeds or a query written honestly for it; anything else shown for a vote (word salad,
+stuffed values, another intent's query, an automatic control's shuffled or truncated text) is
+bad. Honest voters judge by that, with ``HONEST_VOTE_ERROR``. The control oracle is told which
+vote offers are controls: any query that no account of the crowd has waiting for validation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from crowdset.core.generation.annotation import parse_inline
+from crowdset.core.generation.model import SlotValue
+from crowdset.core.generation.spec import CampaignSpec
+from crowdset.errors import AnswerRefused, Conflict, NotFound
+from crowdset.services import campaigns, generation
+from crowdset.services.accounts import Principal
+from crowdset.services.context import Context
+from crowdset.services.generation import OfferView, VoteInput
+from crowdset.sim.attackers.crowd import Account, skip
+from crowdset.sim.attackers.strategies import CATALOGUE, Strategy
+from crowdset.sim.phrasing import PhrasingPool
+
+HONEST_VOTE_ERROR = 0.05  # an honest validator's slips
+CARELESS_RATE = 0.5  # how much of a careless worker's work is careless
+MAX_ATTEMPTS = 3  # refused answers per offer before the worker gives up (SPEC §6.7)
+
+WORD_SALAD = (
+    "orange", "ladder", "quietly", "seven", "cloud", "pencil", "under", "marble", "swim",
+    "yellow", "engine", "maybe", "garden", "tuesday", "violin", "across", "button", "frozen",
+)  # fmt: skip
+CARRIERS = ("ok {values} please", "{values} now ok", "yes {values} do it", "{values} thing pls")
+
+WRITES = frozenset(
+    {
+        Strategy.HONEST,
+        Strategy.SYBIL,
+        Strategy.CARELESS,
+        Strategy.SPAMMER,
+        Strategy.SLOT_STUFFER,
+        Strategy.INTENT_DRIFTER,
+        Strategy.RING,
+    }
+)
+VOTES = frozenset(
+    {
+        Strategy.HONEST,
+        Strategy.SYBIL,
+        Strategy.CARELESS,
+        Strategy.SPAMMER,
+        Strategy.ALWAYS_YES,
+        Strategy.RANDOM_VOTER,
+        Strategy.RING,
+        Strategy.CONTROL_ORACLE,
+    }
+)
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class CastVote:
+    account: Account
+    text: str
+    intent: str
+    says_good: bool
+
+
+class GenerationAttack:
+    def __init__(
+        self,
+        ctx: Context,
+        owner: Principal,
+        campaign_id: int,
+        spec: CampaignSpec,
+        rng: np.random.Generator,
+    ) -> None:
+        self.ctx, self.owner, self.campaign_id, self.spec, self.rng = (
+            ctx,
+            owner,
+            campaign_id,
+            spec,
+            rng,
+        )
+        self.pool = PhrasingPool.from_spec(spec)
+        self.good: dict[str, set[str]] = {
+            intent.name: {_normal(parse_inline(seed)[0]) for seed in intent.seeds}
+            for intent in spec.intents
+        }
+        self.authors: dict[str, Account] = {}  # text → the account whose query it is
+        self.status: dict[str, str] = {}  # text → last known status of that query
+        self.ring_texts: set[str] = set()
+        self.votes: list[CastVote] = []
+
+    # --- what each strategy does --------------------------------------------------------------
+
+    def seconds(self, account: Account, kind: str) -> float:
+        honest = self.spec.seconds_per_query if kind == "write" else self.spec.seconds_per_vote
+        return honest * CATALOGUE[account.strategy].speed
+
+    def is_good(self, text: str, intent: str) -> bool:
+        return _normal(text) in self.good.get(intent, set())
+
+    def is_control(self, text: str) -> bool:
+        """No account has this query waiting for validation: the platform made it a control."""
+        text = _normal(text)
+        if self.status.get(text) == "validating":
+            self.refresh()
+        return self.status.get(text) != "validating"
+
+    def refresh(self) -> None:
+        for query, status in campaigns.submitted_queries(self.ctx, self.owner, self.campaign_id):
+            self.status[_normal(query.text)] = status
+
+    def _other_intent(self, intent: str) -> str | None:
+        others = [i for i in self.pool.intents() if i != intent]
+        return others[int(self.rng.integers(len(others)))] if others else None
+
+    def _salad(self, values: tuple[SlotValue, ...]) -> str:
+        words = [str(w) for w in self.rng.choice(WORD_SALAD, size=int(self.rng.integers(3, 7)))]
+        for value in values:
+            words.insert(int(self.rng.integers(len(words) + 1)), value.value)
+        return " ".join(words)
+
+    def write(self, account: Account, offer: OfferView) -> tuple[str, bool] | None:
+        """The query the account writes for the offer, and whether it is good; ``None``: it
+        does not write."""
+        strategy = account.strategy
+        careless = strategy is Strategy.CARELESS and self.rng.random() < CARELESS_RATE
+        if strategy in (Strategy.SPAMMER, Strategy.RING):
+            return self._salad(offer.values), False
+        if strategy is Strategy.SLOT_STUFFER:
+            carrier = CARRIERS[int(self.rng.integers(len(CARRIERS)))]
+            return carrier.format(values=" ".join(v.value for v in offer.values)), False
+        if strategy is Strategy.INTENT_DRIFTER or careless:
+            other = self._other_intent(offer.intent)
+            text = self.pool.write(other, offer.values, self.rng, vary=True) if other else None
+            return (text, False) if text is not None else (self._salad(offer.values), False)
+        if strategy in WRITES:
+            text = self.pool.write(offer.intent, offer.values, self.rng, vary=True)
+            return (text, True) if text is not None else None
+        return None
+
+    def vote(self, account: Account, offer: OfferView) -> bool | None:
+        """Says the query is good?; ``None``: the account does not vote."""
+        strategy = account.strategy
+        text = offer.query_text or ""
+        truth = self.is_good(text, offer.intent)
+        if strategy not in VOTES:
+            return None
+        if strategy in (Strategy.SPAMMER, Strategy.ALWAYS_YES):
+            return True
+        if strategy is Strategy.RANDOM_VOTER or (
+            strategy is Strategy.CARELESS and self.rng.random() < CARELESS_RATE
+        ):
+            return bool(self.rng.random() < 0.5)
+        if strategy is Strategy.RING:
+            return _normal(text) in self.ring_texts
+        if strategy is Strategy.CONTROL_ORACLE:
+            return truth if self.is_control(text) else bool(self.rng.random() < 0.5)
+        return truth if self.rng.random() >= HONEST_VOTE_ERROR else not truth
+
+    # --- acting through the services ----------------------------------------------------------
+
+    def _skip(self, account: Account, offer: OfferView) -> bool:
+        skip(self.ctx, account, offer.id)
+        return False
+
+    def act(self, account: Account, offer: OfferView) -> bool:
+        if offer.kind == "vote":
+            says = self.vote(account, offer)
+            if says is None:
+                return self._skip(account, offer)
+            account.seconds += self.seconds(account, "vote")
+            try:
+                generation.submit_vote(
+                    self.ctx, account.user_id, offer.id, VoteInput(says, says, says, says)
+                )
+            except (Conflict, NotFound):  # revoked or expired meanwhile
+                return False
+            self.votes.append(
+                CastVote(account, _normal(offer.query_text or ""), offer.intent, says)
+            )
+            return True
+        for _ in range(MAX_ATTEMPTS):
+            written = self.write(account, offer)
+            if written is None:
+                return self._skip(account, offer)
+            text, good = written
+            account.seconds += self.seconds(account, "write")
+            try:
+                generation.submit_query(
+                    self.ctx,
+                    account.user_id,
+                    offer.id,
+                    text,
+                    seconds_on_task=self.seconds(account, "write"),
+                )
+            except AnswerRefused:
+                continue
+            except (Conflict, NotFound):
+                return False
+            text = _normal(text)
+            self.authors[text] = account
+            self.status[text] = "validating"
+            if good:
+                self.good[offer.intent].add(text)
+            if account.strategy is Strategy.RING:
+                self.ring_texts.add(text)
+            return True
+        self._skip(account, offer)
+        return True
+
+    def done(self) -> bool:
+        state = campaigns.progress(self.ctx, self.owner, self.campaign_id)
+        return all(i.accepted >= i.target for i in state.intents) and not any(
+            i.validating for i in state.intents
+        )
+
+    def accepted_so_far(self) -> int:
+        return campaigns.progress(self.ctx, self.owner, self.campaign_id).accepted
+
+    # --- after close --------------------------------------------------------------------------
+
+    def tally(self, crowd: list[Account]) -> None:
+        """Each account's queries accepted or rejected, and its votes agreeing or not with the
+        decision (a control's: with its truth)."""
+        by_name = {a.pseudonym: a for a in crowd}
+        final: dict[str, str] = {}
+        for query, status in campaigns.submitted_queries(self.ctx, self.owner, self.campaign_id):
+            final[_normal(query.text)] = status
+            author = by_name.get(query.worker)
+            if author is None or status not in ("accepted", "rejected"):
+                continue
+            if status == "accepted":
+                author.written_accepted += 1
+                author.accepted += 1
+            else:
+                author.written_rejected += 1
+                author.rejected += 1
+        for vote in self.votes:
+            if vote.text in self.authors:
+                decided = final.get(vote.text)
+                if decided not in ("accepted", "rejected"):
+                    continue
+                agreed = vote.says_good == (decided == "accepted")
+            else:
+                agreed = vote.says_good == self.is_good(vote.text, vote.intent)
+            if agreed:
+                vote.account.accepted += 1
+            else:
+                vote.account.rejected += 1

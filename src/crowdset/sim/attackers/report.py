@@ -1,0 +1,163 @@
+"""The dry-run's arithmetic: per-account outcomes summed into one row per strategy.
+
+A **person** is one account, except a sybil person (several accounts, one stake). Money is in
+minor units until the row is rendered; rates are per hour of *modelled* work (each strategy's
+seconds per task, onboarding included), so a fast cheat is compared with an honest worker on
+the same clock.
+
+- ``net_per_hour`` = Σ net / Σ hours over the strategy's accounts (credits per hour);
+- ``net_per_person`` = Σ net / persons;
+- ``offer_share_per_person`` = (the strategy's offers / all offers) / persons;
+- ``fined_or_revoked_share`` = persons with any account fined, revoked or forfeiting a
+  deposit / persons;
+- ``accepted_share`` = accepted / (accepted + rejected) units of work;
+- ``meets_target``: the strategy's target of SPEC §6 (:func:`target_of`) holds in this run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from crowdset.sim.attackers.strategies import CATALOGUE, Strategy
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One account at the end of the run."""
+
+    strategy: Strategy
+    person: int
+    offers: int
+    accepted: int
+    rejected: int
+    revoked: bool
+    fines: int  # minor units
+    net: int  # minor units: worth at the end less what was granted
+    seconds: float
+    written_accepted: int = 0
+    written_rejected: int = 0
+
+
+@dataclass(frozen=True)
+class StrategyRow:
+    strategy: str
+    honest: bool
+    persons: int
+    workers: int  # accounts
+    offers: int
+    accepted: int
+    rejected: int
+    revoked: int  # accounts
+    fined_or_revoked: int  # persons
+    fines: float  # credits
+    net: float  # credits, all the strategy's accounts together
+    hours: float
+    net_per_hour: float
+    net_per_person: float
+    offer_share_per_person: float
+    fair_wage_per_hour: float
+    fined_or_revoked_share: float
+    accepted_share: float | None
+    queries_accepted_share: float | None  # generation: of its own decided queries
+    target: str
+    meets_target: bool | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def _share(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
+HONEST_PUNISHED_SHARE = 0.01  # SPEC §6: no honest worker fined or revoked more than 1 %
+SYBIL_TOLERANCE = 0.25  # one sybil person against the honest mean: allowance for chance
+
+
+def target_of(strategy: Strategy) -> str:
+    """What the mechanism promises about a strategy (SPEC §6's targets)."""
+    if strategy is Strategy.HONEST:
+        return "net_per_hour ≥ fair_wage_per_hour; fined_or_revoked_share ≤ 1%"
+    if strategy is Strategy.SYBIL:
+        return (
+            "net_per_person and offer_share_per_person no more than an honest person's "
+            f"(+{SYBIL_TOLERANCE:.0%} for chance)"
+        )
+    return "net_per_hour < 0"
+
+
+def meets_target(row: StrategyRow, honest: StrategyRow | None) -> bool | None:
+    """Does the row meet :func:`target_of`? ``None`` for a sybil without honest persons to
+    compare with."""
+    if row.strategy == Strategy.HONEST.value:
+        return (
+            row.net_per_hour >= row.fair_wage_per_hour
+            and row.fined_or_revoked_share <= HONEST_PUNISHED_SHARE
+        )
+    if row.strategy == Strategy.SYBIL.value:
+        if honest is None:
+            return None
+        most = 1 + SYBIL_TOLERANCE
+        return (
+            row.net_per_person <= max(0.0, honest.net_per_person) * most
+            and row.offer_share_per_person <= honest.offer_share_per_person * most
+        )
+    return row.net_per_hour < 0
+
+
+def strategy_rows(
+    outcomes: Sequence[Outcome], *, minor_per_unit: int, fair_wage_per_hour: float
+) -> list[StrategyRow]:
+    """One row per strategy present, in the catalogue's order."""
+    all_offers = sum(o.offers for o in outcomes)
+    rows = []
+    for strategy in CATALOGUE:
+        mine = [o for o in outcomes if o.strategy is strategy]
+        if not mine:
+            continue
+        persons = len({o.person for o in mine})
+        punished = {o.person for o in mine if o.revoked or o.fines > 0}
+        net = sum(o.net for o in mine) / minor_per_unit
+        hours = sum(o.seconds for o in mine) / 3600
+        offers = sum(o.offers for o in mine)
+        accepted = sum(o.accepted for o in mine)
+        rejected = sum(o.rejected for o in mine)
+        written = sum(o.written_accepted + o.written_rejected for o in mine)
+        rows.append(
+            StrategyRow(
+                strategy=strategy.value,
+                honest=CATALOGUE[strategy].honest,
+                persons=persons,
+                workers=len(mine),
+                offers=offers,
+                accepted=accepted,
+                rejected=rejected,
+                revoked=sum(o.revoked for o in mine),
+                fined_or_revoked=len(punished),
+                fines=sum(o.fines for o in mine) / minor_per_unit,
+                net=net,
+                hours=hours,
+                net_per_hour=net / hours if hours else 0.0,
+                net_per_person=net / persons,
+                offer_share_per_person=(offers / all_offers / persons) if all_offers else 0.0,
+                fair_wage_per_hour=fair_wage_per_hour,
+                fined_or_revoked_share=len(punished) / persons,
+                accepted_share=_share(accepted, accepted + rejected),
+                queries_accepted_share=_share(sum(o.written_accepted for o in mine), written),
+                target=target_of(strategy),
+            )
+        )
+    honest = next((r for r in rows if r.strategy == Strategy.HONEST.value), None)
+    return [replace(r, meets_target=meets_target(r, honest)) for r in rows]
+
+
+def rejection_rate(outcomes: Sequence[Outcome], strategy: Strategy) -> float | None:
+    """Share of the strategy's decided work that was rejected: its own queries in generation
+    (``written_*``), else every unit."""
+    mine = [o for o in outcomes if o.strategy is strategy]
+    written = sum(o.written_accepted + o.written_rejected for o in mine)
+    if written:
+        return sum(o.written_rejected for o in mine) / written
+    rejected = sum(o.rejected for o in mine)
+    return _share(rejected, rejected + sum(o.accepted for o in mine))
