@@ -1,4 +1,5 @@
-"""Workload and budget of a review (SPEC §4): worked values, rounding, errors and properties."""
+"""Workload, pool, reserve and budget of a review (SPEC §4, §6.5): worked values, rounding,
+errors and properties."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from crowdset.core.review_budget import (
     estimate_review,
     price_per_minute_at,
     reserve_for,
-    review_budget,
+    review_pool,
     review_workload,
 )
 from crowdset.errors import InvalidInput
@@ -43,7 +44,7 @@ def test_review_workload_default_challenge_share_is_five_percent() -> None:
 
 
 @pytest.mark.parametrize(
-    ("workload", "price", "budget"),
+    ("workload", "price", "pool"),
     [
         (Fraction(1500), 100, 150_000),  # 1,500 min at 1 credit/min = 1,500.00 credits
         (Fraction(30000, 19), 100, 157_895),  # 157,894.7… → up
@@ -53,17 +54,23 @@ def test_review_workload_default_challenge_share_is_five_percent() -> None:
     ],
     ids=["exact", "up", "tiny", "fractional-price", "zero"],
 )
-def test_review_budget(workload: Fraction, price: Fraction, budget: int) -> None:
-    assert review_budget(workload, price) == budget
+def test_review_pool(workload: Fraction, price: Fraction, pool: int) -> None:
+    assert review_pool(workload, price) == pool
 
 
 @pytest.mark.parametrize(
-    ("budget", "share", "reserve"),
-    [(157_895, Decimal("0.05"), 7894), (150_000, Decimal("0.05"), 7500), (99, 0, 0)],
-    ids=["down", "exact", "none"],
+    ("pool", "share", "reserve"),
+    [
+        (150_000, Decimal("0.05"), 7894),  # 7,894.7… → down; 5% of the budget 157,894 at most
+        (190, Decimal("0.05"), 10),  # exact: 10 is 5% of 200
+        (99, 0, 0),
+        (100, Decimal("0.5"), 100),  # half the budget
+    ],
+    ids=["down", "exact", "none", "half"],
 )
-def test_reserve_for(budget: int, share: Decimal, reserve: int) -> None:
-    assert reserve_for(budget, share) == reserve
+def test_reserve_for(pool: int, share: Decimal, reserve: int) -> None:
+    """The reserve comes on top of the pool and is at most ``reserve_share`` of the budget."""
+    assert reserve_for(pool, share) == reserve
 
 
 def test_days_to_finish() -> None:
@@ -90,7 +97,8 @@ def test_estimate_review_worked_example() -> None:
     assert estimate.workload_minutes == Fraction(30000, 19)
     assert estimate.workload_hours == Fraction(500, 19)
     assert estimate.ratings == 3158  # 3,000 ratings + 158 challenge ratings
-    assert (estimate.budget, estimate.reserve, estimate.pool) == (157_895, 7894, 150_001)
+    # the pool pays W at 1 credit a minute (157,894.7… → up); the reserve comes on top
+    assert (estimate.pool, estimate.reserve, estimate.budget) == (157_895, 8310, 166_205)
     assert estimate.days == Fraction(25, 19)
     assert estimate.challenge_share == Fraction(1, 20)
 
@@ -142,6 +150,7 @@ price_st = st.fractions(Fraction(1, 100), 10_000)
 def test_pool_plus_reserve_is_the_budget(
     pairs: int, reviewers: int, minutes: Fraction, c: Fraction, price: Fraction, reserve: Fraction
 ) -> None:
+    """The pool alone pays the planned work at the price (SPEC §6.5); the reserve is on top."""
     estimate = estimate_review(
         pairs=pairs,
         reviewers=reviewers,
@@ -154,8 +163,8 @@ def test_pool_plus_reserve_is_the_budget(
     )
     assert estimate.pool + estimate.reserve == estimate.budget
     assert 0 <= estimate.reserve <= estimate.budget * reserve
-    assert estimate.budget >= estimate.workload_minutes * price  # never rounded down
-    assert estimate.budget - estimate.workload_minutes * price < 1
+    assert estimate.pool >= estimate.workload_minutes * price  # never rounded down
+    assert estimate.pool - estimate.workload_minutes * price < 1
 
 
 @given(pairs_st, reviewers_st, minutes_st, share_st, share_st)

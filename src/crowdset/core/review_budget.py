@@ -1,13 +1,18 @@
-"""Workload and budget of a review campaign over sentence pairs (SPEC §4, payout from SPEC §1).
+"""Workload and budget of a review campaign over sentence pairs (SPEC §4, payout from SPEC §1,
+reserve on top of the pool from SPEC §6.5).
 
 ``W = R · P_R · W_n / (1 − c)`` minutes of work: ``R`` reviewers rate each of the ``P_R`` pairs,
 a rating takes ``W_n`` minutes, and a share ``c`` of all ratings are challenge pairs with known
-answers. The budget is ``W`` × the price per minute; the reserve is ``reserve_share`` of the
-budget, and the pool paid out at close is ``budget − reserve``.
+answers. The **pool** paid out at close is ``W`` × the price per minute, so at the default price
+(the fair wage) the planned work is paid at least the fair wage. The **reserve** (revisions, and
+re-ratings beyond the plan) is priced **on top** of the pool: ``reserve = pool · s / (1 − s)``
+for ``s = reserve_share``, so that it is ``s`` of the **budget** ``pool + reserve`` — the seed
+carved it out of a budget priced at the fair wage, which paid honest reviewers 56.9 credits/h
+instead of 60 (issue 14). The escrow funded at launch covers the whole budget (plus the fee).
 
-Arithmetic is exact (``Fraction``); money comes out in integer minor units. Rounding happens
-twice, both in the workers' favour: the budget is rounded **up** to the minor unit, the reserve
-**down**, so ``pool + reserve == budget`` always holds exactly.
+Arithmetic is exact (``Fraction``); money comes out in integer minor units. The pool is rounded
+**up** to the minor unit (in the workers' favour), the reserve **down** (so it never exceeds
+``reserve_share`` of the budget), and ``budget = pool + reserve`` holds exactly.
 """
 
 from __future__ import annotations
@@ -66,18 +71,21 @@ def review_workload(
     return reviewers * pairs * w_n / (1 - c)
 
 
-def review_budget(workload_minutes: Fraction, price_per_minute: Number) -> int:
-    """``W`` minutes × price per minute (in minor units), rounded **up** to the minor unit."""
+def review_pool(workload_minutes: Fraction, price_per_minute: Number) -> int:
+    """The pool: ``W`` minutes × price per minute (in minor units), rounded **up** to the minor
+    unit, so the planned work is never paid below the price."""
     price = _exact(price_per_minute, "price_per_minute")
     _check(price > 0, "price_per_minute", price, "> 0 (minor units per minute of work)")
     return math.ceil(workload_minutes * price)
 
 
-def reserve_for(budget: int, reserve_share: Number) -> int:
-    """``budget × reserve_share``, rounded **down** (what is not reserved goes to the pool)."""
+def reserve_for(pool: int, reserve_share: Number) -> int:
+    """The reserve on top of ``pool``: ``pool · s / (1 − s)`` for ``s = reserve_share``,
+    rounded **down**, so it is at most ``s`` of the budget ``pool + reserve`` (SPEC §6.5):
+    ``reserve_for(150_000, 0.05) == 7894`` (7,894.7…)."""
     share = _exact(reserve_share, "reserve_share")
     _check(0 <= share < 1, "reserve_share", share, "in [0, 1)")
-    return math.floor(budget * share)
+    return math.floor(pool * share / (1 - share))
 
 
 def days_to_finish(workload_minutes: Fraction, crowd: int, hours_per_day: Number) -> Fraction:
@@ -100,8 +108,11 @@ class ReviewEstimate:
     """Minor units per minute of work (may be fractional: 50 credits/h = 5000/60 per minute)."""
     workload_minutes: Fraction
     budget: int
+    """``pool + reserve``: what the review costs before the fee."""
     reserve: int
+    """On top of the pool: pays revisions and re-ratings beyond the plan; the rest is refunded."""
     pool: int
+    """``W`` × the price per minute: paid out at close by weighted workload."""
     crowd: int
     hours_per_day: Fraction
     days: Fraction
@@ -149,10 +160,11 @@ def estimate_review(
     hours_per_day: Number,
     challenge_share: Number = DEFAULT_CHALLENGE_SHARE,
 ) -> ReviewEstimate:
-    """Workload, budget, reserve, pool and days to finish of a review, before anything is spent."""
+    """Workload, pool, reserve, budget and days to finish of a review, before anything is spent:
+    the pool pays ``W`` at ``price_per_minute``; the reserve comes on top."""
     workload = review_workload(pairs, reviewers, minutes_per_pair, challenge_share)
-    budget = review_budget(workload, price_per_minute)
-    reserve = reserve_for(budget, reserve_share)
+    pool = review_pool(workload, price_per_minute)
+    reserve = reserve_for(pool, reserve_share)
     return ReviewEstimate(
         pairs=pairs,
         reviewers=reviewers,
@@ -160,9 +172,9 @@ def estimate_review(
         challenge_share=_exact(challenge_share, "challenge_share"),
         price_per_minute=_exact(price_per_minute, "price_per_minute"),
         workload_minutes=workload,
-        budget=budget,
+        budget=pool + reserve,
         reserve=reserve,
-        pool=budget - reserve,
+        pool=pool,
         crowd=crowd,
         hours_per_day=_exact(hours_per_day, "hours_per_day"),
         days=days_to_finish(workload, crowd, hours_per_day),

@@ -1,12 +1,20 @@
-"""Review campaigns' packages, deposits and pool payout (SPEC §1, §4), inside the caller's
-unit of work. The rules are ``core.labeling.packages``; the use cases that reach a worker
-(taking a package, rating its pairs) are in ``services.labeling``.
+"""Review campaigns' packages, deposits and pool payout (SPEC §1, §4, §6.5), inside the
+caller's unit of work. The rules are ``core.labeling.packages``; the use cases that reach a
+worker (taking a package, rating its pairs) are in ``services.labeling``.
+
+A reviewer's quality is known the mechanism's way (``services.mechanism``, track RATE): each
+challenge answer is a control, right when within ``quality.rating_tolerance`` stars of the
+known stars; each rating with a reference is a decision. References are challenge stars and
+the ratings of reviewers established on challenges, so spammers cannot skew them. A reviewer
+revoked on the track gets no more pairs, their ratings are rated again by others, and they get
+no share of the pool. The pool is earned into pending at close and released to the rest.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import timedelta
 from fractions import Fraction
 
@@ -16,20 +24,28 @@ from sqlalchemy.orm import Session
 from crowdset.core import ledger, selection
 from crowdset.core.aggregation import ReviewerWeightedScore
 from crowdset.core.economics import fee_for
+from crowdset.core.labeling.judging import mechanism_of
 from crowdset.core.labeling.packages import (
     deposit_for,
     nominal_reward,
     package_error,
+    pool_due,
+    rating_within,
+    reference_weight,
     split_pool,
+    weighted_reference,
 )
 from crowdset.core.labeling.spec import LabelingSpec
+from crowdset.core.ledger import AccountKind, escrow_account, user_account
+from crowdset.core.mechanism import Evidence, Track
 from crowdset.core.review_budget import ReviewEstimate, estimate_review, price_per_minute_at
 from crowdset.errors import Conflict
+from crowdset.services import mechanism
 from crowdset.services.context import Context
 from crowdset.services.generation import settle
 from crowdset.storage import campaign_store as store
 from crowdset.storage import labeling_store as items_store
-from crowdset.storage import ledger_store
+from crowdset.storage import ledger_store, mechanism_store
 from crowdset.storage.models import Campaign, Judgment, LabelItem, Offer, ReviewPackage
 
 ESTIMATE_CROWD = 10  # reviewers assumed for the days-to-finish shown at launch
@@ -66,6 +82,12 @@ def take_package(
     its deposit. One open package per worker and campaign."""
     assert spec.review is not None
     settings = spec.review
+    if mechanism.is_revoked(session, campaign.id, worker_id, Track.RATE):
+        raise Conflict(
+            "your reviewing in this campaign was revoked: your ratings of challenge pairs and "
+            "of pairs rated by trusted reviewers were too often off; see your sanctions",
+            campaign_id=campaign.id,
+        )
     for package in items_store.packages(session, campaign.id, worker_id=worker_id):
         if package.status == "open":
             raise Conflict(
@@ -139,21 +161,122 @@ def take_package(
 def after_judgment(
     session: Session, ctx: Context, campaign: Campaign, spec: LabelingSpec, package_id: int
 ) -> None:
-    """A package whose last pair is rated is submitted and judged when references allow."""
+    """A package whose last pair is rated is submitted (its challenge answers become evidence
+    on the reviewer's RATE track) and judged when references allow."""
     package = items_store.package(session, package_id)
     if package.status == "open" and not items_store.package_offers_open(session, package_id):
-        package.status = "submitted"
+        _submit(package)
         judge_packages(session, ctx, campaign, spec)
 
 
+def _rating_price(session: Session, campaign: Campaign) -> int:
+    """The pool's price of one planned rating: what re-rating a failed one costs."""
+    budget = launch_budget(session, campaign)
+    return budget["pool"] // max(budget["ratings"], 1)
+
+
+def _observe(
+    session: Session,
+    ctx: Context,
+    campaign: Campaign,
+    spec: LabelingSpec,
+    worker_id: int,
+    *,
+    correct: bool,
+    failure_cost: int,
+) -> None:
+    """One decided rating on the reviewer's RATE track (SPEC §6.2: half a control's weight);
+    a wrong one costs ``failure_cost``, the price of the rating that redoes it. A revocation
+    sets the reviewer's work aside."""
+    found = mechanism.observe(
+        session,
+        ctx,
+        campaign,
+        mechanism_of(spec),
+        Track.RATE,
+        worker_id,
+        correct=correct,
+        evidence=Evidence.DECISION,
+        failure_cost=failure_cost,
+    )
+    if found.revoked_now:
+        set_aside(session, ctx, campaign, worker_id)
+
+
+def _submit(package: ReviewPackage) -> None:
+    """Every pair of the package is rated (or the campaign closes): it waits to be judged.
+    Its challenge answers were controls on the reviewer's RATE track when given
+    (``services.labeling.submit_label``: right within ``quality.rating_tolerance`` stars)."""
+    package.status = "submitted"
+
+
+def _drop(session: Session, judgment: Judgment) -> None:
+    """The rating leaves the pair's score; the pair needs one more rating."""
+    judgment.kept = False
+    item = items_store.item(session, judgment.item_id)
+    item.judgments -= 1
+    if item.status == "settled":
+        item.status = "open"
+
+
+def set_aside(session: Session, ctx: Context, campaign: Campaign, worker_id: int) -> None:
+    """A reviewer revoked on the RATE track (SPEC §6.4) gets no more pairs: their offers are
+    withdrawn, their open package is submitted as it stands, and their kept ratings of real
+    pairs leave the scores, so others rate those pairs again (paid from the pool that the
+    revoked reviewer no longer shares). Idempotent."""
+    now = ctx.now()
+    member = store.campaign_worker(session, campaign.id, worker_id)
+    if member is not None and member.revoked_at is None:
+        member.revoked_at = now  # the member row's copy, kept in sync with the track
+    store.withdraw_offers(session, campaign.id, now, worker_id=worker_id)
+    for package in items_store.packages(session, campaign.id, worker_id=worker_id):
+        if package.status == "open":
+            package.status = "submitted"
+    for judgment in items_store.judgments(session, campaign.id):
+        if judgment.worker_id == worker_id and judgment.kept and not judgment.gold:
+            _drop(session, judgment)
+
+
+def reference_weights(session: Session, campaign: Campaign, spec: LabelingSpec) -> dict[int, float]:
+    """Reviewers who count as references (SPEC §6.5), with their weight: the posterior mean
+    accuracy of their challenge answers, for those not revoked whose challenge posterior
+    clears the bar at the campaign's confidence and whose whole RATE track is not below it
+    (``core.labeling.packages.reference_weight``)."""
+    settings = mechanism_of(spec)
+    found: dict[int, float] = {}
+    for row in mechanism_store.track_rows(session, campaign_id=campaign.id, track=Track.RATE.value):
+        weight = reference_weight(
+            row.controls,
+            row.controls_failed,
+            settings.bar,
+            settings.confidence,
+            mechanism.record_of(row).quality.posterior_mean(),
+        )
+        if row.revoked_at is None and weight is not None:
+            found[row.worker_id] = weight
+    return found
+
+
+KeptRatings = dict[int, list[Judgment]]  # pair → its kept ratings
+
+
+def _kept_ratings(session: Session, campaign: Campaign) -> KeptRatings:
+    found: KeptRatings = defaultdict(list)
+    for judgment in items_store.judgments(session, campaign.id):
+        if judgment.kept and not judgment.gold:
+            found[judgment.item_id].append(judgment)
+    return found
+
+
 def _references(
-    session: Session, judgments: list[Judgment], worker_id: int
+    session: Session,
+    judgments: list[Judgment],
+    worker_id: int,
+    weights: dict[int, float],
+    kept: KeptRatings,
 ) -> list[tuple[float, float | None]]:
-    """Each rating with its reference: a challenge's known stars, else the mean of the other
-    reviewers' kept ratings of the pair: those of passed packages when there are any,
-    otherwise at least two ratings of packages not judged yet."""
-    item_ids = [j.item_id for j in judgments]
-    others = items_store.other_ratings(session, item_ids, worker_id)
+    """Each rating with its reference: a challenge's known stars, else the weighted mean of
+    the kept ratings of the pair by *other* reviewers who are references; ``None`` without."""
     pairs: list[tuple[float, float | None]] = []
     for judgment in judgments:
         rating = float(str(judgment.answer))
@@ -161,13 +284,31 @@ def _references(
         if item.gold is not None:
             pairs.append((rating, float(str(item.gold))))
             continue
-        rows = others.get(judgment.item_id, [])
-        passed = [stars for stars, status in rows if status == "passed"]
-        pool = passed or [stars for stars, _ in rows]
-        # one unjudged rating is no reference: it may be the spammer's
-        trusted = bool(passed) or len(pool) >= MIN_UNJUDGED_RATINGS
-        pairs.append((rating, sum(pool) / len(pool) if trusted else None))
+        others = [
+            (float(str(other.answer)), weights[other.worker_id])
+            for other in kept.get(item.id, [])
+            if other.worker_id != worker_id and other.worker_id in weights
+        ]
+        pairs.append((rating, weighted_reference(others)))
     return pairs
+
+
+def _move_deposit(
+    session: Session,
+    ctx: Context,
+    package: ReviewPackage,
+    draft: Callable[[int, int, str], ledger.TransactionDraft],
+    memo: str,
+) -> int:
+    """Release or forfeit the package's deposit, as far as the deposit account still holds it
+    (a fine at revocation may have taken part of it)."""
+    held = ledger_store.balance_of(session, user_account(package.worker_id, AccountKind.DEPOSIT))
+    amount = min(package.deposit, held)
+    if amount > 0:
+        ledger_store.post(
+            session, draft(package.worker_id, amount, memo), now=ctx.now(), actor_id=None
+        )
+    return amount
 
 
 def judge_packages(
@@ -178,16 +319,32 @@ def judge_packages(
     *,
     closing: bool = False,
 ) -> None:
-    """Judge every submitted package that has enough references (at close: every package)."""
+    """Judge every submitted package that has enough references (at close: every package).
+
+    A passed package's deposit is returned; a forfeited one's goes to fines and its pairs go
+    back for review. Then each of its ratings with a reviewer reference is evidence on the
+    reviewer's RATE track (a decision, half a control's weight): right when within
+    ``quality.rating_tolerance`` stars of the reference."""
     assert spec.review is not None
     settings = spec.review
     now = ctx.now()
-    states = ("submitted", "open") if closing else ("submitted",)
-    for package in items_store.packages(session, campaign.id):
-        if package.status not in states:
-            continue
-        judgments = [j for j in items_store.package_judgments(session, package.id) if j.kept]
-        found = package_error(_references(session, judgments, package.worker_id))
+    if closing:
+        for package in items_store.packages(session, campaign.id):
+            if package.status == "open":
+                _submit(package)
+    waiting = [p for p in items_store.packages(session, campaign.id) if p.status == "submitted"]
+    if not waiting:
+        return
+    weights = reference_weights(session, campaign, spec)
+    kept_ratings = _kept_ratings(session, campaign)
+    tolerance = spec.quality.rating_tolerance
+    price = _rating_price(session, campaign)
+    for package in waiting:
+        if package.status != "submitted":
+            continue  # set aside by a revocation during this loop
+        judgments = items_store.package_judgments(session, package.id)
+        references = _references(session, judgments, package.worker_id, weights, kept_ratings)
+        found = package_error(references)
         if not closing and found.references < settings.min_references:
             continue
         package.error, package.reference_pairs = found.rms, found.references
@@ -195,18 +352,12 @@ def judge_packages(
         memo = f"campaign {campaign.id} package {package.id}"
         if found.rms is not None and found.rms > settings.max_package_error:
             package.status = "forfeited"
-            if package.deposit:
-                ledger_store.post(
-                    session,
-                    ledger.forfeit_deposit(package.worker_id, package.deposit, memo),
-                    now=now,
-                    actor_id=None,
-                )
-            for judgment in judgments:  # its pairs go back for review
-                judgment.kept = False
-                item = items_store.item(session, judgment.item_id)
-                item.judgments -= 1
-                item.status = "open"
+            forfeited = _move_deposit(session, ctx, package, ledger.forfeit_deposit, memo)
+            kept = [j for j in judgments if j.kept]
+            for judgment in kept:  # its pairs go back for review
+                _drop(session, judgment)
+                if judgment in kept_ratings.get(judgment.item_id, []):
+                    kept_ratings[judgment.item_id].remove(judgment)
             store.add_event(
                 session,
                 campaign.id,
@@ -217,48 +368,86 @@ def judge_packages(
                     "worker": store.pseudonyms(session, {package.worker_id})[package.worker_id],
                     "error": round(found.rms, 3),
                     "references": found.references,
-                    "deposit": package.deposit,
+                    "deposit": forfeited,
+                    # withheld from this reviewer: the pool pays whoever re-rates the pairs
                     "reward_withheld": package.reward,
-                    "pairs_redistributed": len(judgments),
+                    "pairs_redistributed": len(kept),
                 },
             )
         else:
             package.status = "passed"
-            if package.deposit:
-                ledger_store.post(
-                    session,
-                    ledger.release_deposit(package.worker_id, package.deposit, memo),
-                    now=now,
-                    actor_id=None,
-                )
+            _move_deposit(session, ctx, package, ledger.release_deposit, memo)
+        for judgment, (rating, reference) in zip(judgments, references, strict=True):
+            if judgment.gold or reference is None:
+                continue
+            _observe(
+                session,
+                ctx,
+                campaign,
+                spec,
+                package.worker_id,
+                correct=rating_within(rating, reference, tolerance),
+                failure_cost=price,
+            )
 
 
 def settle_pool(session: Session, ctx: Context, campaign: Campaign, spec: LabelingSpec) -> None:
-    """At close: judge what is left, then pay the pool by weighted workload ``a_n · W_n``."""
+    """At close: judge what is left, then pay the pool by weighted workload ``a_n · W_n`` over
+    passed packages of reviewers not revoked (SPEC §1, §6.5), topped up from the reserve when
+    the passed workload at the price is worth more. The pay is earned into pending through the
+    mechanism and released at close to every reviewer never revoked.
+
+    The ``pool_paid`` event accounts for the budget to the minor unit:
+    ``paid + withheld + reserve_used + refunded == budget``, where ``paid`` is everything the
+    reviewers got at close (``topped_up`` of it from the reserve), ``withheld`` what exact
+    apportionment left (nothing once anyone passed; the whole pool otherwise),
+    ``reserve_used`` the revisions paid from the reserve during the run and ``refunded`` the
+    rest of the budget, returned to the requester with the escrow. ``reserve`` is what the
+    reserve kept after the top-up, so ``paid + reserve + withheld == budget`` too."""
     assert spec.review is not None
     store.withdraw_offers(session, campaign.id, ctx.now())
     judge_packages(session, ctx, campaign, spec, closing=True)
     budget = launch_budget(session, campaign)
-    packages = items_store.packages(session, campaign.id)
+    revoked = {
+        row.worker_id
+        for row in mechanism_store.track_rows(
+            session, campaign_id=campaign.id, track=Track.RATE.value
+        )
+        if row.revoked_at is not None
+    }
     weights = reviewer_weights(session, campaign)
-    workload: dict[int, Fraction] = defaultdict(Fraction)
     minutes = Fraction(str(spec.review.minutes_per_pair))
-    for package in packages:
-        if package.status == "passed":  # ratings later set aside by a revision still count
+    workload: dict[int, Fraction] = defaultdict(Fraction)
+    for package in items_store.packages(session, campaign.id):
+        if package.status == "passed" and package.worker_id not in revoked:
+            # ratings later set aside by a revision still count: the work was done
             rated = len(items_store.package_judgments(session, package.id))
             workload[package.worker_id] += rated * minutes
     weighted = {
         worker: Fraction(str(weights.get(worker, 1.0))) * w for worker, w in workload.items()
     }
-    withheld = sum(p.reward for p in packages if p.status == "forfeited")
-    split = split_pool(budget["pool"], withheld, weighted)
-    settle(
+    settings = ctx.settings
+    price = price_per_minute_at(settings.fair_hourly_wage, settings.minor_per_unit)
+    revisions = _revisions_paid(session, ctx, campaign, spec)
+    due = pool_due(
+        budget["pool"],
+        max(0, budget["reserve"] - revisions),
+        sum(workload.values(), Fraction(0)),
+        price,
+    )
+    amount = min(due.amount, _payable(session, ctx, campaign, len(weighted)))
+    split = split_pool(amount, weighted)
+    topped_up = max(0, split.paid - budget["pool"])
+    withheld = budget["pool"] + topped_up - split.paid
+    mechanism.earn(
         session,
         ctx,
         campaign.id,
+        Track.RATE,
         sorted(split.payouts.items()),
         f"campaign {campaign.id} pool payout",
     )
+    mechanism.release_at_close(session, ctx, campaign)  # idempotent; campaign close calls it too
     store.add_event(
         session,
         campaign.id,
@@ -266,14 +455,26 @@ def settle_pool(session: Session, ctx: Context, campaign: Campaign, spec: Labeli
         at=ctx.now(),
         detail={
             "budget": budget["budget"],
-            "reserve": budget["reserve"],
             "pool": budget["pool"],
+            "reserve": budget["reserve"] - topped_up,
             "paid": split.paid,
-            "withheld": split.withheld,
+            "topped_up": topped_up,
+            "withheld": withheld,
+            "reserve_used": revisions,
+            "refunded": budget["budget"] - split.paid - withheld - revisions,
             "reviewers_paid": len(split.payouts),
-            "revisions_paid": _revisions_paid(session, ctx, campaign, spec),
+            "reviewers_revoked": len(revoked),
+            "revisions_paid": revisions,
         },
     )
+
+
+def _payable(session: Session, ctx: Context, campaign: Campaign, payees: int) -> int:
+    """The most the escrow can pay out now with the fee on each payment (rounded half up,
+    so at most half a minor unit more per payee than the share)."""
+    left = ledger_store.balance_of(session, escrow_account(campaign.id))
+    share = Fraction(ctx.settings.platform_fee_share)
+    return max(0, math.floor((left - payees) / (1 + share)))
 
 
 def weighted_ratings(
@@ -334,17 +535,45 @@ def _revisions_paid(session: Session, ctx: Context, campaign: Campaign, spec: La
     return done * revision_price(ctx, spec)
 
 
-def offer_revisions(
-    session: Session,
-    ctx: Context,
-    campaign: Campaign,
-    spec: LabelingSpec,
-    candidates: dict[int, selection.Candidate],
-) -> int:
-    """Offer each pair sent to revision to one worker drawn ∝ ln(1 + stake) × quality, as
-    long as the reserve covers the revisions in flight and done."""
+A_MAX = 1.2  # the largest reviewer weight a_n (SPEC §4)
+
+
+def deposit_holders(
+    session: Session, ctx: Context, campaign: Campaign, spec: LabelingSpec
+) -> dict[int, selection.Candidate]:
+    """Who may revise (SPEC §6.5): reviewers active now, not revoked, with a finished package
+    in this campaign that stands — passed, or submitted with its deposit still held (a review
+    without challenges judges its packages only at close) — each weighted by their reviewer
+    weight ``a_n`` (the draw's quality is ``a_n / 1.2``; reviewers stake nothing, so stake plays
+    no part)."""
+    since = ctx.now() - timedelta(seconds=spec.active_window_seconds)
+    active = {
+        m.worker_id
+        for m in store.active_workers(session, campaign.id, since)
+        if m.revoked_at is None
+    }
+    passed = {
+        p.worker_id
+        for p in items_store.packages(session, campaign.id)
+        if p.status in ("passed", "submitted") and p.worker_id in active
+    }
+    holders = sorted(
+        w for w in passed if not mechanism.is_revoked(session, campaign.id, w, Track.RATE)
+    )
+    if not holders:
+        return {}
+    weights = reviewer_weights(session, campaign)
+    return {w: selection.Candidate(w, 1.0, min(1.0, weights.get(w, 1.0) / A_MAX)) for w in holders}
+
+
+def offer_revisions(session: Session, ctx: Context, campaign: Campaign, spec: LabelingSpec) -> int:
+    """Offer each pair sent to revision to one deposit holder drawn ∝ ``a_n``
+    (:func:`deposit_holders`), as long as the reserve covers the revisions in flight and done."""
     pending = items_store.items_in_revision(session, campaign.id)
-    if not pending or not candidates:
+    if not pending:
+        return 0
+    candidates = deposit_holders(session, ctx, campaign, spec)
+    if not candidates:
         return 0
     offers = store.open_offers(session, campaign.id)
     busy = {o.item_id for o in offers if o.kind == "revise"}
