@@ -50,7 +50,10 @@ class Settings(BaseSettings):
         Decimal("0.10"), ge=0, lt=1, description="Share of a campaign's work cost taken as fee."
     )
     reserve_share: Decimal = Field(
-        Decimal("0.05"), ge=0, lt=1, description="Share of a pool budget held back as reserve."
+        Decimal("0.05"),
+        ge=0,
+        lt=1,
+        description="Share of a review budget held as reserve, priced on top of the pool.",
     )
     token_ttl_days: int = Field(90, gt=0, description="Default lifetime of a new API token.")
     max_request_bytes: int = Field(

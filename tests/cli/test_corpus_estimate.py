@@ -39,9 +39,9 @@ def test_estimate_from_a_pair_count(app: typer.Typer) -> None:
     # W = 3 · 1000 · 0.5 min / 0.95 = 1,578.9 min = 26.3 h; 1 credit/min at the default wage.
     output = estimate(app, "--pairs", "1000")
     assert "26.3 h" in output
-    assert "1,578.95 credit" in output  # 157,894.7 minor units, rounded up
-    assert "78.94 credit" in output  # 5% reserve, rounded down
-    assert "1,500.01 credit" in output  # pool = budget − reserve
+    assert "1,578.95 credit" in output  # pool = W × price: 157,894.7 minor units, rounded up
+    assert "83.10 credit" in output  # reserve on top: pool · 0.05 / 0.95, rounded down
+    assert "1,662.05 credit" in output  # budget = pool + reserve
     assert "1.3 days" in output  # 1,578.9 min / (10 reviewers × 120 min a day)
     assert "3,158" in output  # ratings, challenge pairs included
 
@@ -52,11 +52,11 @@ def test_estimate_with_every_option(app: typer.Typer) -> None:
         "--challenge-share", "0", "--crowd", "4", "--hours-per-day", "0.5",
         "--price-per-minute", "2",
     )  # fmt: skip
-    # W = 5 · 600 · 0.2 min = 600 min = 10 h; budget 1,200 credits; 600 / (4 · 30) = 5 days.
+    # W = 5 · 600 · 0.2 min = 600 min = 10 h; pool 1,200 credits; 600 / (4 · 30) = 5 days.
     assert "10.0 h" in output
-    assert "1,200.00 credit" in output
-    assert "60.00 credit" in output
-    assert "1,140.00 credit" in output
+    assert "1,200.00 credit" in output  # pool
+    assert "63.15 credit" in output  # reserve: 1,200 · 0.05 / 0.95, rounded down
+    assert "1,263.15 credit" in output  # budget
     assert "5.0 days" in output
 
 

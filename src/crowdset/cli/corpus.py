@@ -250,9 +250,10 @@ ESTIMATE_HELP = "\n\n".join(
         "Estimate the workload, budget, pool, reserve and time to finish of a review.",
         "Before anything is spent (SPEC §4): W = R · P_R · W_n / (1 − c) minutes, where R is "
         "--reviewers, P_R the pairs to review (--pairs, or counted in the filter's kept output "
-        "--input), W_n --seconds-per-pair and c --challenge-share. The budget is W minutes × "
-        "--price-per-minute (default: the fair hourly wage / 60), rounded up to the minor unit; "
-        "the reserve is reserve_share of it (rounded down) and the pool the rest. The time to "
+        "--input), W_n --seconds-per-pair and c --challenge-share. The pool is W minutes × "
+        "--price-per-minute (default: the fair hourly wage / 60), rounded up to the minor unit, "
+        "so the planned work is paid at least the fair wage; the reserve is priced on top of it "
+        "(reserve_share of the budget, rounded down) and the budget is pool + reserve. The time to "
         "finish assumes --crowd reviewers working --hours-per-day each.",
         f"Example: {_ESTIMATE_EXAMPLE}",
     )
@@ -316,9 +317,11 @@ def estimate_table(estimate: ReviewEstimate, decimals: int, currency: str, reser
         f"{float(estimate.minutes_per_pair) * 60:g} s per rating",
     )
     table.add_row("price per minute", f"{price:,.4g} {currency}", "")
-    table.add_row("budget", money(estimate.budget), "W × price, rounded up")
-    table.add_row("reserve", money(estimate.reserve), f"{reserve} of the budget, rounded down")
-    table.add_row("pool", money(estimate.pool), "budget − reserve, paid out at close")
+    table.add_row("pool", money(estimate.pool), "W × price, rounded up; paid out at close")
+    table.add_row(
+        "reserve", money(estimate.reserve), f"on top of the pool: {reserve} of the budget"
+    )
+    table.add_row("budget", money(estimate.budget), "pool + reserve")
     table.add_row(
         "time to finish",
         f"{float(estimate.days):,.1f} days",
