@@ -331,7 +331,8 @@ def skippers(session: Session, query_ids: Sequence[int]) -> dict[int, set[int]]:
         )
     )
     for query_id, worker_id in rows.all():
-        found[int(query_id)].add(int(worker_id))
+        if query_id is not None:
+            found[int(query_id)].add(int(worker_id))
     return found
 
 
