@@ -21,6 +21,7 @@ from crowdset.core.mechanism import (
     Standing,
     TrackRecord,
     Verdict,
+    control_share_for,
     fine_for,
     required_bond,
     standing_of,
@@ -311,3 +312,29 @@ def test_the_defaults_match_the_spec() -> None:
     assert DEFAULTS.fine_multiplier == Decimal("1.5")
     assert DEFAULTS.selection == "stake_cap" and DEFAULTS.stake_cap == Decimal(1000)
     assert math.isclose(FRESH, 2 / 3)
+
+
+# --- probation (control_share_for) -------------------------------------------------------------
+
+PROBATION = {"control_share": 0.1, "probation_share": 0.5, "bar": 0.7, "confidence": 0.95}
+
+
+def test_a_new_worker_is_on_probation_and_an_established_one_is_not() -> None:
+    fresh = TrackRecord()
+    assert control_share_for(fresh, min_evidence=10, **PROBATION) == 0.5
+    established = fresh
+    for _ in range(8):
+        established = established.observed(True, Evidence.CONTROL)
+    assert control_share_for(established, min_evidence=10, **PROBATION) == 0.1
+
+
+def test_a_worker_near_chance_stays_on_probation() -> None:
+    record = TrackRecord()
+    for answer in [True, False] * 6:
+        record = record.observed(answer, Evidence.CONTROL)
+    assert control_share_for(record, min_evidence=100, **PROBATION) == 0.5
+
+
+def test_no_controls_means_no_probation() -> None:
+    settings = {**PROBATION, "control_share": 0.0}
+    assert control_share_for(TrackRecord(), min_evidence=10, **settings) == 0.0

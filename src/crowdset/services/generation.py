@@ -348,6 +348,7 @@ class _Draw:
     inbox: Counter[int]
     free: int  # escrow not yet promised
     controls: ControlPool
+    control_shares: dict[int, float]  # validator → chance a vote offer is a control (probation)
 
 
 def _offer(
@@ -388,8 +389,9 @@ def _offer_units(
 ) -> int:
     """Offer each unit to a worker drawn by offer weight among those who may take it.
 
-    A vote offer is a control instead with probability ``control_share`` (SPEC §6.1): the
-    drawn validator gets a control chosen for them, and the real unit goes back in line."""
+    A vote offer is a control instead with the validator's control share (SPEC §6.1:
+    ``control_share``, or ``probation_share`` until their quality is established): the drawn
+    validator gets a control chosen for them, and the real unit goes back in line."""
     mech = spec.mechanism
     rule, cap = mech.selection, float(mech.stake_cap)
     vote_cost = prices.vote_exposure(1)
@@ -411,9 +413,8 @@ def _offer_units(
         worker = chosen.worker_id
         if (
             unit.kind == "vote"
-            and mech.control_share > 0
             and draw.free >= vote_cost
-            and ctx.rng.random() < mech.control_share
+            and ctx.rng.random() < draw.control_shares.get(worker, mech.control_share)
         ):
             control = draw.controls.pick(session, ctx.rng, worker, now)
             if control is not None:
@@ -526,6 +527,9 @@ def dispatch(session: Session, ctx: Context, campaign: Campaign, asker: int | No
         inbox=inbox,
         free=free_escrow(session, campaign, prices, offers, validating),
         controls=ControlPool.load(session, campaign, spec, offers),
+        control_shares=mechanism.control_shares(
+            session, campaign.id, spec.mechanism, Track.VOTE, sorted(pools["vote"])
+        ),
     )
     made = _offer_units(
         session,

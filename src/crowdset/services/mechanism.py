@@ -23,6 +23,7 @@ from crowdset.core.mechanism import (
     Standing,
     Track,
     TrackRecord,
+    control_share_for,
     fine_for,
     standing_of,
 )
@@ -74,6 +75,29 @@ def accuracies(
     prior = TrackRecord().quality.posterior_mean()
     return {
         w: record_of(rows[w]).quality.posterior_mean() if w in rows else prior for w in worker_ids
+    }
+
+
+def control_shares(
+    session: Session,
+    campaign_id: int,
+    settings: MechanismSettings,
+    track: Track,
+    worker_ids: Sequence[int],
+) -> dict[int, float]:
+    """Each worker's chance that their next offer on the track is a control: higher while on
+    probation (``core.mechanism.control_share_for``)."""
+    rows = store.tracks_of(session, campaign_id, track.value, worker_ids)
+    return {
+        worker: control_share_for(
+            record_of(rows[worker]) if worker in rows else TrackRecord(),
+            control_share=settings.control_share,
+            probation_share=settings.probation_share,
+            bar=settings.bar,
+            confidence=settings.confidence,
+            min_evidence=settings.min_evidence,
+        )
+        for worker in worker_ids
     }
 
 

@@ -28,7 +28,7 @@ from crowdset.core.mechanism.evidence import (
 )
 from crowdset.core.mechanism.fines import fine_for, required_bond
 from crowdset.core.mechanism.settings import MechanismSettings
-from crowdset.core.mechanism.verdicts import Standing, standing_of
+from crowdset.core.mechanism.verdicts import Standing, control_share_for, standing_of
 
 __all__ = [
     "CONTROL_WEIGHT",
@@ -39,6 +39,7 @@ __all__ = [
     "Track",
     "TrackRecord",
     "Verdict",
+    "control_share_for",
     "fine_for",
     "required_bond",
     "standing_of",

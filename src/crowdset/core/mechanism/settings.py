@@ -18,6 +18,15 @@ class MechanismSettings(BaseModel):
         le=0.5,
         description="Share of offers that are controls (known answer, indistinguishable).",
     )
+    probation_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of a worker's offers that are controls until their quality on the "
+        "track is established (released or revoked): a cheat is caught before a short campaign "
+        "closes and releases their pending pay; an honest worker leaves probation after ~8 "
+        "controls answered right.",
+    )
     control_max_views: int = Field(
         20,
         ge=1,

@@ -44,3 +44,29 @@ def standing_of(
     if record.controls > 0 and lower >= release:
         return Standing.RELEASE
     return Standing.PENDING
+
+
+def control_share_for(
+    record: TrackRecord,
+    *,
+    control_share: float,
+    probation_share: float,
+    bar: float,
+    confidence: float,
+    min_evidence: float,
+) -> float:
+    """The chance that a worker's next offer on the track is a control (SPEC §6.1).
+
+    While the worker's standing is still **pending** — neither released (lower bound above the
+    bar) nor revoked — they are on probation and get ``max(control_share, probation_share)``;
+    after that, ``control_share``. Without probation a cheat needs ~20 controls to be revoked,
+    ~200 offers at a 10% share: a short campaign would close first and release their pending
+    pay. An honest worker at 95% leaves probation after about 8 controls answered right.
+    A campaign without controls (``control_share`` 0) has no probation either.
+    """
+    if control_share <= 0:
+        return 0.0
+    verdict = standing_of(record, bar=bar, confidence=confidence, min_evidence=min_evidence)
+    if verdict is Standing.PENDING:
+        return max(control_share, probation_share)
+    return control_share
