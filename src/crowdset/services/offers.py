@@ -1,10 +1,20 @@
 """The offer a worker holds, whatever the campaign's kind (SPEC §1): ask for the next one,
 look at it, accept or skip it. Submitting is the kind's own use case
 (``generation.submit_query`` / ``submit_vote``, ``labeling.submit_label``).
+
+Asking is a lottery (``selection.admits``, SPEC §1 and §6.6): each ask enters the worker in one
+draw among the campaign's active candidates, so workers who ask equally often get offers in
+proportion to their weights. A worker who gets nothing is told when to ask again
+(:class:`NoOffer`); the interval is the same for every worker — the modelled time of one task —
+because an interval that grew as a worker's share shrank would square the shares of those
+who follow it (see :func:`ask_again_after`).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -17,6 +27,31 @@ from crowdset.storage import campaign_store as store
 from crowdset.storage.models import Campaign, Offer
 
 TAKING_WORK = ("running", "pilot")
+ASK_AGAIN_MIN_SECONDS = 2
+ASK_AGAIN_MAX_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class NoOffer:
+    """Nothing for the worker right now: ask again in ``retry_after_seconds``."""
+
+    retry_after_seconds: int
+
+
+def ask_again_after(task_seconds: Iterable[float]) -> int:
+    """Seconds before a worker who got nothing should ask again: the shortest modelled task
+    time among the campaigns open to them, rounded up and clamped to [2, 60]; 60 when none
+    takes work.
+
+    Why one task's time, and the same for everyone: a worker who gets an offer asks again when
+    the task is done, about one task time later. Told to wait that long when refused too, every
+    worker asks at the same pace whether drawn or not, and the lottery's shares hold
+    (``admits`` gives each ask a chance equal to the worker's share). An interval of
+    ``base / share`` would look kinder but is not: workers following it ask in proportion to
+    their shares, and end with offers ∝ share² (stakes 10/100/1000: 0.01% / 1% / 99% instead
+    of 1% / 9% / 90%)."""
+    shortest = min(task_seconds, default=float(ASK_AGAIN_MAX_SECONDS))
+    return min(ASK_AGAIN_MAX_SECONDS, max(ASK_AGAIN_MIN_SECONDS, math.ceil(shortest)))
 
 
 def _is_labeling(campaign: Campaign) -> bool:
@@ -29,10 +64,23 @@ def offer_view(session: Session, offer: Offer, campaign: Campaign, ctx: Context)
     return generation.offer_view(session, offer, campaign, ctx)
 
 
-def _dispatch(session: Session, ctx: Context, campaign: Campaign) -> int:
+def _dispatch(session: Session, ctx: Context, campaign: Campaign, asker: int) -> int:
+    """Enter the asker in the campaign's draw; offers are made for them alone."""
     if _is_labeling(campaign):
-        return labeling.dispatch(session, ctx, campaign)
-    return generation.dispatch(session, ctx, campaign)
+        return labeling.dispatch(session, ctx, campaign, asker=asker)
+    return generation.dispatch(session, ctx, campaign, asker=asker)
+
+
+def _task_seconds(campaign: Campaign) -> float:
+    """The modelled time of one task: a judgment, a review's pair, a vote or a query
+    (whichever is shorter in a generation campaign)."""
+    if _is_labeling(campaign):
+        spec = labeling.spec_of(campaign)
+        if spec.review is not None:
+            return float(spec.review.minutes_per_pair) * 60
+        return float(spec.seconds_per_judgment)
+    found = generation.spec_of(campaign)
+    return float(min(found.seconds_per_query, found.seconds_per_vote))
 
 
 def _ttl_seconds(campaign: Campaign) -> int:
@@ -41,14 +89,18 @@ def _ttl_seconds(campaign: Campaign) -> int:
     return generation.spec_of(campaign).offer_ttl_seconds
 
 
-def next_offer(ctx: Context, worker_id: int, campaign_id: int | None = None) -> OfferView | None:
-    """Mark the worker active, hand out work, and return their current offer (or ``None``).
+def ask_for_work(
+    ctx: Context, worker_id: int, campaign_id: int | None = None
+) -> OfferView | NoOffer:
+    """Mark the worker active, enter them in each open campaign's draw, and return their
+    current offer — or :class:`NoOffer` saying when to ask again.
 
-    An accepted offer comes before new ones; ``None`` means "nothing for you right now: ask
-    again shortly" — offers go to workers drawn by stake, not first come, first served.
+    An offer the worker already holds comes before new ones (and costs no draw). Offers go to
+    workers drawn by weight, not first come, first served: nothing now does not mean that no
+    work exists.
     """
 
-    def work(session: Session) -> OfferView | None:
+    def work(session: Session) -> OfferView | NoOffer:
         now = ctx.now()
         running = [c for status in TAKING_WORK for c in store.campaigns(session, status=status)]
         running.sort(key=lambda c: c.id)
@@ -79,10 +131,19 @@ def next_offer(ctx: Context, worker_id: int, campaign_id: int | None = None) -> 
             locked = store.campaign(session, found.id, for_update=True)
             store.touch_worker(session, locked.id, worker_id, now)
             session.flush()
-            _dispatch(session, ctx, locked)
-        return current()
+            _dispatch(session, ctx, locked, worker_id)
+        drawn = current()
+        if drawn is not None:
+            return drawn
+        return NoOffer(ask_again_after(_task_seconds(c) for c in allowed))
 
     return ctx.db.run(work)
+
+
+def next_offer(ctx: Context, worker_id: int, campaign_id: int | None = None) -> OfferView | None:
+    """:func:`ask_for_work` for callers that need no hint: the offer, or ``None``."""
+    found = ask_for_work(ctx, worker_id, campaign_id)
+    return found if isinstance(found, OfferView) else None
 
 
 def get_offer(ctx: Context, worker_id: int, offer_id: int) -> OfferView:

@@ -23,29 +23,40 @@ from crowdset.services.generation import VoteInput
 
 router = APIRouter(tags=["work"])
 Worker = Annotated[Principal, Depends(allowed(Action.DO_WORK))]
-RETRY_AFTER_SECONDS = 10
 
 
 @router.get(
     "/work/next",
     response_model=OfferPublic,
-    responses={204: {"description": "No offer for you right now; ask again after Retry-After."}},
+    responses={
+        204: {
+            "description": "No offer for you right now; ask again after `Retry-After` seconds.",
+            "headers": {
+                "Retry-After": {
+                    "description": "Seconds to wait: one task's modelled time, 2 to 60.",
+                    "schema": {"type": "integer"},
+                }
+            },
+        }
+    },
 )
 def next_offer(
     ctx: ContextDep,
     caller: Worker,
-    response: Response,
     campaign_id: Annotated[int | None, Query()] = None,
 ) -> OfferPublic | Response:
-    """Your current offer. Work goes to workers drawn in proportion to ln(1 + stake), so an
-    empty answer (204) means "ask again shortly", not "no work exists"."""
-    offer = offers.next_offer(ctx, caller.user_id, campaign_id)
-    if offer is None:
+    """Your current offer. Each ask enters you in a draw among the campaign's active workers,
+    weighted by `min(stake, stake_cap)` × quality (or `ln(1 + stake)` where the campaign says
+    so), so an empty answer (204) means "ask again after `Retry-After` seconds", not "no work
+    exists". Everyone is told the same wait, one task's time: asking at that pace, your share
+    of the offers follows your weight."""
+    found = offers.ask_for_work(ctx, caller.user_id, campaign_id)
+    if isinstance(found, offers.NoOffer):
         return Response(
             status_code=status.HTTP_204_NO_CONTENT,
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            headers={"Retry-After": str(found.retry_after_seconds)},
         )
-    return offer_public(offer)
+    return offer_public(found)
 
 
 @router.get("/work/offers/{offer_id}", response_model=OfferPublic)

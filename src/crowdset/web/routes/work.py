@@ -24,7 +24,7 @@ from crowdset.web.deps import ContextDep, FormDep, Viewer, allowed, flash, text_
 from crowdset.web.forms import Form
 from crowdset.web.rendering import page
 from crowdset.web.review_views import open_package
-from crowdset.web.routes.labeling import NO_OFFER, PACKAGE_DONE, answer_of, is_stars
+from crowdset.web.routes.labeling import PACKAGE_DONE, answer_of, is_stars
 
 router = APIRouter()
 Worker = Annotated[Viewer, Depends(allowed(Action.DO_WORK))]
@@ -58,16 +58,21 @@ def get_work(request: Request, ctx: ContextDep, viewer: Worker) -> Response:
 
 @router.post("/work/next")
 def next_offer(request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep) -> Response:
-    offer = offers.next_offer(ctx, viewer.id)
-    if offer is None:
-        flash(
-            request,
-            "No offer for you right now. Offers go to workers drawn in proportion to "
-            "ln(1 + stake), not first come, first served: ask again in a few seconds.",
-            "info",
-        )
+    found = offers.ask_for_work(ctx, viewer.id)
+    if isinstance(found, offers.NoOffer):
+        flash(request, no_work_now(found), "info")
         return _see_other("/work")
-    return _see_other(f"/work/offers/{offer.id}")
+    return _see_other(f"/work/offers/{found.id}")
+
+
+def no_work_now(wait: offers.NoOffer) -> str:
+    """The flash for an ask that drew nothing, with the wait the API sends as Retry-After."""
+    return (
+        f"No offer for you right now — try again in {wait.retry_after_seconds} s. Each ask "
+        "enters you in a draw among the workers present, weighted by stake (up to the "
+        "campaign's stake cap) and quality: asking at that pace gets you your share. "
+        "No stake yet? Stake credits in your wallet first."
+    )
 
 
 def _blank_form(offer: OfferView) -> Form:
@@ -261,10 +266,11 @@ def submit_label(
         except DomainError as error:
             form.fail(error, ctx.settings, default="answer")
         else:
-            following = offers.next_offer(ctx, viewer.id, offer.campaign_id)
+            following = offers.ask_for_work(ctx, viewer.id, offer.campaign_id)
             pair = offer.item_target is not None
-            if following is None:
-                flash(request, f"Answer recorded. {PACKAGE_DONE if pair else NO_OFFER}", "info")
+            if isinstance(following, offers.NoOffer):
+                after = PACKAGE_DONE if pair else no_work_now(following)
+                flash(request, f"Answer recorded. {after}", "info")
                 return _see_other(f"/labeling/{offer.campaign_id}")
             flash(request, f"Answer recorded. Here is your next {'pair' if pair else 'item'}.")
             return _see_other(f"/work/offers/{following.id}")
