@@ -17,6 +17,7 @@ from crowdset.core.selection import (
     DEFAULT_STAKE_CAP,
     Candidate,
     SelectionRule,
+    admission_chance,
     admits,
     draw,
     offer_shares,
@@ -281,19 +282,29 @@ def test_admits_over_many_asks_follows_the_shares() -> None:
     observed = np.array([admitted[c.worker_id] for c in ASKERS])
     expected = observed.sum() * np.array(offer_shares(ASKERS))
     assert stats.chisquare(observed, expected).pvalue > 0.01, (observed, expected.round())
-    for candidate, share in zip(ASKERS, offer_shares(ASKERS), strict=True):
-        # each ask is admitted with probability equal to the asker's share
-        frequency = admitted[candidate.worker_id] / asks
-        assert stats.binomtest(admitted[candidate.worker_id], asks, share).pvalue > 0.01
-        assert frequency == pytest.approx(share, abs=0.02)
+    top = max(c.stake for c in ASKERS)
+    for candidate in ASKERS:
+        # each ask is admitted with probability weight / largest weight: the heaviest always
+        chance = candidate.stake / top
+        assert admission_chance(candidate.worker_id, ASKERS) == pytest.approx(chance)
+        if chance < 1:
+            assert stats.binomtest(admitted[candidate.worker_id], asks, chance).pvalue > 0.01
+        else:
+            assert admitted[candidate.worker_id] == asks
+
+
+def test_equal_workers_are_all_admitted_so_the_crowd_keeps_its_pace() -> None:
+    equals = [Candidate(w, stake=50.0) for w in range(10)]
+    rng = np.random.default_rng(3)
+    assert all(admits(c.worker_id, equals, rng) for c in equals for _ in range(20))
 
 
 def test_admits_uses_the_campaign_rule() -> None:
     rng = np.random.default_rng(7)
     asks = 5000
     hits = sum(admits(1, ASKERS, rng, rule="ln1p") for _ in range(asks))
-    share = math.log(11) / sum(math.log1p(c.stake) for c in ASKERS)
-    assert stats.binomtest(hits, asks, share).pvalue > 0.01
+    chance = math.log(11) / max(math.log1p(c.stake) for c in ASKERS)
+    assert stats.binomtest(hits, asks, chance).pvalue > 0.01
 
 
 @pytest.mark.parametrize(

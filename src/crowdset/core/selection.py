@@ -10,7 +10,7 @@ Stake counts in credits (locked stake included), so the weight does not depend o
 currency's decimals. A campaign may multiply the weight by a predicted quality.
 
 Shares hold also when work is plentiful: a worker who asks is admitted to new work with
-probability equal to their share among the active candidates (:func:`admits`); workers
+probability ``weight / largest weight`` among the active candidates (:func:`admits`); workers
 asking equally often then receive offers in proportion to their weights.
 """
 
@@ -76,6 +76,27 @@ def draw(
     return candidates[int(rng.choice(len(candidates), p=np.asarray(shares) / sum(shares)))]
 
 
+def admission_chance(
+    asker_id: int,
+    candidates: Sequence[Candidate],
+    *,
+    rule: SelectionRule = "stake_cap",
+    cap: float = DEFAULT_STAKE_CAP,
+) -> float:
+    """The asker's chance of new work on this ask: their weight over the largest weight among
+    the active candidates. Workers asking equally often then receive offers in proportion to
+    their weights (the same shares as one draw per offer), while the heaviest worker is always
+    admitted, so a campaign is never held below its crowd's pace: with ten equal workers each
+    ask is admitted (a draw of one per ask would admit a tenth of them and leave 90% idle)."""
+    weights = {
+        c.worker_id: offer_weight(c.stake, c.quality, rule=rule, cap=cap) for c in candidates
+    }
+    top = max(weights.values(), default=0.0)
+    if top <= 0 or weights.get(asker_id, 0.0) <= 0:
+        return 0.0
+    return weights[asker_id] / top
+
+
 def admits(
     asker_id: int,
     candidates: Sequence[Candidate],
@@ -84,12 +105,10 @@ def admits(
     rule: SelectionRule = "stake_cap",
     cap: float = DEFAULT_STAKE_CAP,
 ) -> bool:
-    """Does the asking worker get new work now? One draw among the active candidates: the
-    asker is admitted when drawn, so over many asks their share of new offers follows their
-    weight whether work is scarce or plentiful. A worker not among the candidates (no stake,
-    not eligible) is never admitted; one alone always is."""
-    chosen = draw(candidates, rng, rule=rule, cap=cap)
-    return chosen is not None and chosen.worker_id == asker_id
+    """Does the asking worker get new work now? Yes with :func:`admission_chance`. A worker not
+    among the candidates (no stake, not eligible) is never admitted; the heaviest always is."""
+    chance = admission_chance(asker_id, candidates, rule=rule, cap=cap)
+    return chance >= 1.0 or (chance > 0.0 and bool(rng.random() < chance))
 
 
 def predicted_quality(successes: int, failures: int) -> float:

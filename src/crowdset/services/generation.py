@@ -471,7 +471,7 @@ def _pools(
 def _admitted(
     ctx: Context, spec: CampaignSpec, pools: dict[str, dict[int, selection.Candidate]], asker: int
 ) -> bool:
-    """SPEC §6.6: the asking worker gets new work with probability equal to their share
+    """SPEC §6.6: the asking worker gets new work with probability weight / largest weight
     among the active candidates, so shares follow weights when work is plentiful too. A
     worker's weight is their stake times their mean quality over the tracks open to them."""
     everyone: dict[int, list[selection.Candidate]] = defaultdict(list)

@@ -2,9 +2,9 @@
 look at it, accept or skip it. Submitting is the kind's own use case
 (``generation.submit_query`` / ``submit_vote``, ``labeling.submit_label``).
 
-Asking is a lottery (``selection.admits``, SPEC §1 and §6.6): each ask enters the worker in one
-draw among the campaign's active candidates, so workers who ask equally often get offers in
-proportion to their weights. A worker who gets nothing is told when to ask again
+Asking is a lottery (``selection.admits``, SPEC §1 and §6.6): each ask is admitted with the
+asker's weight over the largest weight among the campaign's active candidates, so workers who
+ask equally often get offers in proportion to their weights, and the heaviest never waits. A worker who gets nothing is told when to ask again
 (:class:`NoOffer`); the interval is the same for every worker — the modelled time of one task —
 because an interval that grew as a worker's share shrank would square the shares of those
 who follow it (see :func:`ask_again_after`).
@@ -46,7 +46,7 @@ def ask_again_after(task_seconds: Iterable[float]) -> int:
     Why one task's time, and the same for everyone: a worker who gets an offer asks again when
     the task is done, about one task time later. Told to wait that long when refused too, every
     worker asks at the same pace whether drawn or not, and the lottery's shares hold
-    (``admits`` gives each ask a chance equal to the worker's share). An interval of
+    (``admits`` gives each ask a chance ∝ the worker's weight). An interval of
     ``base / share`` would look kinder but is not: workers following it ask in proportion to
     their shares, and end with offers ∝ share² (stakes 10/100/1000: 0.01% / 1% / 99% instead
     of 1% / 9% / 90%)."""
