@@ -3,6 +3,8 @@ guarantee, and a whole rating campaign against a simulated crowd with 30 % spamm
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -14,13 +16,15 @@ from sqlalchemy.orm import Session
 from tests.conftest import FakeClock
 
 from crowdset.core.labeling.items import ItemRow, parse_items
+from crowdset.core.labeling.judging import required_stake
 from crowdset.core.labeling.spec import LabelingSpec, parse_labeling_spec
 from crowdset.errors import Conflict, ImportFailed, InvalidInput, SpecInvalid, UnderPriced
 from crowdset.services import campaigns, labeling, labeling_reports, ledger, offers
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 from crowdset.sim.labelers import LabelerMix, LabelingCrowd, run_labeling
-from crowdset.storage.models import Judgment, LabelItem
+from crowdset.storage import campaign_store
+from crowdset.storage.models import Judgment, LabelItem, Sanction, WorkerTrack
 
 RUBRIC = ["wrong", "major changes", "some changes", "small changes", "perfect"]
 
@@ -117,6 +121,81 @@ def test_labeling_campaign_needs_items(ctx: Context, requester: Principal) -> No
         campaigns.create_campaign(ctx, requester, rate_spec())
 
 
+# --- a crowd at work -------------------------------------------------------------------------
+
+LABELS = ("pos", "neg", "neutral")
+Strategy = Callable[[str, np.random.Generator], str]  # (item key, rng) → label
+
+
+def honest(error: float, truth: dict[str, str]) -> Strategy:
+    def answer(key: str, rng: np.random.Generator) -> str:
+        if rng.random() >= error:
+            return truth[key]
+        return str(rng.choice([label for label in LABELS if label != truth[key]]))
+
+    return answer
+
+
+def constant(label: str) -> Strategy:
+    def answer(key: str, rng: np.random.Generator) -> str:
+        return label
+
+    return answer
+
+
+def same_label(key: str, rng: np.random.Generator) -> str:
+    return "pos"
+
+
+def random_label(key: str, rng: np.random.Generator) -> str:
+    return str(rng.choice(LABELS))
+
+
+def control_oracle(gold: set[str], truth: dict[str, str]) -> Strategy:
+    """Knows which items are the requester's gold and their answers; the rest at random."""
+
+    def answer(key: str, rng: np.random.Generator) -> str:
+        return truth[key] if key in gold else random_label(key, rng)
+
+    return answer
+
+
+def work_until_done(
+    ctx: Context,
+    clock: FakeClock,
+    campaign_id: int,
+    crowd: dict[int, Strategy],
+    rng: np.random.Generator,
+    *,
+    idle_rounds: int = 8,
+    seconds_on_task: float | None = None,
+) -> int:
+    """Every worker asks for work in turn (a lottery: ``selection.admits``) and answers what
+    they get, until nobody got anything for ``idle_rounds`` rounds. Returns the answers."""
+    answers = idle = 0
+    workers = list(crowd)
+    while idle < idle_rounds:
+        worked = False
+        for index in rng.permutation(len(workers)):
+            worker = workers[int(index)]
+            offer = offers.next_offer(ctx, worker, campaign_id)
+            clock.advance(seconds=1)
+            if offer is None:
+                continue
+            key = (offer.item_text or "").removeprefix("item ")
+            try:
+                answer = crowd[worker](key, rng)
+                labeling.submit_label(
+                    ctx, worker, offer.id, answer, seconds_on_task=seconds_on_task
+                )
+            except Conflict:  # revoked meanwhile: the offer was withdrawn
+                continue
+            answers += 1
+            worked = True
+        idle = 0 if worked else idle + 1
+    return answers
+
+
 # --- gates, gold, quality ---------------------------------------------------------------------
 
 
@@ -174,7 +253,9 @@ def test_bounty_tasks_let_a_worker_without_stake_start(
         assert offer is not None
         labeling.submit_label(ctx, newcomer, offer.id, "3")
     assert offers.next_offer(ctx, newcomer, campaign_id) is None  # bounty used up: stake now
-    assert ledger.balances(ctx, newcomer).available == 500 * 100 + 2 * 20
+    balances = ledger.balances(ctx, newcomer)
+    assert balances.available == 500 * 100  # paid into pending: released once quality shows
+    assert balances.pending == 2 * 20
 
 
 def test_answers_are_paid_checked_and_gold_updates_quality(
@@ -189,9 +270,11 @@ def test_answers_are_paid_checked_and_gold_updates_quality(
     assert offer.choices == (("pos", ""), ("neg", ""), ("neutral", ""))
     with pytest.raises(InvalidInput, match="'maybe' is not one of pos, neg, neutral"):
         labeling.submit_label(ctx, worker, offer.id, "maybe")
-    before = ledger.balances(ctx, worker).available
+    before = ledger.balances(ctx, worker)
     labeling.submit_label(ctx, worker, offer.id, "pos")
-    assert ledger.balances(ctx, worker).available == before + 20
+    after = ledger.balances(ctx, worker)
+    assert after.pending == before.pending + 20  # paid at submission, gold or not: pending
+    assert after.available == before.available
     with pytest.raises(Conflict, match="done"):
         labeling.submit_label(ctx, worker, offer.id, "pos")
     answered = 1
@@ -207,18 +290,14 @@ def test_answers_are_paid_checked_and_gold_updates_quality(
 
 
 def test_dynamic_overlap_stops_early_and_saves_judgments(
-    ctx: Context, requester: Principal, make_worker: Callable[..., int]
+    ctx: Context, clock: FakeClock, requester: Principal, make_worker: Callable[..., int]
 ) -> None:
     overlap = {"min": 2, "max": 5, "confidence": 0.8}
     spec = classify_spec(tutorial=[], qualifier=None, gold={"share": 0}, overlap=overlap)
     truth = {f"i{n}": "neg" for n in range(6)}
     campaign_id = _launch(ctx, requester, spec, truth, set())
-    workers = [make_worker() for _ in range(6)]
-    for _ in range(6):
-        for worker in workers:
-            offer = offers.next_offer(ctx, worker, campaign_id)
-            if offer is not None:
-                labeling.submit_label(ctx, worker, offer.id, "neg")
+    crowd = {make_worker(): constant("neg") for _ in range(6)}
+    work_until_done(ctx, clock, campaign_id, crowd, np.random.default_rng(1))
     report = labeling_reports.report(ctx, requester, campaign_id)
     assert report.settled == 6
     assert report.judgments == 12  # two agreeing answers settle an item at 0.8
@@ -228,25 +307,19 @@ def test_dynamic_overlap_stops_early_and_saves_judgments(
 
 
 def test_pilot_stops_at_its_units_until_the_requester_accepts_it(
-    ctx: Context, requester: Principal, make_worker: Callable[..., int]
+    ctx: Context, clock: FakeClock, requester: Principal, make_worker: Callable[..., int]
 ) -> None:
     spec = rate_spec(pilot={"units": 3}, gold={"share": 0})
     campaign_id = _launch(ctx, requester, spec, {f"i{n}": "4" for n in range(10)}, set())
     assert campaigns.get_campaign(ctx, requester, campaign_id).status == "pilot"
-    workers = [make_worker() for _ in range(5)]
-    done = 0
-    for _ in range(3):
-        for worker in workers:
-            offer = offers.next_offer(ctx, worker, campaign_id)
-            if offer is not None:
-                labeling.submit_label(ctx, worker, offer.id, "4")
-                done += 1
-    assert done == 3
-    assert all(offers.next_offer(ctx, w, campaign_id) is None for w in workers)
+    crowd = {make_worker(): constant("4") for _ in range(5)}
+    assert work_until_done(ctx, clock, campaign_id, crowd, np.random.default_rng(1)) == 3
+    assert all(offers.next_offer(ctx, w, campaign_id) is None for w in crowd)
     kinds = [e.kind for e in campaigns.events(ctx, requester, campaign_id)]
     assert "pilot_complete" in kinds
     campaigns.accept_pilot(ctx, requester, campaign_id)
-    assert offers.next_offer(ctx, workers[0], campaign_id) is not None
+    asks = (offers.next_offer(ctx, w, campaign_id) for _ in range(20) for w in crowd)
+    assert any(offer is not None for offer in asks)  # work again, for whoever is drawn
     with pytest.raises(Conflict, match="pilot"):
         campaigns.accept_pilot(ctx, requester, campaign_id)
 
@@ -264,12 +337,22 @@ def test_rating_campaign_with_spammers_revokes_them_and_beats_the_plain_mean(
     rng = np.random.default_rng(7)
     truth = {f"t{n}": str(int(rng.integers(1, 6))) for n in range(250)}
     gold = {f"t{n}" for n in range(30)}
-    spec = rate_spec(guarantee={"target": 0.8}, gold={"share": 0.15}, quality={"bar": 0.8})
+    spec = rate_spec(
+        guarantee={"target": 0.8}, gold={"share": 0.15}, quality={"bar": 0.8}, max_open_offers=8
+    )
     campaign_id = _launch(ctx, requester, spec, truth, gold)
     crowd = LabelingCrowd.create(ctx, LabelerMix(workers=20, spammers=0.3), truth, seed=11)
     crowd.by_text = {f"item {key}": key for key in truth}
-    run = run_labeling(ctx, campaign_id, crowd, spec, tick=lambda: clock.advance(seconds=1))
-    assert run.answers > 400
+    answers = 0
+
+    # asking is a lottery (selection.admits): a run may stop on idle rounds before the work
+    # is done, so the crowd goes on until a run finds nothing left
+    def tick() -> None:
+        clock.advance(seconds=1)
+
+    while found := run_labeling(ctx, campaign_id, crowd, spec, tick=tick).answers:
+        answers += found
+    assert answers > 400
 
     events = campaigns.events(ctx, requester, campaign_id)
     revoked = [e.detail["worker"] for e in events if e.kind == "worker_revoked"]
@@ -303,8 +386,13 @@ def test_rating_campaign_with_spammers_revokes_them_and_beats_the_plain_mean(
     assert report.guarantee is not None and report.guarantee.checked > 0
     campaigns.close(ctx, requester, campaign_id)
     assert ledger.verify(ctx).ok
-    honest = run.income["honest"]
+    income: dict[str, list[int]] = {}
+    for labeler in crowd.labelers:  # after close: pending pay released or clawed back
+        net = ledger.balances(ctx, labeler.user_id).total - labeler.initial_total
+        income.setdefault(labeler.kind.value, []).append(net)
+    honest = income["honest"]
     assert min(honest) > 0
+    assert sum(income["spammer"]) < 0  # revoked spammers lose 1.5× what they earned
     # the figures docs/concepts/labeling.md quotes (pytest -s shows them)
     g = report.guarantee
     print(
@@ -314,22 +402,170 @@ def test_rating_campaign_with_spammers_revokes_them_and_beats_the_plain_mean(
         f"answer {r_unweighted:.3f}; guarantee {g.status.value} {g.correct}/{g.checked} "
         f"({g.low:.3f}-{g.high:.3f}); net income (minor units) honest "
         f"{min(honest)}..{max(honest)}, spammers "
-        f"{min(run.income['spammer'])}..{max(run.income['spammer'])}"
+        f"{min(income['spammer'])}..{max(income['spammer'])}"
     )
 
 
 def test_accepting_a_pilot_checks_the_price_at_the_measured_median(
-    ctx: Context, requester: Principal, make_worker: Callable[..., int]
+    ctx: Context, clock: FakeClock, requester: Principal, make_worker: Callable[..., int]
 ) -> None:
     """The spec said 10 s a judgment; the pilot measured 30 s: 0.20 is under the new floor."""
     spec = rate_spec(pilot={"units": 3}, gold={"share": 0})
     campaign_id = _launch(ctx, requester, spec, {f"i{n}": "4" for n in range(10)}, set())
-    workers = [make_worker() for _ in range(3)]
-    for _ in range(3):
-        for worker in workers:
-            offer = offers.next_offer(ctx, worker, campaign_id)
-            if offer is not None:
-                labeling.submit_label(ctx, worker, offer.id, "4", seconds_on_task=30)
+    crowd = {make_worker(): constant("4") for _ in range(3)}
+    rng = np.random.default_rng(1)
+    assert work_until_done(ctx, clock, campaign_id, crowd, rng, seconds_on_task=30) == 3
     with pytest.raises(UnderPriced, match=r"median was 30\.0 s.*floor of 0\.50"):
         campaigns.accept_pilot(ctx, requester, campaign_id)
     assert campaigns.get_campaign(ctx, requester, campaign_id).status == "pilot"
+
+
+# --- the mechanism (SPEC §6): controls, pending pay, revocation with a fine ---------------------
+
+
+def _rows(ctx: Context, model: type[Any], **where: object) -> list[Any]:
+    def work(session: Session) -> list[Any]:
+        query = select(model).filter_by(**where)
+        return list(session.execute(query).scalars())
+
+    return ctx.db.run(work, readonly=True)
+
+
+def test_dishonest_labelers_are_revoked_fined_and_lose_while_honest_ones_earn(
+    ctx: Context, clock: FakeClock, requester: Principal, make_worker: Callable[..., int]
+) -> None:
+    """Four honest workers (5–10 % error), a same-label and a random-label spammer and a
+    control oracle (answers the requester's gold right, the rest at random) work a campaign
+    to the end through the real services. Every cheat is revoked and fined at least 1.5× what
+    they earned, so nets negative; no honest worker is revoked and each nets positive at close.
+    Consensus gold appears, every control is retired at ``control_max_views``, and no worker
+    gets controls in a burst."""
+    rng = np.random.default_rng(5)
+    truth = {f"i{n}": LABELS[int(rng.integers(3))] for n in range(96)}
+    gold = {f"i{n}" for n in range(6)}
+    views = 4
+    spec = classify_spec(
+        tutorial=[],
+        qualifier=None,
+        gold={"share": 0.2},
+        overlap={"min": 2, "max": 4, "confidence": 0.9},
+        mechanism={"control_max_views": views},
+        max_open_offers=4,  # fewer draws for the same work: a quicker test
+    )
+    campaign_id = _launch(ctx, requester, spec, truth, gold)
+    people: dict[str, list[Strategy]] = {
+        "honest": [honest(e, truth) for e in (0.05, 0.05, 0.1, 0.1)],
+        "same_label": [same_label],
+        "random_label": [random_label],
+        "control_oracle": [control_oracle(gold, truth)],
+    }
+    kinds: dict[int, str] = {}
+    crowd: dict[int, Strategy] = {}
+    for kind, strategies in people.items():
+        for strategy in strategies:
+            worker = make_worker()
+            kinds[worker], crowd[worker] = kind, strategy
+    before = {w: ledger.balances(ctx, w).total for w in crowd}
+    assert work_until_done(ctx, clock, campaign_id, crowd, rng) > 200
+    campaigns.close(ctx, requester, campaign_id)
+    assert ledger.verify(ctx).ok
+
+    tracks = {t.worker_id: t for t in _rows(ctx, WorkerTrack, campaign_id=campaign_id)}
+    sanctions = {s.worker_id: s for s in _rows(ctx, Sanction, campaign_id=campaign_id)}
+    for worker, kind in kinds.items():
+        track = tracks[worker]
+        net = ledger.balances(ctx, worker).total - before[worker]
+        assert ledger.balances(ctx, worker).pending == 0  # released at close, or clawed back
+        if kind == "honest":
+            assert track.revoked_at is None and worker not in sanctions, kind
+            assert net == track.earned > 0
+            continue
+        assert track.revoked_at is not None, kind
+        assert track.controls_failed > 0  # never revoked on peers' say-so alone
+        sanction = sanctions[worker]
+        assert sanction.fine >= math.ceil(1.5 * track.earned) > 0, kind
+        # pending pay went back to the escrow; what was released before is outweighed by the fine
+        assert sanction.clawed_back + track.released == track.earned
+        assert net == track.released - sanction.fine < 0, kind
+    events = campaigns.events(ctx, requester, campaign_id)
+    revoked = [e for e in events if e.kind == "worker_revoked"]
+    assert len(revoked) == 3 and all("answers_requeued" in e.detail for e in revoked)
+
+    items = _rows(ctx, LabelItem, campaign_id=campaign_id)
+    consensus_gold = [i for i in items if i.gold_source == "consensus"]
+    assert consensus_gold and all(i.gold is None for i in consensus_gold)
+    assert all(i.control_views <= views for i in items)
+    assert any(i.gold_source == "spec" and i.control_views == views for i in items)
+    regular = [i for i in items if i.gold is None]
+    assert all(i.status == "settled" for i in regular)  # gold never crowded out real work
+
+    judgments = sorted(_rows(ctx, Judgment, campaign_id=campaign_id), key=lambda j: j.id)
+    for worker in crowd:
+        first = [j for j in judgments if j.worker_id == worker][:20]
+        assert sum(j.gold for j in first) <= 0.2 * 20 + 2  # no burst of controls
+    oracle = next(w for w, kind in kinds.items() if kind == "control_oracle")
+    caught = [j for j in judgments if j.worker_id == oracle and j.gold and not j.correct]
+    assert caught  # on consensus gold, which it cannot tell from regular items
+
+
+def test_controls_come_at_their_share_without_bursts_or_crowding_out_work(
+    ctx: Context, clock: FakeClock, requester: Principal, make_worker: Callable[..., int]
+) -> None:
+    """The reported burst: under ``share: 0.15`` one worker got 8 gold items in their first
+    14 offers, then "no work" while regular items had no judgment. Now a worker's controls
+    stay within one of 15 % of their offers, and they get regular work as long as any is
+    open for them."""
+    truth = {f"i{n}": "pos" for n in range(60)}
+    gold = {f"i{n}" for n in range(20)}
+    spec = classify_spec(
+        tutorial=[], qualifier=None, gold={"share": 0.15}, overlap={"min": 1, "max": 1}
+    )
+    campaign_id = _launch(ctx, requester, spec, truth, gold)
+    crowd = {make_worker(): constant("pos")}
+    work_until_done(ctx, clock, campaign_id, crowd, np.random.default_rng(3))
+    judgments = sorted(_rows(ctx, Judgment, campaign_id=campaign_id), key=lambda j: j.id)
+    flags = [j.gold for j in judgments]
+    for n in range(1, len(flags) + 1):
+        assert sum(flags[:n]) <= 0.15 * n + 1, flags[:n]
+    assert sum(flags[:20]) >= 2  # controls do come
+    items = _rows(ctx, LabelItem, campaign_id=campaign_id)
+    assert all(i.status == "settled" for i in items if i.gold is None)  # every regular item
+
+
+def test_dispatch_for_an_asker_offers_to_them_alone_when_drawn(
+    ctx: Context, clock: FakeClock, requester: Principal, make_worker: Callable[..., int]
+) -> None:
+    spec = classify_spec(tutorial=[], qualifier=None, gold={"share": 0}, max_open_offers=2)
+    campaign_id = _launch(ctx, requester, spec, {f"i{n}": "pos" for n in range(20)}, set())
+    rich, poor, outsider = make_worker(stake=100), make_worker(stake=20), make_worker(stake=0)
+
+    def dispatch(asker: int | None) -> list[tuple[int, int]]:
+        def work(session: Session) -> list[tuple[int, int]]:
+            campaign = campaign_store.campaign(session, campaign_id, for_update=True)
+            for worker in (rich, poor, outsider):
+                campaign_store.touch_worker(session, campaign_id, worker, ctx.now())
+            session.flush()
+            labeling.dispatch(session, ctx, campaign, asker=asker)
+            offered = campaign_store.open_offers(session, campaign_id)
+            return sorted(Counter(o.worker_id for o in offered).items())
+
+        return ctx.db.run(work)
+
+    assert dispatch(outsider) == []  # no stake, no bounty: never a candidate
+    for _ in range(60):  # drawn 1 time in 6: the rich worker is drawn the other 5
+        if dispatch(poor):
+            break
+    assert dispatch(poor) == [(poor, 2)]  # only the asker, up to max_open_offers
+    assert dispatch(None) == [(rich, 2), (poor, 2)]  # no asker: everyone, as before
+
+
+def test_min_stake_is_raised_to_cover_the_fine_before_revocation(
+    ctx: Context, clock: FakeClock, requester: Principal, make_worker: Callable[..., int]
+) -> None:
+    spec = classify_spec(tutorial=[], qualifier=None, min_stake=1)
+    bond = required_stake(spec, 20)  # 0.20 a judgment: 25 answers before revocation, × 1.5
+    assert bond == 750 == labeling.min_stake_of(ctx, spec)
+    campaign_id = _launch(ctx, requester, spec, {f"i{n}": "pos" for n in range(6)}, {"i0"})
+    short, covered = make_worker(stake=7), make_worker(stake=8)
+    assert offers.next_offer(ctx, short, campaign_id) is None
+    assert offers.next_offer(ctx, covered, campaign_id) is not None

@@ -7,6 +7,9 @@ Pure functions and frozen values; the labeling campaigns call them and store the
   ``Beta(a + correct, b + wrong)``, from gold answers (weight 1) and agreement with settled
   consensus (weight ``CONSENSUS_WEIGHT`` = 0.5): :class:`WorkerQuality`. Access is revoked
   as soon as the worker is confidently below the campaign's bar: :func:`should_revoke`.
+  This is the one model of quality: SPEC §6's track record (``core.mechanism.TrackRecord``,
+  one per worker × campaign × track) keeps its counts, controls at ``CONTROL_WEIGHT`` and
+  confident decisions at ``DECISION_WEIGHT``, and decides with it.
 - **Guarantee.** "95 % correct to spec" is tracked with the Wilson score interval of the
   checked labels (gold items and audits): :func:`wilson_interval`, :func:`guarantee_check`.
 - **Dynamic overlap.** An item's posterior over classes from its judgments

@@ -1,20 +1,32 @@
-"""Labeling work (SPEC §3): onboarding gates, offers with hidden gold, answers, the live quality
-model with revocation, dynamic overlap, and payment.
+"""Labeling work (SPEC §3, §6): onboarding gates, offers with hidden controls, answers, the
+live quality model with revocation and fines, dynamic overlap, and payment.
 
-The rules live in the core (``core.labeling``, ``core.quality``); this module runs them in
+The rules live in the core (``core.labeling``, ``core.mechanism``); this module runs them in
 transactions. Anything touching a campaign's work locks the campaign row first, as generation
 does, and every credit moved is a ledger transaction in the same unit of work.
 
-- **Payment** is per judgment, at submission, for every judgment (gold or not): paying gold
-  answers at another moment would tell the worker which items were gold.
-- **Gold.** Each offer is, with probability ``gold.share``, a gold item the worker has not
-  seen. A gold answer updates the worker's quality at once (weight 1); its truth never leaves
-  the server.
-- **Consensus** updates the quality of every kept judgment's worker when an item settles with
-  a consensus at or above the campaign's confidence (weight 0.5).
-- **Revocation** (``core.quality.should_revoke`` with the campaign's bar): the worker gets no
-  more offers, their open offers are withdrawn and their kept answers on unsettled items are
-  dropped from the consensus, so those items are offered again.
+- **One posterior** per worker × campaign × track (``label`` for classify, ``rate`` for rate
+  and review), kept by ``services.mechanism``: a control answer is CONTROL evidence (weight
+  1), agreement with a confident settled consensus DECISION evidence (weight 0.5).
+- **Payment** is per judgment, at submission, for every judgment (control or not: paying
+  controls at another moment would tell the worker which items were controls). It lands in
+  the worker's ``pending`` account and moves to ``available`` once their posterior's lower
+  bound clears the bar, or at close.
+- **Controls** are the requester's gold items and **consensus gold**: a regular item settled
+  at ``mechanism.consensus_gold_confidence`` by workers whose control record puts them above
+  the bar becomes a control for workers who have not judged it (its known answer is its
+  settled answer; ``gold`` stays the requester's own). A worker's controls stay within one of
+  ``gold.share ×`` their offers (``core.labeling.judging.wants_control``), each control
+  replacing a regular item the worker could have had; every control is retired once
+  ``mechanism.control_max_views`` workers were shown it.
+- **Revocation with a fine** (SPEC §6.4, ``services.mechanism.observe``): pending pay goes
+  back to the escrow, a fine moves from the stake, the worker gets no more offers, their
+  open offers are withdrawn and their kept answers on unsettled items are dropped from the
+  consensus, so those items are offered again. A wrong control answer costs the price of one
+  judgment (what catching it cost), the floor of the fine.
+- **Stake.** Offers go to workers whose stake covers the fine they can reach before the
+  rule can revoke them: the spec's ``min_stake``, raised to
+  ``core.labeling.judging.required_stake`` where that is more.
 """
 
 from __future__ import annotations
@@ -31,22 +43,38 @@ from crowdset.core import selection
 from crowdset.core.economics import require_fair_price
 from crowdset.core.labeling.items import ItemRow
 from crowdset.core.labeling.judging import (
+    Consensus,
     LabelingPricing,
     consensus,
+    is_confident,
+    is_consensus_gold,
     is_correct,
     labeling_pricing,
+    mechanism_of,
+    required_stake,
+    track_of,
+    wants_control,
 )
 from crowdset.core.labeling.spec import LABELING_TYPES, Answer, LabelingSpec
 from crowdset.core.ledger import escrow_account
-from crowdset.core.quality import WorkerQuality, should_revoke
+from crowdset.core.mechanism import Evidence, MechanismSettings
+from crowdset.core.quality import DEFAULT_PRIOR, WorkerQuality
 from crowdset.errors import Conflict, InvalidInput, NotFound
-from crowdset.services import review
+from crowdset.services import mechanism, review
 from crowdset.services.context import Context
-from crowdset.services.generation import OfferView, own_offer, settle, submittable
+from crowdset.services.generation import OfferView, own_offer, submittable
 from crowdset.storage import campaign_store as store
 from crowdset.storage import labeling_store as items_store
 from crowdset.storage import ledger_store
-from crowdset.storage.models import Campaign, CampaignWorker, Judgment, LabelItem, Offer
+from crowdset.storage import mechanism_store as tracks_store
+from crowdset.storage.models import (
+    Campaign,
+    CampaignWorker,
+    Judgment,
+    LabelItem,
+    Offer,
+    WorkerTrack,
+)
 
 LABELING_KINDS = LABELING_TYPES
 BOUNTY_STAKE = 1.0  # a bounty worker is drawn as if they had staked one credit
@@ -78,6 +106,16 @@ def pricing_of(ctx: Context, spec: LabelingSpec) -> LabelingPricing:
     )
 
 
+def min_stake_of(ctx: Context, spec: LabelingSpec) -> int:
+    """The stake (minor units) a worker needs for offers: the spec's ``min_stake``, raised to
+    what covers the fine they can reach before revocation (SPEC §6.4). A review's deposits
+    are its bond, so it keeps the spec's own minimum."""
+    own = max(int(spec.min_stake * ctx.settings.minor_per_unit), 1)
+    if spec.review is not None:
+        return own
+    return max(own, required_stake(spec, pricing_of(ctx, spec).per_judgment))
+
+
 def add_items(session: Session, campaign_id: int, rows: list[ItemRow]) -> None:
     items_store.add_items(session, campaign_id, rows)
 
@@ -90,21 +128,61 @@ def answer_of(stored: object) -> Answer:
     return tuple(str(a) for a in stored) if isinstance(stored, list) else str(stored)
 
 
-def quality_of(member: CampaignWorker | None) -> WorkerQuality:
-    if member is None:
+def quality_of(row: WorkerTrack | None) -> WorkerQuality:
+    """A worker's live posterior on the campaign's track (the prior when nothing is known)."""
+    if row is None:
         return WorkerQuality()
-    return WorkerQuality(correct=member.quality_correct, wrong=member.quality_wrong)
+    return mechanism.record_of(row).quality
+
+
+def control_quality_of(row: WorkerTrack | None) -> WorkerQuality:
+    """The posterior from controls alone: who may make consensus gold (SPEC §6.1)."""
+    if row is None:
+        return WorkerQuality()
+    right = row.controls - row.controls_failed
+    return WorkerQuality(float(right), float(row.controls_failed), DEFAULT_PRIOR)
+
+
+def tracks_of(
+    session: Session, campaign: Campaign, spec: LabelingSpec, worker_ids: list[int]
+) -> dict[int, WorkerTrack]:
+    return tracks_store.tracks_of(session, campaign.id, track_of(spec).value, worker_ids)
+
+
+def track_row(
+    session: Session, campaign: Campaign, spec: LabelingSpec, worker_id: int
+) -> WorkerTrack | None:
+    return tracks_store.track_row(
+        session, campaign.id, worker_id, track_of(spec).value, create=False
+    )
+
+
+def control_truth(item: LabelItem) -> Answer | None:
+    """A control's known answer: the requester's gold, or a consensus gold item's settled
+    answer; ``None`` for a regular item."""
+    if item.gold is not None:
+        return answer_of(item.gold)
+    if item.gold_source == "consensus" and item.answer is not None:
+        return answer_of(item.answer)
+    return None
 
 
 # --- onboarding gates -------------------------------------------------------------------------
 
 
-def gate_of(spec: LabelingSpec, member: CampaignWorker | None) -> str:
+def gate_of(
+    spec: LabelingSpec, member: CampaignWorker | None, *, revoked: bool | None = None
+) -> str:
     """Where a worker stands: ``tutorial`` | ``qualifier`` | ``failed`` | ``revoked`` |
-    ``blacklisted`` | ``open``. Only ``open`` workers get offers."""
+    ``blacklisted`` | ``open``. Only ``open`` workers get offers.
+
+    ``revoked`` is the worker's track record (``services.mechanism``), which decides; without
+    it the member row's copy (``revoked_at``, kept in sync) does."""
     if member is not None and member.blacklisted:
         return "blacklisted"
-    if member is not None and member.revoked_at is not None:
+    if revoked is None:
+        revoked = member is not None and member.revoked_at is not None
+    if revoked:
         return "revoked"
     if spec.tutorial and (member is None or not member.tutorial_done):
         return "tutorial"
@@ -113,6 +191,22 @@ def gate_of(spec: LabelingSpec, member: CampaignWorker | None) -> str:
             return "failed"
         return "qualifier"
     return "open"
+
+
+def is_revoked(member: CampaignWorker | None, track: WorkerTrack | None) -> bool:
+    """The track record decides (an upheld appeal lifts it there); a worker with no record
+    yet falls back on the member row's copy."""
+    if track is not None:
+        return track.revoked_at is not None
+    return member is not None and member.revoked_at is not None
+
+
+def _gate(
+    session: Session, campaign: Campaign, spec: LabelingSpec, member: CampaignWorker | None
+) -> str:
+    """The worker's gate, revocation read from their track record."""
+    track = None if member is None else track_row(session, campaign, spec, member.worker_id)
+    return gate_of(spec, member, revoked=is_revoked(member, track))
 
 
 # --- dispatch ---------------------------------------------------------------------------------
@@ -125,11 +219,14 @@ def _candidates(
         session, campaign.id, now - timedelta(seconds=spec.active_window_seconds)
     )
     minor = ctx.settings.minor_per_unit
-    stake = store.stakes(session, [m.worker_id for m in members])
-    min_stake = max(int(spec.min_stake * minor), 1)
+    ids = [m.worker_id for m in members]
+    stake = store.stakes(session, ids)
+    tracks = tracks_of(session, campaign, spec, ids)
+    min_stake = min_stake_of(ctx, spec)
     found: dict[int, selection.Candidate] = {}
     for member in members:
-        if gate_of(spec, member) != "open":
+        track = tracks.get(member.worker_id)
+        if gate_of(spec, member, revoked=is_revoked(member, track)) != "open":
             continue
         staked = stake.get(member.worker_id, 0)
         if staked >= min_stake:
@@ -139,7 +236,7 @@ def _candidates(
         else:
             continue
         found[member.worker_id] = selection.Candidate(
-            member.worker_id, weight, quality_of(member).posterior_mean()
+            member.worker_id, weight, quality_of(track).posterior_mean()
         )
     return found
 
@@ -150,10 +247,86 @@ def _pilot_room(session: Session, campaign: Campaign, spec: LabelingSpec, offers
     return max(0, spec.pilot.units - items_store.judgment_count(session, campaign.id) - offers)
 
 
-def dispatch(session: Session, ctx: Context, campaign: Campaign) -> int:
-    """Expire stale offers; offer items still needing judgments to workers drawn
-    ∝ ln(1 + stake) × predicted quality among those who passed the gates. Each offer is a
-    gold item instead with probability ``gold.share``. Call with the campaign row locked."""
+class _Controls:
+    """The campaign's controls in service during one dispatch, and who has seen which."""
+
+    def __init__(self, session: Session, campaign: Campaign, settings: MechanismSettings):
+        self.session = session
+        self.campaign = campaign
+        self.settings = settings
+        self.share = settings.control_share
+        self.items = (
+            items_store.active_controls(session, campaign.id, settings.control_max_views)
+            if self.share > 0
+            else []
+        )
+        self.seen: dict[int, set[int]] = {}
+        self.counts: dict[int, tuple[int, int]] = {}
+
+    def load(self, worker_ids: list[int]) -> None:
+        if self.share > 0:
+            self.counts = items_store.control_counts(self.session, self.campaign.id, worker_ids)
+
+    def pick(self, worker_id: int, rng: np.random.Generator) -> LabelItem | None:
+        """A control for the worker's next offer when their share is due, else ``None``."""
+        offers, controls = self.counts.get(worker_id, (0, 0))
+        if not self.items or not wants_control(offers, controls, self.share, rng.random()):
+            return None
+        seen = self._seen(worker_id)
+        limit = self.settings.control_max_views
+        unseen = [c for c in self.items if c.id not in seen and c.control_views < limit]
+        if not unseen:
+            return None
+        return unseen[int(rng.integers(len(unseen)))]
+
+    def _seen(self, worker_id: int) -> set[int]:
+        seen = self.seen.get(worker_id)
+        if seen is None:
+            seen = items_store.items_seen_by(self.session, self.campaign.id, worker_id)
+            self.seen[worker_id] = seen
+        return seen
+
+    def offered(self, worker_id: int, item: LabelItem, control: bool) -> None:
+        offers, controls = self.counts.get(worker_id, (0, 0))
+        self.counts[worker_id] = (offers + 1, controls + control)
+        if worker_id in self.seen:
+            self.seen[worker_id].add(item.id)
+        if control:
+            item.control_views += 1  # counted when shown: retired at control_max_views
+
+
+def _units(
+    session: Session,
+    campaign: Campaign,
+    spec: LabelingSpec,
+    in_flight: Counter[int],
+    budget: int,
+    asker: int | None,
+) -> list[LabelItem]:
+    """Regular items still needing judgments, least-judged first, once per judgment missing.
+    For an asker, only items they have not seen, each once."""
+    if asker is None:
+        found = items_store.open_items(session, campaign.id, limit=budget * 4)
+    else:
+        found = items_store.open_items_for(session, campaign.id, asker, limit=budget * 4 + 50)
+    units: list[LabelItem] = []
+    for item in found:
+        missing = max(spec.overlap.min - item.judgments, 1) - in_flight[item.id]
+        units += [item] * (min(missing, 1) if asker is not None else max(0, missing))
+    return units[:budget]
+
+
+def dispatch(session: Session, ctx: Context, campaign: Campaign, asker: int | None = None) -> int:
+    """Expire stale offers; offer items still needing judgments to workers drawn by
+    ``selection.offer_weight`` (the spec's ``mechanism.selection`` rule and ``stake_cap``)
+    × their posterior mean on the campaign's track, among those who passed the gates. When a
+    worker's share of controls is due, their offer is a control instead and the regular item
+    waits for the next dispatch.
+
+    With ``asker``, only the asking worker can get offers from this call (up to
+    ``max_open_offers``), and only when ``selection.admits`` them among the active
+    candidates, so shares follow the weights when work is plentiful too.
+    Call with the campaign row locked."""
     now = ctx.now()
     store.expire_offers(session, campaign.id, now)
     if campaign.status not in ("running", "pilot"):
@@ -161,12 +334,19 @@ def dispatch(session: Session, ctx: Context, campaign: Campaign) -> int:
     spec = spec_of(campaign)
     if spec.review is not None:
         # a review's ratings go out in packages that reviewers take (take_package); only the
-        # revisions of pairs near the cut line are drawn here
-        candidates = _candidates(session, ctx, campaign, spec, now)
-        return review.offer_revisions(session, ctx, campaign, spec, candidates)
+        # revisions of pairs near the cut line are offered here, to deposit holders
+        return review.offer_revisions(session, ctx, campaign, spec)
+    settings = mechanism_of(spec)
+    rule, cap = settings.selection, float(settings.stake_cap)
+    candidates = _candidates(session, ctx, campaign, spec, now)
+    if asker is not None:
+        if asker not in candidates or not selection.admits(
+            asker, list(candidates.values()), ctx.rng, rule=rule, cap=cap
+        ):
+            return 0
+        candidates = {asker: candidates[asker]}
     prices = pricing_of(ctx, spec)
     offers = store.open_offers(session, campaign.id)
-    candidates = _candidates(session, ctx, campaign, spec, now)
     inbox = Counter(o.worker_id for o in offers)
     room = sum(max(0, spec.max_open_offers - inbox[w]) for w in candidates)
     free = ledger_store.balance_of(session, escrow_account(campaign.id)) - len(offers) * (
@@ -175,14 +355,11 @@ def dispatch(session: Session, ctx: Context, campaign: Campaign) -> int:
     budget = min(room, free // prices.exposure, _pilot_room(session, campaign, spec, len(offers)))
     if budget <= 0:
         return 0
-    in_flight = Counter(o.item_id for o in offers)
-    units: list[LabelItem] = []
-    for item in items_store.open_items(session, campaign.id, limit=budget * 4):
-        missing = max(spec.overlap.min - item.judgments, 1) - in_flight[item.id]
-        units += [item] * max(0, missing)
-    units = units[:budget]
+    in_flight = Counter(o.item_id for o in offers if o.item_id is not None)
+    units = _units(session, campaign, spec, in_flight, budget, asker)
     taken = items_store.judges(session, sorted({u.id for u in units}))
-    gold_ids = items_store.gold_item_ids(session, campaign.id) if spec.gold.share else []
+    controls = _Controls(session, campaign, settings)
+    controls.load(sorted(candidates))
     expires = now + timedelta(seconds=spec.offer_ttl_seconds)
     made = 0
     for unit in units:
@@ -191,23 +368,21 @@ def dispatch(session: Session, ctx: Context, campaign: Campaign) -> int:
             for w, c in candidates.items()
             if w not in taken[unit.id] and inbox[w] < spec.max_open_offers
         ]
-        chosen = selection.draw(pool, ctx.rng)
+        chosen = selection.draw(pool, ctx.rng, rule=rule, cap=cap)
         if chosen is None:
             continue
-        item_id = unit.id
-        if gold_ids and ctx.rng.random() < spec.gold.share:
-            seen = items_store.items_seen_by(session, campaign.id, chosen.worker_id)
-            unseen = [g for g in gold_ids if g not in seen]
-            if unseen:  # the regular unit waits for the next dispatch
-                item_id = unseen[int(ctx.rng.integers(len(unseen)))]
-        inbox[chosen.worker_id] += 1
-        taken[item_id].add(chosen.worker_id)
+        worker = chosen.worker_id
+        control = controls.pick(worker, ctx.rng)
+        item = control if control is not None else unit
+        controls.offered(worker, item, control is not None)
+        inbox[worker] += 1
+        taken[item.id].add(worker)
         session.add(
             Offer(
                 campaign_id=campaign.id,
-                worker_id=chosen.worker_id,
+                worker_id=worker,
                 kind="label",
-                item_id=item_id,
+                item_id=item.id,
                 status="open",
                 refusals=0,
                 created_at=now,
@@ -281,67 +456,121 @@ def _parse_answer(spec: LabelingSpec, raw: object) -> Answer:
         raise InvalidInput(f"answer: {error}", field="answer") from None
 
 
-def _revoke_if_below_bar(
-    session: Session, ctx: Context, campaign: Campaign, spec: LabelingSpec, member: CampaignWorker
+def _observe(
+    session: Session,
+    ctx: Context,
+    campaign: Campaign,
+    spec: LabelingSpec,
+    worker_id: int,
+    *,
+    correct: bool,
+    evidence: Evidence,
 ) -> None:
-    quality = quality_of(member)
-    bar = spec.quality
-    if member.revoked_at is not None or not should_revoke(
-        quality, bar.bar, bar.confidence, bar.min_answers
-    ):
+    """One piece of evidence on the worker's track; on revocation, withdraw their offers,
+    re-queue their kept answers on unsettled items and keep the member row in sync."""
+    failure_cost = pricing_of(ctx, spec).per_judgment if evidence is Evidence.CONTROL else 0
+    if spec.review is not None:
+        failure_cost = 0  # a review pays its pool at close: a rating costs nothing yet
+    seen = mechanism.observe(
+        session,
+        ctx,
+        campaign,
+        mechanism_of(spec),
+        track_of(spec),
+        worker_id,
+        correct=correct,
+        evidence=evidence,
+        failure_cost=failure_cost,
+    )
+    if not seen.revoked_now:
         return
     now = ctx.now()
-    member.revoked_at = now
-    store.withdraw_offers(session, campaign.id, now, worker_id=member.worker_id)
+    member = store.campaign_worker(session, campaign.id, worker_id)
+    if member is not None:
+        member.revoked_at = now
+    store.withdraw_offers(session, campaign.id, now, worker_id=worker_id)
     requeued = 0
-    for judgment in items_store.unsettled_judgments_of(session, campaign.id, member.worker_id):
+    for judgment in items_store.unsettled_judgments_of(session, campaign.id, worker_id):
         judgment.kept = False
         item = items_store.item(session, judgment.item_id)
         item.judgments -= 1
         requeued += 1
-    store.add_event(
-        session,
-        campaign.id,
-        "worker_revoked",
-        at=now,
-        detail={
-            "worker": store.pseudonyms(session, {member.worker_id})[member.worker_id],
-            "accuracy_mean": round(quality.posterior_mean(), 4),
-            "accuracy_upper_bound": round(quality.upper_bound(bar.confidence), 4),
-            "bar": bar.bar,
-            "gold_answers": member.gold_answers,
-            "gold_correct": member.gold_correct,
-            "answers_requeued": requeued,
-        },
+    session.flush()
+    event = (
+        items_store.revocation_event(session, campaign.id, seen.sanction_id)
+        if seen.sanction_id is not None
+        else None
+    )
+    if event is not None:
+        event.detail = {**event.detail, "answers_requeued": requeued}
+    if spec.review is not None:  # its settled pairs are rated again too, and its package ends
+        review.set_aside(session, ctx, campaign, worker_id)
+
+
+def _consensus_of(
+    spec: LabelingSpec, kept: list[Judgment], tracks: dict[int, WorkerTrack]
+) -> Consensus:
+    return consensus(
+        spec,
+        [answer_of(j.answer) for j in kept],
+        [quality_of(tracks.get(j.worker_id)).posterior_mean() for j in kept],
     )
 
 
 def _settle_item(
     session: Session, ctx: Context, campaign: Campaign, spec: LabelingSpec, item: LabelItem
 ) -> None:
-    """Recompute the item's consensus; settle it when it needs no more judgments."""
+    """Recompute the item's consensus; settle it when it needs no more judgments. Once it
+    settles, each kept judgment is DECISION evidence about its worker against the *other*
+    judgments' consensus where that is confident (``is_confident``), else against the item's
+    confident consensus; the item becomes consensus gold when the workers above the bar on
+    controls decided it confidently on their own."""
     kept = items_store.kept_judgments(session, item.id)
     if not kept:
         return
-    members = items_store.qualities(session, campaign.id, [j.worker_id for j in kept])
-    answers = [answer_of(j.answer) for j in kept]
-    accuracies = [quality_of(members.get(j.worker_id)).posterior_mean() for j in kept]
-    found = consensus(spec, answers, accuracies)
+    tracks = tracks_of(session, campaign, spec, [j.worker_id for j in kept])
+    found = _consensus_of(spec, kept, tracks)
     item.answer, item.confidence = answer_json(found.answer), found.confidence
     if found.needs_more:
         return
     item.status, item.settled_at = "settled", ctx.now()
-    trusted = spec.rating or found.confidence >= spec.overlap.confidence
-    if not trusted:
-        return  # settled at the maximum overlap without agreement: no evidence about anyone
-    for judgment, answer in zip(kept, answers, strict=True):
-        member = members.get(judgment.worker_id)
-        if member is None:
+    if spec.review is not None:
+        return  # review decisions: review.judge_packages, against challenge-based references
+    settings = mechanism_of(spec)
+    confident = is_confident(spec, found)
+    trusted: list[tuple[Answer, float]] = []
+    for judgment in kept:
+        track = tracks.get(judgment.worker_id)
+        if track is None or track.revoked_at is not None or track.controls == 0:
+            continue  # nobody has checked this worker on a control
+        if control_quality_of(track).posterior_mean() >= settings.bar:
+            trusted.append((answer_of(judgment.answer), quality_of(track).posterior_mean()))
+    if confident and is_consensus_gold(
+        spec, trusted, found, min_confidence=settings.consensus_gold_confidence
+    ):
+        item.gold_source, item.control_views = "consensus", 0
+    for index, judgment in enumerate(kept):
+        # the reference is the others' consensus where that is confident on its own (a wild
+        # rating that kept an item from agreeing still counts against its author), else the
+        # item's confident consensus; an item settled at the maximum overlap without
+        # agreement either way is evidence about nobody
+        others = kept[:index] + kept[index + 1 :]
+        theirs = _consensus_of(spec, others, tracks) if others else None
+        if theirs is not None and is_confident(spec, theirs):
+            reference = theirs.answer
+        elif confident:
+            reference = found.answer
+        else:
             continue
-        correct = is_correct(spec, answer, found.answer)
-        updated = quality_of(member).updated(correct, weight=0.5)
-        member.quality_correct, member.quality_wrong = updated.correct, updated.wrong
-        _revoke_if_below_bar(session, ctx, campaign, spec, member)
+        _observe(
+            session,
+            ctx,
+            campaign,
+            spec,
+            judgment.worker_id,
+            correct=is_correct(spec, answer_of(judgment.answer), reference),
+            evidence=Evidence.DECISION,
+        )
 
 
 def submit_label(
@@ -352,7 +581,8 @@ def submit_label(
     *,
     seconds_on_task: float | None = None,
 ) -> None:
-    """Record the worker's answer and pay it; update quality, overlap and revocation."""
+    """Record the worker's answer and pay it into pending; update quality, overlap and
+    revocation."""
     if seconds_on_task is not None and seconds_on_task < 0:
         raise InvalidInput("seconds_on_task cannot be negative", field="seconds_on_task")
 
@@ -367,15 +597,15 @@ def submit_label(
         if member is None:  # offers only go to members; kept for safety
             raise NotFound(f"no offer has id {offer_id}", offer_id=offer_id)
         offer.status, offer.finished_at = "done", now
-        gold = item.gold is not None
-        correct = is_correct(spec, parsed, answer_of(item.gold)) if gold else None
+        truth = control_truth(item)
+        correct = None if truth is None else is_correct(spec, parsed, truth)
         session.add(
             Judgment(
                 campaign_id=campaign.id,
                 item_id=item.id,
                 worker_id=worker_id,
                 answer=answer_json(parsed),
-                gold=gold,
+                gold=truth is not None,
                 correct=correct,
                 kept=True,
                 pilot=campaign.status == "pilot",
@@ -384,13 +614,15 @@ def submit_label(
                 created_at=now,
             )
         )
-        item.judgments += 1
+        if item.gold_source != "consensus":  # a consensus control's deciders are counted
+            item.judgments += 1
         member.answers += 1
         if spec.review is None:  # a review pays its pool at close instead
-            settle(
+            mechanism.earn(
                 session,
                 ctx,
                 campaign.id,
+                track_of(spec),
                 [(worker_id, pricing_of(ctx, spec).per_judgment)],
                 f"campaign {campaign.id} judgment",
             )
@@ -398,9 +630,9 @@ def submit_label(
         if correct is not None:
             member.gold_answers += 1
             member.gold_correct += int(correct)
-            updated = quality_of(member).updated(correct)
-            member.quality_correct, member.quality_wrong = updated.correct, updated.wrong
-            _revoke_if_below_bar(session, ctx, campaign, spec, member)
+            _observe(
+                session, ctx, campaign, spec, worker_id, correct=correct, evidence=Evidence.CONTROL
+            )
         elif item.status == "open":
             _settle_item(session, ctx, campaign, spec, item)
         if offer.package_id is not None:
@@ -445,12 +677,8 @@ def settle_at_close(session: Session, ctx: Context, campaign: Campaign) -> int:
         kept = items_store.kept_judgments(session, item.id)
         if not kept:
             continue
-        members = items_store.qualities(session, campaign.id, [j.worker_id for j in kept])
-        found = consensus(
-            spec,
-            [answer_of(j.answer) for j in kept],
-            [quality_of(members.get(j.worker_id)).posterior_mean() for j in kept],
-        )
+        tracks = tracks_of(session, campaign, spec, [j.worker_id for j in kept])
+        found = _consensus_of(spec, kept, tracks)
         item.answer, item.confidence = answer_json(found.answer), found.confidence
         item.status, item.settled_at = "settled", ctx.now()
         settled += 1
@@ -494,14 +722,16 @@ def _labeling_campaign(session: Session, campaign_id: int, *, for_update: bool =
     return campaign
 
 
-def _onboarding(ctx: Context, campaign: Campaign, member: CampaignWorker | None) -> Onboarding:
+def _onboarding(
+    session: Session, ctx: Context, campaign: Campaign, member: CampaignWorker | None
+) -> Onboarding:
     spec = spec_of(campaign)
     qualifier = spec.qualifier
     return Onboarding(
         campaign_id=campaign.id,
         campaign_name=campaign.name,
         kind=campaign.kind,
-        gate=gate_of(spec, member),
+        gate=_gate(session, campaign, spec, member),
         instructions=spec.instructions,
         choices=spec.choices,
         multi_label=spec.multi_label,
@@ -527,7 +757,8 @@ def onboarding(ctx: Context, worker_id: int, campaign_id: int) -> Onboarding:
 
     def work(session: Session) -> Onboarding:
         campaign = _labeling_campaign(session, campaign_id)
-        return _onboarding(ctx, campaign, store.campaign_worker(session, campaign_id, worker_id))
+        member = store.campaign_worker(session, campaign_id, worker_id)
+        return _onboarding(session, ctx, campaign, member)
 
     return ctx.db.run(work, readonly=True)
 
@@ -541,7 +772,7 @@ def labeling_campaigns(ctx: Context, worker_id: int) -> list[Onboarding]:
             for campaign in store.campaigns(session, status=status):
                 if campaign.kind in LABELING_KINDS:
                     member = store.campaign_worker(session, campaign.id, worker_id)
-                    found.append(_onboarding(ctx, campaign, member))
+                    found.append(_onboarding(session, ctx, campaign, member))
         return sorted(found, key=lambda o: o.campaign_id)
 
     return ctx.db.run(work, readonly=True)
@@ -624,7 +855,7 @@ def take_qualifier(
         if qualifier is None:
             raise Conflict(f"campaign {campaign_id} has no qualifier", campaign_id=campaign_id)
         member = _member(session, ctx, campaign_id, worker_id)
-        gate = gate_of(spec, member)
+        gate = _gate(session, campaign, spec, member)
         if gate == "tutorial":
             raise Conflict("finish the tutorial before the qualifier", campaign_id=campaign_id)
         if gate != "qualifier":
@@ -688,7 +919,7 @@ def take_package(ctx: Context, worker_id: int, campaign_id: int) -> PackageView:
         if campaign.status not in ("running", "pilot"):
             raise Conflict(f"campaign {campaign_id} is {campaign.status}", campaign_id=campaign_id)
         member = _member(session, ctx, campaign_id, worker_id)
-        gate = gate_of(spec, member)
+        gate = _gate(session, campaign, spec, member)
         if gate != "open":
             raise Conflict(
                 f"you cannot review in this campaign yet ({gate})",

@@ -18,7 +18,7 @@ from crowdset.errors import InvalidInput
 from crowdset.services import campaigns, labeling, review
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
-from crowdset.services.labeling import answer_of, quality_of, spec_of
+from crowdset.services.labeling import answer_of, quality_of, spec_of, tracks_of
 from crowdset.storage import campaign_store as store
 from crowdset.storage import labeling_store as items_store
 from crowdset.storage.models import Campaign
@@ -37,13 +37,18 @@ def _labeling_campaign(ctx: Context, viewer: Principal, campaign_id: int) -> Non
 class WorkerRow:
     worker: str  # pseudonym
     answers: int
-    gold_answers: int
+    gold_answers: int  # control answers: the requester's gold and consensus gold
     gold_correct: int
-    accuracy_mean: float  # the live Beta posterior's mean
+    accuracy_mean: float  # the live Beta posterior's mean (the worker's track, SPEC §6.2)
     accuracy_low: float  # its 95 % equal-tailed credible interval
     accuracy_high: float
     revoked: bool
     gate: str
+    decisions: int = 0  # settled items that were evidence about the worker
+    decisions_failed: int = 0
+    earned: int = 0  # minor units: paid in this campaign, pending until released
+    pending: int = 0
+    fined: int = 0
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,7 @@ def _guarantee(session: Session, campaign: Campaign) -> tuple[GuaranteeCheck | N
     for judgment in items_store.judgments(session, campaign.id):
         if judgment.gold and judgment.kept:
             by_item.setdefault(judgment.item_id, []).append((judgment.worker_id, judgment.answer))
-    members = {m.worker_id: m for m in items_store.members(session, campaign.id)}
+    tracks = tracks_of(session, campaign, spec, sorted({w for r in by_item.values() for w, _ in r}))
     gold_correct = gold_checked = 0
     for item in items:
         rows = by_item.get(item.id)
@@ -86,7 +91,7 @@ def _guarantee(session: Session, campaign: Campaign) -> tuple[GuaranteeCheck | N
         found = consensus(
             spec,
             [answer_of(answer) for _, answer in rows],
-            [quality_of(members.get(worker)).posterior_mean() for worker, _ in rows],
+            [quality_of(tracks.get(worker)).posterior_mean() for worker, _ in rows],
         )
         gold_checked += 1
         gold_correct += is_correct(spec, found.answer, answer_of(item.gold))
@@ -113,13 +118,16 @@ def report(ctx: Context, viewer: Principal, campaign_id: int) -> LabelingReport:
         settled_ids = {
             i.id for i in items_store.items(session, campaign.id) if i.status == "settled"
         }
-        spent_on_settled = sum(1 for j in judgments if j.item_id in settled_ids)
+        # a consensus control's answers came after its decision: they are control checks
+        spent_on_settled = sum(1 for j in judgments if j.item_id in settled_ids and not j.gold)
         fixed = settled * spec.overlap.max
         members = items_store.members(session, campaign.id)
         names = store.pseudonyms(session, {m.worker_id for m in members})
+        tracks = tracks_of(session, campaign, spec, [m.worker_id for m in members])
         rows = []
         for member in members:
-            quality = quality_of(member)
+            track = tracks.get(member.worker_id)
+            quality = quality_of(track)
             low, high = quality.credible_interval(0.95)
             rows.append(
                 WorkerRow(
@@ -130,8 +138,13 @@ def report(ctx: Context, viewer: Principal, campaign_id: int) -> LabelingReport:
                     accuracy_mean=quality.posterior_mean(),
                     accuracy_low=low,
                     accuracy_high=high,
-                    revoked=member.revoked_at is not None,
-                    gate=labeling.gate_of(spec, member),
+                    revoked=labeling.is_revoked(member, track),
+                    gate=labeling.gate_of(spec, member, revoked=labeling.is_revoked(member, track)),
+                    decisions=track.decisions if track else 0,
+                    decisions_failed=track.decisions_failed if track else 0,
+                    earned=track.earned if track else 0,
+                    pending=track.pending if track else 0,
+                    fined=track.fined if track else 0,
                 )
             )
         guarantee, audits = _guarantee(session, campaign)

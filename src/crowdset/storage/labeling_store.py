@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 
 from crowdset.core.labeling.items import ItemRow
 from crowdset.errors import NotFound
-from crowdset.storage.models import CampaignWorker, Judgment, LabelItem, Offer, ReviewPackage
+from crowdset.storage.models import (
+    CampaignEvent,
+    CampaignWorker,
+    Judgment,
+    LabelItem,
+    Offer,
+    ReviewPackage,
+)
 
 INSERT_BATCH = 5_000
 
@@ -28,6 +35,8 @@ def add_items(session: Session, campaign_id: int, rows: Sequence[ItemRow]) -> No
                     "target": row.target,
                     "image": row.image,
                     "gold": list(row.gold) if isinstance(row.gold, tuple) else row.gold,
+                    "gold_source": None if row.gold is None else "spec",
+                    "control_views": 0,
                     "status": "open",
                     "judgments": 0,
                 }
@@ -86,6 +95,36 @@ def open_items(session: Session, campaign_id: int, limit: int) -> list[LabelItem
     )
 
 
+def open_items_for(
+    session: Session, campaign_id: int, worker_id: int, limit: int
+) -> list[LabelItem]:
+    """Open regular items the worker has neither judged nor holds an offer on, least-judged
+    first: what the worker could be offered now."""
+    judged = select(Judgment.item_id).where(
+        Judgment.campaign_id == campaign_id, Judgment.worker_id == worker_id
+    )
+    offered = select(Offer.item_id).where(
+        Offer.campaign_id == campaign_id,
+        Offer.worker_id == worker_id,
+        Offer.status.in_(("open", "accepted")),
+        Offer.item_id.is_not(None),
+    )
+    return list(
+        session.execute(
+            select(LabelItem)
+            .where(
+                LabelItem.campaign_id == campaign_id,
+                LabelItem.status == "open",
+                LabelItem.gold.is_(None),
+                LabelItem.id.not_in(judged),
+                LabelItem.id.not_in(offered),
+            )
+            .order_by(LabelItem.judgments, LabelItem.id)
+            .limit(limit)
+        ).scalars()
+    )
+
+
 def gold_item_ids(session: Session, campaign_id: int) -> list[int]:
     return list(
         session.execute(
@@ -94,6 +133,66 @@ def gold_item_ids(session: Session, campaign_id: int) -> list[int]:
             .order_by(LabelItem.id)
         ).scalars()
     )
+
+
+def active_controls(session: Session, campaign_id: int, max_views: int) -> list[LabelItem]:
+    """Controls still in service (SPEC §6.1): the requester's gold items and consensus gold
+    shown to fewer than ``max_views`` workers."""
+    return list(
+        session.execute(
+            select(LabelItem)
+            .where(
+                LabelItem.campaign_id == campaign_id,
+                LabelItem.gold_source.is_not(None),
+                LabelItem.control_views < max_views,
+            )
+            .order_by(LabelItem.id)
+        ).scalars()
+    )
+
+
+def control_counts(
+    session: Session, campaign_id: int, worker_ids: Sequence[int]
+) -> dict[int, tuple[int, int]]:
+    """``worker → (offers, controls)`` so far: answers given plus offers held, and how many
+    of them were controls (an answer recorded as gold; an offer held on a control)."""
+    found: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    if not worker_ids:
+        return {}
+    ids = sorted(set(worker_ids))
+    for worker_id, gold, n in session.execute(
+        select(Judgment.worker_id, Judgment.gold, func.count())
+        .where(Judgment.campaign_id == campaign_id, Judgment.worker_id.in_(ids))
+        .group_by(Judgment.worker_id, Judgment.gold)
+    ):
+        found[worker_id][0] += int(n)
+        found[worker_id][1] += int(n) if gold else 0
+    for worker_id, control, n in session.execute(
+        select(Offer.worker_id, LabelItem.gold_source.is_not(None), func.count())
+        .join(LabelItem, LabelItem.id == Offer.item_id)
+        .where(
+            Offer.campaign_id == campaign_id,
+            Offer.worker_id.in_(ids),
+            Offer.status.in_(("open", "accepted")),
+        )
+        .group_by(Offer.worker_id, LabelItem.gold_source.is_not(None))
+    ):
+        found[worker_id][0] += int(n)
+        found[worker_id][1] += int(n) if control else 0
+    return {w: (found[w][0], found[w][1]) for w in ids}
+
+
+def revocation_event(session: Session, campaign_id: int, sanction_id: int) -> CampaignEvent | None:
+    """The ``worker_revoked`` event the mechanism wrote for this sanction."""
+    rows = session.execute(
+        select(CampaignEvent)
+        .where(CampaignEvent.campaign_id == campaign_id, CampaignEvent.kind == "worker_revoked")
+        .order_by(CampaignEvent.id.desc())
+    ).scalars()
+    for event in rows:
+        if event.detail.get("sanction") == sanction_id:
+            return event
+    return None
 
 
 def items(session: Session, campaign_id: int) -> list[LabelItem]:

@@ -14,6 +14,15 @@ Pure: the services pass in the answers and the workers' accuracies and store wha
   the mean (sample standard deviation / √n) is above ``overlap.rating_tolerance``. The
   delivered score is the reviewer-weighted score of SPEC §4, computed over the whole campaign
   (``core.aggregation.ReviewerWeightedScore``).
+- **Confident decision** (:func:`is_confident`): a settled item whose consensus reached the
+  campaign's target — ``overlap.confidence`` (classify), a standard error within
+  ``overlap.rating_tolerance`` (rate). Agreement with it is DECISION evidence (SPEC §6.2);
+  an item settled at the maximum overlap without agreement is evidence about nobody.
+- **Controls** (SPEC §6.1): gold items and **consensus gold** (:func:`is_consensus_gold`),
+  served so that each worker's controls stay close to ``share ×`` their offers
+  (:func:`wants_control`), never in bursts.
+- **The mechanism of a labeling spec** (:func:`mechanism_of`) and the stake that covers the
+  largest fine reachable before revocation (:func:`required_stake`).
 """
 
 from __future__ import annotations
@@ -28,6 +37,13 @@ import numpy as np
 from crowdset.core.economics import fee_for, require_fair_price
 from crowdset.core.generation.spec import to_minor
 from crowdset.core.labeling.spec import Answer, LabelingSpec
+from crowdset.core.mechanism import (
+    CONTROL_WEIGHT,
+    DECISION_WEIGHT,
+    MechanismSettings,
+    Track,
+    required_bond,
+)
 from crowdset.core.quality import item_posterior, needs_more_judgments
 
 
@@ -77,6 +93,89 @@ def consensus(
     best = int(posterior.argmax())
     needs = needs_more_judgments(posterior, n, overlap.confidence, overlap.max, overlap.min)
     return Consensus(names[best], float(posterior[best]), needs)
+
+
+def is_confident(spec: LabelingSpec, found: Consensus) -> bool:
+    """Did the settled consensus reach the campaign's target? Classify: its posterior is at
+    least ``overlap.confidence``. Rate: its standard error is within
+    ``overlap.rating_tolerance`` stars (``confidence = 1 / (1 + error)``)."""
+    if spec.rating:
+        return found.confidence >= 1.0 / (1.0 + spec.overlap.rating_tolerance)
+    return found.confidence >= spec.overlap.confidence
+
+
+# --- controls and the mechanism (SPEC §6) -------------------------------------------------------
+
+
+def track_of(spec: LabelingSpec) -> Track:
+    """Classify work is the ``label`` track; rate and review work the ``rate`` track."""
+    return Track.RATE if spec.rating else Track.LABEL
+
+
+def mechanism_of(spec: LabelingSpec) -> MechanismSettings:
+    """The mechanism a labeling campaign runs: its ``mechanism:`` block, with the share of
+    controls, the bar, its confidence and the evidence before revocation taken from the
+    spec's documented ``gold.share`` and ``quality`` blocks (one knob each, never two)."""
+    return spec.mechanism.model_copy(
+        update={
+            "control_share": spec.gold.share,
+            "bar": spec.quality.bar,
+            "confidence": spec.quality.confidence,
+            "min_evidence": max(1.0, spec.quality.min_answers),
+        }
+    )
+
+
+def wants_control(offers_seen: int, controls_seen: int, share: float, draw: float) -> bool:
+    """Is the worker's next offer a control? Yes with probability
+    ``share × (offers_seen + 1) − controls_seen`` (clipped to [0, 1]), ``draw`` being uniform
+    on [0, 1).
+
+    A worker's controls therefore stay within one of ``share ×`` their offers — no burst of
+    controls, no long run without one — while where the next one falls stays random: right
+    after a control the chance is small, and it grows with every regular offer until a control
+    is certain."""
+    return share > 0 and draw < share * (offers_seen + 1) - controls_seen
+
+
+def is_consensus_gold(
+    spec: LabelingSpec,
+    trusted: Sequence[tuple[Answer, float]],
+    found: Consensus,
+    *,
+    min_confidence: float,
+) -> bool:
+    """Does a settled item become a control (SPEC §6.1)? Only when the consensus of the
+    ``trusted`` judgments alone — (answer, accuracy) of the workers whose control record puts
+    them above the bar — reaches ``min_confidence`` (``mechanism.consensus_gold_confidence``)
+    and gives the item's answer: workers nobody has checked cannot make a control."""
+    if len(trusted) < 2:
+        return False
+    own = consensus(spec, [a for a, _ in trusted], [q for _, q in trusted])
+    return own.answer == found.answer and own.confidence >= min_confidence
+
+
+# Evidence per answer assumed for the bond: every control counts 1, and about half of the
+# regular answers land on items decided with confidence (DECISION weight 0.5).
+DECIDED_SHARE = 0.5
+
+
+def answers_to_revoke(settings: MechanismSettings) -> float:
+    """Answers a worker gives before the rule can revoke them: ``min_evidence`` over the
+    evidence an answer brings, ``share × 1 + (1 − share) × 0.5 × DECIDED_SHARE``."""
+    share = settings.control_share
+    per_answer = share * CONTROL_WEIGHT + (1 - share) * DECISION_WEIGHT * DECIDED_SHARE
+    return settings.min_evidence / per_answer
+
+
+def required_stake(spec: LabelingSpec, per_judgment: int) -> int:
+    """The stake (minor units) that covers the fine a worker reaches before the rule can
+    revoke them (SPEC §6.4): ``fine_multiplier ×`` the pay of :func:`answers_to_revoke`
+    judgments, never less than their price. A campaign's ``min_stake`` is raised to it."""
+    settings = mechanism_of(spec)
+    return required_bond(
+        per_judgment, per_judgment, answers_to_revoke(settings), settings.fine_multiplier
+    )
 
 
 # --- cost ---------------------------------------------------------------------------------------
