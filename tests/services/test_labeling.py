@@ -552,7 +552,7 @@ def test_dispatch_for_an_asker_offers_to_them_alone_when_drawn(
         return ctx.db.run(work)
 
     assert dispatch(outsider) == []  # no stake, no bounty: never a candidate
-    for _ in range(60):  # drawn 1 time in 6: the rich worker is drawn the other 5
+    for _ in range(60):  # admitted with weight / largest weight: 20 / 100
         if dispatch(poor):
             break
     assert dispatch(poor) == [(poor, 2)]  # only the asker, up to max_open_offers

@@ -248,19 +248,13 @@ def _pilot_room(session: Session, campaign: Campaign, spec: LabelingSpec, offers
 
 
 class _Controls:
-    """The campaign's controls in service during one dispatch, and who has seen which."""
+    """Serving controls during one dispatch: each worker's offers and controls so far."""
 
     def __init__(self, session: Session, campaign: Campaign, settings: MechanismSettings):
         self.session = session
         self.campaign = campaign
-        self.settings = settings
         self.share = settings.control_share
-        self.items = (
-            items_store.active_controls(session, campaign.id, settings.control_max_views)
-            if self.share > 0
-            else []
-        )
-        self.seen: dict[int, set[int]] = {}
+        self.max_views = settings.control_max_views
         self.counts: dict[int, tuple[int, int]] = {}
 
     def load(self, worker_ids: list[int]) -> None:
@@ -268,29 +262,20 @@ class _Controls:
             self.counts = items_store.control_counts(self.session, self.campaign.id, worker_ids)
 
     def pick(self, worker_id: int, rng: np.random.Generator) -> LabelItem | None:
-        """A control for the worker's next offer when their share is due, else ``None``."""
+        """A control the worker has not seen, when their share is due; else ``None``."""
         offers, controls = self.counts.get(worker_id, (0, 0))
-        if not self.items or not wants_control(offers, controls, self.share, rng.random()):
+        if not wants_control(offers, controls, self.share, rng.random()):
             return None
-        seen = self._seen(worker_id)
-        limit = self.settings.control_max_views
-        unseen = [c for c in self.items if c.id not in seen and c.control_views < limit]
-        if not unseen:
+        campaign_id = self.campaign.id
+        unseen = items_store.control_count_for(self.session, campaign_id, worker_id, self.max_views)
+        if unseen == 0:
             return None
-        return unseen[int(rng.integers(len(unseen)))]
-
-    def _seen(self, worker_id: int) -> set[int]:
-        seen = self.seen.get(worker_id)
-        if seen is None:
-            seen = items_store.items_seen_by(self.session, self.campaign.id, worker_id)
-            self.seen[worker_id] = seen
-        return seen
+        index = int(rng.integers(unseen))
+        return items_store.control_for(self.session, campaign_id, worker_id, self.max_views, index)
 
     def offered(self, worker_id: int, item: LabelItem, control: bool) -> None:
         offers, controls = self.counts.get(worker_id, (0, 0))
         self.counts[worker_id] = (offers + 1, controls + control)
-        if worker_id in self.seen:
-            self.seen[worker_id].add(item.id)
         if control:
             item.control_views += 1  # counted when shown: retired at control_max_views
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from crowdset.core.labeling.items import ItemRow
@@ -95,11 +95,8 @@ def open_items(session: Session, campaign_id: int, limit: int) -> list[LabelItem
     )
 
 
-def open_items_for(
-    session: Session, campaign_id: int, worker_id: int, limit: int
-) -> list[LabelItem]:
-    """Open regular items the worker has neither judged nor holds an offer on, least-judged
-    first: what the worker could be offered now."""
+def _seen_by(campaign_id: int, worker_id: int) -> tuple[Select[int], Select[int | None]]:
+    """Items the worker judged, and items they hold an offer on (subqueries)."""
     judged = select(Judgment.item_id).where(
         Judgment.campaign_id == campaign_id, Judgment.worker_id == worker_id
     )
@@ -109,6 +106,15 @@ def open_items_for(
         Offer.status.in_(("open", "accepted")),
         Offer.item_id.is_not(None),
     )
+    return judged, offered
+
+
+def open_items_for(
+    session: Session, campaign_id: int, worker_id: int, limit: int
+) -> list[LabelItem]:
+    """Open regular items the worker has neither judged nor holds an offer on, least-judged
+    first: what the worker could be offered now."""
+    judged, offered = _seen_by(campaign_id, worker_id)
     return list(
         session.execute(
             select(LabelItem)
@@ -135,20 +141,32 @@ def gold_item_ids(session: Session, campaign_id: int) -> list[int]:
     )
 
 
-def active_controls(session: Session, campaign_id: int, max_views: int) -> list[LabelItem]:
-    """Controls still in service (SPEC §6.1): the requester's gold items and consensus gold
-    shown to fewer than ``max_views`` workers."""
-    return list(
-        session.execute(
-            select(LabelItem)
-            .where(
-                LabelItem.campaign_id == campaign_id,
-                LabelItem.gold_source.is_not(None),
-                LabelItem.control_views < max_views,
-            )
-            .order_by(LabelItem.id)
-        ).scalars()
+def _controls_for(campaign_id: int, worker_id: int, max_views: int) -> ColumnElement[bool]:
+    judged, offered = _seen_by(campaign_id, worker_id)
+    return and_(
+        LabelItem.campaign_id == campaign_id,
+        LabelItem.gold_source.is_not(None),
+        LabelItem.control_views < max_views,
+        LabelItem.id.not_in(judged),
+        LabelItem.id.not_in(offered),
     )
+
+
+def control_count_for(session: Session, campaign_id: int, worker_id: int, max_views: int) -> int:
+    """Controls in service (SPEC §6.1: the requester's gold items and consensus gold shown to
+    fewer than ``max_views`` workers) that the worker has not seen."""
+    where = _controls_for(campaign_id, worker_id, max_views)
+    return int(session.execute(select(func.count()).where(where)).scalar_one())
+
+
+def control_for(
+    session: Session, campaign_id: int, worker_id: int, max_views: int, index: int
+) -> LabelItem | None:
+    """The ``index``-th (by id) of the controls :func:`control_count_for` counts."""
+    where = _controls_for(campaign_id, worker_id, max_views)
+    return session.execute(
+        select(LabelItem).where(where).order_by(LabelItem.id).offset(index).limit(1)
+    ).scalar_one_or_none()
 
 
 def control_counts(
