@@ -179,6 +179,9 @@ TABLE: list[tuple[str, str, dict[str, object] | None, tuple[int, int, int, int]]
         {"decision": "deny", "note": "no"},
         (401, 403, 409, 409),
     ),
+    # the dry-run: requesters and operators; an incomplete spec is refused before anything runs
+    ("POST", "/api/v1/sim/attack", {"spec": "name: Lights"}, (401, 403, 422, 422)),
+    ("GET", "/api/v1/sim/attack/{dry_run}", None, (401, 403, 404, 404)),  # no such run
 ]
 
 CASES = [
@@ -202,7 +205,7 @@ def _values(
     """What the placeholders of a row stand for; campaigns and offers are made only when used."""
     worker, requester = callers["worker"].user_id, callers["requester"].user_id
     assert worker is not None and requester is not None
-    values = {"worker_id": str(worker), "own_token": "0"}
+    values = {"worker_id": str(worker), "own_token": "0", "dry_run": "unknown"}
     if "{draft_id}" in path:
         values["draft_id"] = str(draft_campaign(ctx, requester))
     if "{running_id}" in path:

@@ -19,6 +19,7 @@ from crowdset.services.context import Context
 from crowdset.web.routes import (
     account,
     corpora,
+    dry_runs,
     due_process,
     labeling,
     labeling_campaigns,
@@ -140,6 +141,9 @@ TABLE: list[tuple[str, str, dict[str, str] | None, tuple[str, str, str, str]]] =
     ("GET", "/sanctions/{sanction}", None, MEMBERS),  # the worker's, on the requester's campaign
     ("POST", "/sanctions/{sanction}/appeal", {"text": "wrong"}, WORKER),
     ("POST", "/sanctions/{sanction}/decision", {"decision": "deny", "note": "no"}, RUNNER),
+    # a dry-run's page and its refreshed part: requesters and operators (no such run: 404)
+    ("GET", "/dry-runs/{dry_run}", None, (LOGIN, FORBIDDEN, "status 404", "status 404")),
+    ("GET", "/dry-runs/{dry_run}/status", None, (LOGIN, FORBIDDEN, "status 404", "status 404")),
 ]
 HOMES = {"worker": "/work", "requester": "/campaigns", "operator": "/operator"}
 
@@ -184,6 +188,7 @@ def test_page_outcome_by_role(
             "query": query_for(ctx, people.worker, offer),
             "spec": yaml.safe_dump(TINY_SPEC),
             "pseudonym": accounts.get_user(ctx, people.worker).pseudonym,
+            "dry_run": "unknown",
         }
         if "{label" in path or "{pilot}" in path or "labeling" in str(form):
             values |= _labeling_values(ctx, people)
@@ -240,6 +245,7 @@ def test_every_page_is_in_the_table() -> None:
             account,
             campaign_pages,
             corpora,
+            dry_runs,
             due_process,
             labeling,
             labeling_campaigns,

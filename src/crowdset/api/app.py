@@ -17,6 +17,7 @@ from crowdset.api import problems
 from crowdset.api.limits import BodySizeLimit
 from crowdset.api.routes import (
     campaigns,
+    dry_runs,
     labeling,
     mechanism,
     operator,
@@ -28,6 +29,7 @@ from crowdset.api.routes import (
     work,
 )
 from crowdset.services.context import Context, open_context
+from crowdset.services.dry_runs import DryRuns
 from crowdset.settings import Settings
 from crowdset.web import create_web_app
 
@@ -49,9 +51,11 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
     for module in (system, users, tokens, wallet, operator, campaigns, labeling, review, work):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(mechanism.router, prefix=API_PREFIX)  # due process (SPEC §6)
+    app.include_router(dry_runs.router, prefix=API_PREFIX)  # the dry-run (SPEC §6.9)
+    app.state.dry_runs = DryRuns()  # shared with the web app: one bound per process
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
 
-    web = create_web_app(settings, ctx)
+    web = create_web_app(settings, ctx, app.state.dry_runs)
 
     async def elsewhere(scope: Scope, receive: Receive, send: Send) -> None:
         """What no API route matches: the web pages, but an unknown API address stays a

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
@@ -21,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crowdset.errors import DomainError, Forbidden, NotFound
 from crowdset.services.context import Context
+from crowdset.services.dry_runs import DryRuns
 from crowdset.settings import Settings
 from crowdset.web.deps import CsrfRejected, LoginRequired
 from crowdset.web.forms import message_of
@@ -29,6 +31,7 @@ from crowdset.web.routes import (
     account,
     campaigns,
     corpora,
+    dry_runs,
     due_process,
     labeling,
     labeling_campaigns,
@@ -69,9 +72,12 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_web_app(settings: Settings, ctx: Context) -> FastAPI:
+def create_web_app(
+    settings: Settings, ctx: Context, dry_runs_registry: DryRuns[Any] | None = None
+) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.state.context = ctx
+    app.state.dry_runs = dry_runs_registry if dry_runs_registry is not None else DryRuns()
     app.state.templates = make_environment(settings)
     secret = (
         settings.session_secret.get_secret_value().encode()
@@ -89,6 +95,7 @@ def create_web_app(settings: Settings, ctx: Context) -> FastAPI:
         corpora,
         operator,
         due_process,
+        dry_runs,
     ):
         app.include_router(module.router)
     app.add_middleware(

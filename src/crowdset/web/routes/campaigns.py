@@ -6,6 +6,7 @@ cross-validation flags and exports. A labeling campaign's dashboard, audits and 
 from __future__ import annotations
 
 import io
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -27,7 +28,7 @@ from crowdset.settings import Settings
 from crowdset.web.deps import ContextDep, FormDep, Viewer, allowed, flash, text_of
 from crowdset.web.forms import Form, message_of
 from crowdset.web.rendering import page
-from crowdset.web.routes import labeling_campaigns
+from crowdset.web.routes import dry_runs, labeling_campaigns
 
 router = APIRouter()
 Runner = Annotated[Viewer, Depends(allowed(Action.RUN_CAMPAIGNS))]
@@ -149,9 +150,9 @@ def new_campaign(request: Request, viewer: Runner) -> Response:
     return _new_page(request, Form(dict(EXAMPLE_FORM)), Form())
 
 
-def _guided_spec(posted: FormData) -> CampaignSpec:
+def _guided_document(posted: FormData) -> dict[str, Any]:
     intents = load_document(text_of(posted, "intents"), source="intents")
-    data = {
+    return {
         "name": text_of(posted, "name").strip(),
         "language": text_of(posted, "language").strip(),
         "prices": {
@@ -162,7 +163,6 @@ def _guided_spec(posted: FormData) -> CampaignSpec:
         "min_stake": text_of(posted, "min_stake") or "0",
         "intents": intents,
     }
-    return parse_spec(data, source="form")
 
 
 async def _spec_text(posted: FormData, name: str = "spec") -> str:
@@ -200,12 +200,18 @@ async def create_campaign(
     action = text_of(posted, "action")
     if source == "labeling":
         return await _create_labeling(request, ctx, viewer, posted, action)
-    guided = Form.of(posted, FORM_FIELDS) if source == "form" else Form(dict(EXAMPLE_FORM))
-    upload = Form.of(posted, ("spec",)) if source == "spec" else Form()
+    guided = (
+        Form.of(posted, FORM_FIELDS + dry_runs.FIELDS)
+        if source == "form"
+        else Form(dict(EXAMPLE_FORM))
+    )
+    upload = Form.of(posted, ("spec", *dry_runs.FIELDS)) if source == "spec" else Form()
     form = guided if source == "form" else upload
     try:
         if source == "form":
-            spec = _guided_spec(posted)
+            document = _guided_document(posted)
+            spec = parse_spec(document, source="form")
+            text = json.dumps(document, ensure_ascii=False, default=str)
         else:
             text = await _spec_text(posted)
             upload.values["spec"] = text  # an uploaded file comes back as text to fix
@@ -214,13 +220,15 @@ async def create_campaign(
                 return _new_page(request, guided, upload, status=422)
             spec = load_spec(text, source="spec")
         cost = _cost(ctx, spec)
+        if action == "dry-run":
+            return await dry_runs.start_from_form(request, ctx, viewer, text, spec, posted)
         if action != "create":
             return _new_page(request, guided, upload, cost)
         view = campaigns.create_campaign(ctx, viewer.principal, spec)
     except DomainError as error:
         for path, message in _spec_problems(error, ctx.settings):
             target = SPEC_PATHS.get(path, "intents") if source == "form" else "spec"
-            form.error(target, message)
+            form.error(path if path in dry_runs.ERROR_FIELDS else target, message)
         return _new_page(request, guided, upload, status=422)
     flash(request, f"Draft “{view.name}” created. Check the cost, then launch it.")
     return _see_other(f"/campaigns/{view.id}")
@@ -231,7 +239,7 @@ async def _create_labeling(
 ) -> Response:
     """A labeling spec and its items file: the cost, or a draft. Spec problems show at the
     spec (with their paths), items problems at the items file (with the row and column)."""
-    form = Form.of(posted, ("labeling_spec",))
+    form = Form.of(posted, ("labeling_spec", *dry_runs.FIELDS))
 
     def refused() -> Response:
         return _new_page(request, Form(dict(EXAMPLE_FORM)), Form(), status=422, labeling_form=form)
@@ -257,6 +265,8 @@ async def _create_labeling(
     gold = sum(item.gold is not None for item in items)
     try:
         cost = labeling_campaigns.labeling_cost(ctx, spec, len(items) - gold, gold, items_file)
+        if action == "dry-run":
+            return await dry_runs.start_from_form(request, ctx, viewer, text, spec, posted, items)
         if action != "create":
             return _new_page(
                 request,
@@ -268,8 +278,8 @@ async def _create_labeling(
         view = campaigns.create_campaign(ctx, viewer.principal, spec, items)
     except DomainError as error:
         target = "items_file" if error.fields.get("field") == "items" else "labeling_spec"
-        for _, message in _spec_problems(error, ctx.settings):
-            form.error(target, message)
+        for path, message in _spec_problems(error, ctx.settings):
+            form.error(path if path in dry_runs.ERROR_FIELDS else target, message)
         return refused()
     flash(
         request,
