@@ -139,27 +139,30 @@ def run_rounds(
     on_work: Callable[[], None] | None = None,
     idle_seconds: float = 600.0,
 ) -> bool:
-    """Ticks of ``ROUND_SECONDS`` of modelled time. At each, every account that is free (not
-    busy with a task, not told to wait), in random order, asks for work and acts on what it
-    gets (``act`` returns whether it submitted work). It is then busy for the seconds its work
-    took, or waits as long as the platform asked: so each account asks at its own working
-    pace, as a person would. Ends when ``done()`` (True), after ``idle_seconds`` without work
-    (True: nothing left for this crowd), or at ``until`` modelled seconds (False)."""
+    """Ticks of ``ROUND_SECONDS`` of modelled time. At each, every account that is free, in
+    random order, asks for work and acts on what it gets (``act`` returns whether it submitted
+    work). An account told to wait asks again when the platform said; a person working a task
+    is busy for the seconds it takes, with all their accounts (a sybil is one person: one task
+    at a time). So each person asks at their own working pace. Ends when ``done()`` (True),
+    after ``idle_seconds`` without work (True: nothing left for this crowd), or at ``until``
+    modelled seconds (False)."""
     quiet = 0.0
+    working: dict[int, float] = {}  # person → modelled second their current task ends
     while clock.elapsed < until:
         worked = False
         for index in rng.permutation(len(crowd)):
             account = crowd[int(index)]
-            if account.free_at > clock.elapsed:
+            now = clock.elapsed
+            if account.free_at > now or working.get(account.person, 0.0) > now:
                 continue
             found = offers.ask_for_work(ctx, account.user_id, campaign_id)
             if isinstance(found, NoOffer):
-                account.free_at = clock.elapsed + found.retry_after_seconds
+                account.free_at = now + found.retry_after_seconds
                 continue
             account.saw(found.id)
             before = account.seconds
             worked = act(account, found) or worked
-            account.free_at = clock.elapsed + (account.seconds - before)
+            working[account.person] = now + (account.seconds - before)
         clock.advance(ROUND_SECONDS)
         quiet = 0.0 if worked else quiet + ROUND_SECONDS
         if worked:

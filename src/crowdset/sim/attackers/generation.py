@@ -27,7 +27,7 @@ from crowdset.sim.attackers.strategies import CATALOGUE, Strategy
 from crowdset.sim.phrasing import PhrasingPool
 
 HONEST_VOTE_ERROR = 0.05  # an honest validator's slips
-CARELESS_RATE = 0.5  # how much of a careless worker's work is careless
+CARELESS_RATE = 0.6  # careless work's share: accuracy below the default bar of 0.7
 MAX_ATTEMPTS = 3  # refused answers per offer before the worker gives up (SPEC §6.7)
 
 WORD_SALAD = (

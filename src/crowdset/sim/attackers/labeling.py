@@ -27,7 +27,7 @@ from crowdset.sim.attackers.crowd import Account, skip
 from crowdset.sim.attackers.strategies import CATALOGUE, Strategy
 from crowdset.sim.labelers import LabelerKind, LabelerMix, LabelingCrowd
 
-CARELESS_RATE = 0.5
+CARELESS_RATE = 0.6  # careless work's share: accuracy below the default bar of 0.7
 
 
 def item_key(offer: OfferView) -> tuple[str, str]:

@@ -58,7 +58,10 @@ CATALOGUE: dict[Strategy, StrategyInfo] = {
         True, 1.0, frozenset({G, L, R}), "does the task as asked; errs now and then"
     ),
     Strategy.CARELESS: StrategyInfo(
-        False, 0.7, frozenset({G, L, R}), "half of its work is careless (wrong intent, random)"
+        False,
+        0.7,
+        frozenset({G, L, R}),
+        "60 % of its work careless (another intent, random answers): below the bar",
     ),
     Strategy.SPAMMER: StrategyInfo(
         False, 0.2, frozenset({G}), "word salad around the required values; votes yes"
