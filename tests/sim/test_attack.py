@@ -32,6 +32,7 @@ from crowdset.sim.attackers.strategies import (
     applicable,
     crowd_sizes,
     default_mix,
+    default_persons,
     parse_mix,
 )
 
@@ -297,3 +298,16 @@ def test_sim_attack_prints_json_rows_for_a_tiny_campaign(tmp_path: Path) -> None
     assert rows["honest"]["workers"] == 2
     assert rows["honest"]["fair_wage_per_hour"] == 60.0
     assert list(tmp_path.iterdir()) == [spec]  # the configured database was never touched
+
+
+@pytest.mark.parametrize(
+    ("workflow", "persons"),
+    [(Workflow.GENERATION, 25), (Workflow.LABELING, 18), (Workflow.REVIEW, 13)],
+    ids=str,
+)
+def test_default_crowd_is_the_smallest_that_holds_the_mix(workflow: Workflow, persons: int) -> None:
+    mix = default_mix(workflow)
+    assert default_persons(mix) == persons
+    sizes = crowd_sizes(mix, persons)
+    assert sizes[Strategy.HONEST] / persons >= 0.6
+    assert default_persons(parse_mix("ring=0.33", Workflow.GENERATION)) == 10  # the floor

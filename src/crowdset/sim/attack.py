@@ -60,12 +60,12 @@ from crowdset.sim.attackers.strategies import (
     Workflow,
     crowd_sizes,
     default_mix,
+    default_persons,
     parse_mix,
 )
 from crowdset.sim.labelers import simulated_truth
 from crowdset.storage import migrate
 
-DEFAULT_WORKERS = {Workflow.GENERATION: 25, Workflow.LABELING: 25, Workflow.REVIEW: 20}
 STAKE = 50  # credits each person stakes at least (a sybil splits it over their accounts)
 GRANT = 200  # credits each person holds besides the stake
 MAX_HOURS = 24.0  # modelled hours before a run is stopped
@@ -326,7 +326,8 @@ def run_attack(
     labeling or review campaign's items (challenge pairs included); ``truth`` maps item ids to
     true answers (the rest are drawn at random, gold items use their gold). ``mix`` is
     ``{strategy: share}`` or ``"ring=0.33,..."`` (what is left is honest); ``None`` is the
-    workflow's default mix. ``workers`` counts persons.
+    workflow's default mix. ``workers`` counts persons (default: the smallest crowd that holds
+    the mix, :func:`~crowdset.sim.attackers.strategies.default_persons`).
     """
     spec = load_any_spec(spec_text, source=source)
     workflow = workflow_of(spec)
@@ -347,7 +348,7 @@ def run_attack(
             raise InvalidInput(
                 f"{strategy.value} does not apply to a {workflow.value} campaign", field="--mix"
             )
-    persons = workers if workers is not None else DEFAULT_WORKERS[workflow]
+    persons = workers if workers is not None else default_persons(shares)
     if persons < 2:
         raise InvalidInput(f"--workers must be at least 2, got {persons}", field="--workers")
     if isinstance(settings_or_ctx, Context):

@@ -158,6 +158,22 @@ def parse_mix(text: str, workflow: Workflow) -> dict[Strategy, float]:
     return {s: v / total for s, v in mix.items() if v > 0}
 
 
+MIN_PERSONS = 10
+
+
+def default_persons(mix: Mapping[Strategy, float]) -> int:
+    """The smallest crowd in which every strategy of the mix has its people (one each, a
+    ring two) and honest keeps its share; at least ``MIN_PERSONS``. Small on purpose: the
+    fewer the persons, the more work each does, and the more evidence the mechanism has."""
+    honest = mix.get(Strategy.HONEST, 0.0)
+    others = sum(
+        2 if s is Strategy.RING else 1 for s, v in mix.items() if s is not Strategy.HONEST and v > 0
+    )
+    if honest >= 1.0 or others == 0:
+        return MIN_PERSONS
+    return max(MIN_PERSONS, math.ceil(others / (1.0 - honest) - 1e-9))
+
+
 def crowd_sizes(mix: Mapping[Strategy, float], persons: int) -> dict[Strategy, int]:
     """Persons per strategy: each strategy with a share gets at least one person (a ring at
     least two, or it is no ring), honest the rest; ``persons`` grows when the mix needs more."""
