@@ -14,13 +14,13 @@ from typer.testing import CliRunner
 
 from crowdset.cli.main import app
 from crowdset.core.generation.model import SlotValue
-from crowdset.core.generation.spec import load_spec
+from crowdset.core.generation.spec import CampaignSpec, load_spec
 from crowdset.core.labeling.items import ItemRow
 from crowdset.core.labeling.spec import load_labeling_spec
 from crowdset.errors import InvalidInput
 from crowdset.services.generation import OfferView
 from crowdset.settings import Settings
-from crowdset.sim.attack import run_attack
+from crowdset.sim.attack import run_attack, scaled
 from crowdset.sim.attackers import generation as gen
 from crowdset.sim.attackers.crowd import Account
 from crowdset.sim.attackers.labeling import Answering
@@ -311,3 +311,19 @@ def test_default_crowd_is_the_smallest_that_holds_the_mix(workflow: Workflow, pe
     sizes = crowd_sizes(mix, persons)
     assert sizes[Strategy.HONEST] / persons >= 0.6
     assert default_persons(parse_mix("ring=0.33", Workflow.GENERATION)) == 10  # the floor
+
+
+def test_scaled_multiplies_targets_or_repeats_items_with_their_truth() -> None:
+    spec = load_spec(TINY)
+    bigger, none, no_truth = scaled(spec, [], {}, 3)
+    assert isinstance(bigger, CampaignSpec)
+    assert [i.target for i in bigger.intents] == [6, 6] and none == [] and no_truth == {}
+    labels = load_labeling_spec(LABELS)
+    items = [ItemRow("a", "good", None, None), ItemRow("g", "bad", None, "neg")]
+    same, rows, truth = scaled(labels, items, {"a": "pos"}, 2)
+    assert same is labels
+    assert [(r.external_id, r.text, r.gold) for r in rows] == [
+        ("a", "good", None), ("g", "bad", "neg"), ("a~2", "good [2]", None),
+        ("g~2", "bad [2]", "neg"),
+    ]  # fmt: skip
+    assert truth == {"a": "pos", "a~2": "pos"}

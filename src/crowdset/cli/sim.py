@@ -437,6 +437,15 @@ def attack(
         float,
         typer.Option(min=0.1, max=10_000, help="Stop a campaign after this much modelled time."),
     ] = 24.0,
+    scale: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=1000,
+            help="Run the campaign at this many times its volume (targets × N; items repeated "
+            "N times): a small file at the size of the real campaign.",
+        ),
+    ] = 1,
     database: Annotated[
         str | None,
         typer.Option(
@@ -496,6 +505,7 @@ def attack(
         workers=workers,
         baseline=baseline,
         max_hours=max_hours,
+        scale=scale,
         source=str(spec_file),
     )
     if output is AttackFormat.JSON:
@@ -534,8 +544,9 @@ def _print_attack(report: AttackReport) -> None:
         "net / person",
         "offers / person",
         "target",
-        title=f"Dry-run of “{report.spec_name}” ({report.workflow}, seed {report.seed}): "
-        "credits by strategy",
+        title=f"Dry-run of “{report.spec_name}” ({report.workflow}, seed {report.seed}"
+        + (f", × {report.scale}" if report.scale != 1 else "")
+        + "): credits by strategy",
     )
     for row in report.strategies:
         met = {True: "[green]met[/]", False: "[red]missed[/]", None: "–"}[row.meets_target]

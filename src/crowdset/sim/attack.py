@@ -25,7 +25,7 @@ from __future__ import annotations
 import tempfile
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -90,6 +90,7 @@ class AttackReport:
     done: bool  # the campaign reached its targets (or ran out of work) before the time limit
     ledger_ok: bool
     notes: tuple[str, ...] = field(default=())
+    scale: int = 1  # the campaign's volume as a multiple of the spec's (see ``scaled``)
 
     def row(self, strategy: Strategy) -> StrategyRow | None:
         return next((r for r in self.strategies if r.strategy == strategy.value), None)
@@ -276,6 +277,39 @@ def _run_campaign(
     return _Run(_outcomes(ctx, owner, view.id, crowd), done, ring_share)
 
 
+def scaled(
+    spec: CampaignSpec | LabelingSpec,
+    items: Sequence[ItemRow],
+    truth: Mapping[str, object],
+    scale: int,
+) -> tuple[CampaignSpec | LabelingSpec, list[ItemRow], dict[str, object]]:
+    """The campaign at ``scale`` times its volume, to see the mechanism at the size the real
+    campaign will have: a generation spec's targets multiplied; a labeling or review campaign's
+    items (gold included) repeated, each copy's text marked `` [k]`` so that the crowd tells
+    copies apart (offers carry no item id), with the truth of its original."""
+    if scale == 1:
+        return spec, list(items), dict(truth)
+    if isinstance(spec, CampaignSpec):
+        intents = [i.model_copy(update={"target": i.target * scale}) for i in spec.intents]
+        return spec.model_copy(update={"intents": intents}), [], {}
+    rows: list[ItemRow] = list(items)
+    known = dict(truth)
+    for copy in range(2, scale + 1):
+        for item in items:
+            key = f"{item.external_id}~{copy}"
+            rows.append(
+                replace(
+                    item,
+                    external_id=key,
+                    text=f"{item.text} [{copy}]" if item.text is not None else None,
+                    image=f"{item.image}#{copy}" if item.image is not None else None,
+                )
+            )
+            if item.external_id in truth:
+                known[key] = truth[item.external_id]
+    return spec, rows, known
+
+
 def _truth_of(
     spec: CampaignSpec | LabelingSpec,
     items: Sequence[ItemRow],
@@ -315,6 +349,7 @@ def run_attack(
     workers: int | None = None,
     baseline: bool = True,
     max_hours: float = MAX_HOURS,
+    scale: int = 1,
     on_progress: Progress | None = None,
     source: str = "spec.yaml",
 ) -> AttackReport:
@@ -326,7 +361,8 @@ def run_attack(
     labeling or review campaign's items (challenge pairs included); ``truth`` maps item ids to
     true answers (the rest are drawn at random, gold items use their gold). ``mix`` is
     ``{strategy: share}`` or ``"ring=0.33,..."`` (what is left is honest); ``None`` is the
-    workflow's default mix. ``workers`` counts persons (default: the smallest crowd that holds
+    workflow's default mix. ``scale`` multiplies the campaign's volume (:func:`scaled`).
+    ``workers`` counts persons (default: the smallest crowd that holds
     the mix, :func:`~crowdset.sim.attackers.strategies.default_persons`).
     """
     spec = load_any_spec(spec_text, source=source)
@@ -349,6 +385,9 @@ def run_attack(
                 f"{strategy.value} does not apply to a {workflow.value} campaign", field="--mix"
             )
     persons = workers if workers is not None else default_persons(shares)
+    if not 1 <= scale <= 1000:
+        raise InvalidInput(f"--scale must be from 1 to 1000, got {scale}", field="--scale")
+    spec, items, truth = scaled(spec, items or (), truth or {}, scale)
     if persons < 2:
         raise InvalidInput(f"--workers must be at least 2, got {persons}", field="--workers")
     if isinstance(settings_or_ctx, Context):
@@ -356,9 +395,9 @@ def run_attack(
         saved = (ctx.clock, ctx.rng)
         try:
             return _attack(
-                ctx, spec, workflow, items or (), truth or {}, shares, seed, persons,
+                ctx, spec, workflow, items, truth, shares, seed, persons,
                 baseline=baseline, max_hours=max_hours, on_progress=on_progress,
-                tag=uuid.uuid4().hex[:8],
+                tag=uuid.uuid4().hex[:8], scale=scale,
             )  # fmt: skip
         finally:
             ctx.clock, ctx.rng = saved
@@ -366,8 +405,9 @@ def run_attack(
         ctx = open_context(_throwaway_settings(settings_or_ctx, Path(directory)))
         try:
             return _attack(
-                ctx, spec, workflow, items or (), truth or {}, shares, seed, persons,
+                ctx, spec, workflow, items, truth, shares, seed, persons,
                 baseline=baseline, max_hours=max_hours, on_progress=on_progress, tag="run",
+                scale=scale,
             )  # fmt: skip
         finally:
             ctx.db.dispose()
@@ -387,6 +427,7 @@ def _attack(
     max_hours: float,
     on_progress: Progress | None,
     tag: str,
+    scale: int,
 ) -> AttackReport:
     settings = ctx.settings
     clock = SimClock(datetime.now(UTC).replace(microsecond=0))
@@ -437,4 +478,5 @@ def _attack(
         done=run.done,
         ledger_ok=ledger.verify(ctx).ok,
         notes=tuple(notes),
+        scale=scale,
     )
