@@ -43,6 +43,7 @@ from crowdset.core import selection
 from crowdset.core.economics import require_fair_price
 from crowdset.core.labeling.items import ItemRow
 from crowdset.core.labeling.judging import (
+    CONSENSUS_POOL,
     Consensus,
     LabelingPricing,
     consensus,
@@ -247,6 +248,9 @@ def _pilot_room(session: Session, campaign: Campaign, spec: LabelingSpec, offers
     return max(0, spec.pilot.units - items_store.judgment_count(session, campaign.id) - offers)
 
 
+CONTROL_SOURCES = ("spec", "consensus")
+
+
 class _Controls:
     """Serving controls during one dispatch: each worker's offers and controls so far."""
 
@@ -266,12 +270,21 @@ class _Controls:
         offers, controls = self.counts.get(worker_id, (0, 0))
         if not wants_control(offers, controls, self.share, rng.random()):
             return None
-        campaign_id = self.campaign.id
-        unseen = items_store.control_count_for(self.session, campaign_id, worker_id, self.max_views)
-        if unseen == 0:
+        campaign_id, views = self.campaign.id, self.max_views
+        unseen = {
+            source: items_store.control_count_for(
+                self.session, campaign_id, worker_id, views, source
+            )
+            for source in CONTROL_SOURCES
+        }
+        kinds = [source for source, n in unseen.items() if n > 0]
+        if not kinds:
             return None
-        index = int(rng.integers(unseen))
-        return items_store.control_for(self.session, campaign_id, worker_id, self.max_views, index)
+        # either kind with even odds: the requester's gold is a fixed list a ring can learn,
+        # consensus gold cannot be known in advance
+        source = kinds[int(rng.integers(len(kinds)))]
+        index = int(rng.integers(unseen[source]))
+        return items_store.control_for(self.session, campaign_id, worker_id, views, source, index)
 
     def offered(self, worker_id: int, item: LabelItem, control: bool) -> None:
         offers, controls = self.counts.get(worker_id, (0, 0))
@@ -509,7 +522,9 @@ def _settle_item(
     settles, each kept judgment is DECISION evidence about its worker against the *other*
     judgments' consensus where that is confident (``is_confident``), else against the item's
     confident consensus; the item becomes consensus gold when the workers above the bar on
-    controls decided it confidently on their own."""
+    controls decided it confidently on their own. While fewer than ``CONSENSUS_POOL``
+    consensus controls are in service, an item decided by such workers alone but short of
+    ``consensus_gold_confidence`` takes one more judgment first."""
     kept = items_store.kept_judgments(session, item.id)
     if not kept:
         return
@@ -518,8 +533,8 @@ def _settle_item(
     item.answer, item.confidence = answer_json(found.answer), found.confidence
     if found.needs_more:
         return
-    item.status, item.settled_at = "settled", ctx.now()
     if spec.review is not None:
+        item.status, item.settled_at = "settled", ctx.now()
         return  # review decisions: review.judge_packages, against challenge-based references
     settings = mechanism_of(spec)
     confident = is_confident(spec, found)
@@ -530,9 +545,24 @@ def _settle_item(
             continue  # nobody has checked this worker on a control
         if control_quality_of(track).posterior_mean() >= settings.bar:
             trusted.append((answer_of(judgment.answer), quality_of(track).posterior_mean()))
-    if confident and is_consensus_gold(
+    gold = confident and is_consensus_gold(
         spec, trusted, found, min_confidence=settings.consensus_gold_confidence
+    )
+    if (
+        confident
+        and not gold
+        and settings.control_share > 0
+        and len(trusted) == len(kept) < spec.overlap.max
+        and items_store.consensus_controls_in_service(
+            session, campaign.id, settings.control_max_views
+        )
+        < CONSENSUS_POOL
     ):
+        # the consensus gold pool runs thin: one more judgment, within the overlap the escrow
+        # already holds, may make this item a control (an untrusted judge ends the top-up)
+        return
+    item.status, item.settled_at = "settled", ctx.now()
+    if gold:
         item.gold_source, item.control_views = "consensus", 0
     for index, judgment in enumerate(kept):
         # the reference is the others' consensus where that is confident on its own (a wild

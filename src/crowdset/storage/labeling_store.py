@@ -141,32 +141,49 @@ def gold_item_ids(session: Session, campaign_id: int) -> list[int]:
     )
 
 
-def _controls_for(campaign_id: int, worker_id: int, max_views: int) -> ColumnElement[bool]:
+def _controls_for(
+    campaign_id: int, worker_id: int, max_views: int, source: str
+) -> ColumnElement[bool]:
     judged, offered = _seen_by(campaign_id, worker_id)
     return and_(
         LabelItem.campaign_id == campaign_id,
-        LabelItem.gold_source.is_not(None),
+        LabelItem.gold_source == source,
         LabelItem.control_views < max_views,
         LabelItem.id.not_in(judged),
         LabelItem.id.not_in(offered),
     )
 
 
-def control_count_for(session: Session, campaign_id: int, worker_id: int, max_views: int) -> int:
-    """Controls in service (SPEC §6.1: the requester's gold items and consensus gold shown to
-    fewer than ``max_views`` workers) that the worker has not seen."""
-    where = _controls_for(campaign_id, worker_id, max_views)
+def control_count_for(
+    session: Session, campaign_id: int, worker_id: int, max_views: int, source: str
+) -> int:
+    """Controls in service (SPEC §6.1) from ``source`` — ``spec`` (the requester's gold) or
+    ``consensus`` — shown to fewer than ``max_views`` workers, that the worker has not seen."""
+    where = _controls_for(campaign_id, worker_id, max_views, source)
     return int(session.execute(select(func.count()).where(where)).scalar_one())
 
 
 def control_for(
-    session: Session, campaign_id: int, worker_id: int, max_views: int, index: int
+    session: Session, campaign_id: int, worker_id: int, max_views: int, source: str, index: int
 ) -> LabelItem | None:
     """The ``index``-th (by id) of the controls :func:`control_count_for` counts."""
-    where = _controls_for(campaign_id, worker_id, max_views)
+    where = _controls_for(campaign_id, worker_id, max_views, source)
     return session.execute(
         select(LabelItem).where(where).order_by(LabelItem.id).offset(index).limit(1)
     ).scalar_one_or_none()
+
+
+def consensus_controls_in_service(session: Session, campaign_id: int, max_views: int) -> int:
+    """Consensus gold not yet retired: the pool that keeps controls unknown in advance."""
+    return int(
+        session.execute(
+            select(func.count()).where(
+                LabelItem.campaign_id == campaign_id,
+                LabelItem.gold_source == "consensus",
+                LabelItem.control_views < max_views,
+            )
+        ).scalar_one()
+    )
 
 
 def control_counts(

@@ -155,6 +155,12 @@ def is_consensus_gold(
     return own.answer == found.answer and own.confidence >= min_confidence
 
 
+# Consensus gold kept in service: while fewer are, an item decided by trusted workers alone
+# short of consensus_gold_confidence takes one more judgment (within the overlap the escrow
+# holds). Enough that a worker who knows the requester's gold list meets consensus gold at
+# about half of their controls (``services.labeling`` serves either kind with even odds).
+CONSENSUS_POOL = 20
+
 # Evidence per answer assumed for the bond: every control counts 1, and about half of the
 # regular answers land on items decided with confidence (DECISION weight 0.5).
 DECIDED_SHARE = 0.5
