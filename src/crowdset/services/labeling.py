@@ -59,7 +59,7 @@ from crowdset.core.labeling.judging import (
 from crowdset.core.labeling.spec import LABELING_TYPES, Answer, LabelingSpec
 from crowdset.core.ledger import escrow_account
 from crowdset.core.mechanism import Evidence, MechanismSettings
-from crowdset.core.quality import DEFAULT_PRIOR, WorkerQuality
+from crowdset.core.quality import WorkerQuality
 from crowdset.errors import Conflict, InvalidInput, NotFound
 from crowdset.services import mechanism, review
 from crowdset.services.context import Context
@@ -136,12 +136,23 @@ def quality_of(row: WorkerTrack | None) -> WorkerQuality:
     return mechanism.record_of(row).quality
 
 
-def control_quality_of(row: WorkerTrack | None) -> WorkerQuality:
-    """The posterior from controls alone: who may make consensus gold (SPEC §6.1)."""
-    if row is None:
-        return WorkerQuality()
-    right = row.controls - row.controls_failed
-    return WorkerQuality(float(right), float(row.controls_failed), DEFAULT_PRIOR)
+ESTABLISHED_DECISIONS = 5  # a lucky random answerer agrees with 4 of 5 decisions 5% of the time
+
+
+def is_established(row: WorkerTrack | None, settings: MechanismSettings) -> bool:
+    """May the worker help make consensus gold (SPEC §6.1)? Their quality is established:
+    checked on controls, the posterior's lower bound clears the bar, and their agreement with
+    at least ``ESTABLISHED_DECISIONS`` decisions alone is above it too. A cheat who answers
+    the requester's gold right and the rest at random passes the first two for a while,
+    never the third."""
+    if row is None or row.revoked_at is not None or row.controls == 0:
+        return False
+    if row.decisions < ESTABLISHED_DECISIONS:
+        return False
+    if quality_of(row).quantile(1.0 - settings.confidence) < settings.bar:
+        return False
+    agreed = float(row.decisions - row.decisions_failed)
+    return WorkerQuality(agreed, float(row.decisions_failed)).posterior_mean() >= settings.bar
 
 
 def tracks_of(
@@ -521,10 +532,11 @@ def _settle_item(
     """Recompute the item's consensus; settle it when it needs no more judgments. Once it
     settles, each kept judgment is DECISION evidence about its worker against the *other*
     judgments' consensus where that is confident (``is_confident``), else against the item's
-    confident consensus; the item becomes consensus gold when the workers above the bar on
-    controls decided it confidently on their own. While fewer than ``CONSENSUS_POOL``
-    consensus controls are in service, an item decided by such workers alone but short of
-    ``consensus_gold_confidence`` takes one more judgment first."""
+    confident consensus where the worker's answer did not tip it; the item becomes consensus
+    gold when the workers above the bar on controls decided it confidently on their own.
+    While fewer than ``CONSENSUS_POOL`` consensus controls are in service, an item decided by
+    such workers alone but short of ``consensus_gold_confidence`` takes one more judgment
+    first."""
     kept = items_store.kept_judgments(session, item.id)
     if not kept:
         return
@@ -538,13 +550,11 @@ def _settle_item(
         return  # review decisions: review.judge_packages, against challenge-based references
     settings = mechanism_of(spec)
     confident = is_confident(spec, found)
-    trusted: list[tuple[Answer, float]] = []
-    for judgment in kept:
-        track = tracks.get(judgment.worker_id)
-        if track is None or track.revoked_at is not None or track.controls == 0:
-            continue  # nobody has checked this worker on a control
-        if control_quality_of(track).posterior_mean() >= settings.bar:
-            trusted.append((answer_of(judgment.answer), quality_of(track).posterior_mean()))
+    trusted = [
+        (answer_of(j.answer), quality_of(tracks.get(j.worker_id)).posterior_mean())
+        for j in kept
+        if is_established(tracks.get(j.worker_id), settings)
+    ]
     gold = confident and is_consensus_gold(
         spec, trusted, found, min_confidence=settings.consensus_gold_confidence
     )
@@ -567,13 +577,15 @@ def _settle_item(
     for index, judgment in enumerate(kept):
         # the reference is the others' consensus where that is confident on its own (a wild
         # rating that kept an item from agreeing still counts against its author), else the
-        # item's confident consensus; an item settled at the maximum overlap without
-        # agreement either way is evidence about nobody
+        # item's confident consensus where the others leaned the same way: a worker whose
+        # answer tipped the item is never judged against their own decision
         others = kept[:index] + kept[index + 1 :]
-        theirs = _consensus_of(spec, others, tracks) if others else None
-        if theirs is not None and is_confident(spec, theirs):
+        if not others:
+            continue
+        theirs = _consensus_of(spec, others, tracks)
+        if is_confident(spec, theirs):
             reference = theirs.answer
-        elif confident:
+        elif confident and theirs.answer == found.answer:
             reference = found.answer
         else:
             continue
