@@ -179,6 +179,7 @@ def _outcomes(
                 seconds=account.seconds,
                 written_accepted=account.written_accepted,
                 written_rejected=account.written_rejected,
+                refused=account.refused,
             )
         )
     return found

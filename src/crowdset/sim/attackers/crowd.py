@@ -60,6 +60,7 @@ class Account:
     rejected: int = 0
     written_accepted: int = 0  # generation: the account's own queries
     written_rejected: int = 0
+    refused: int = 0  # answers the automatic checks sent back (unpaid attempts)
     free_at: float = 0.0  # modelled second at which the account next asks for work
     seen: set[int] = field(default_factory=set)
 

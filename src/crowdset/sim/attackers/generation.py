@@ -10,11 +10,14 @@ vote offers are controls: any query that no account of the crowd has waiting for
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
+from rapidfuzz import fuzz, process
 
 from crowdset.core.generation.annotation import parse_inline
+from crowdset.core.generation.checks import normalise_for_comparison
 from crowdset.core.generation.model import SlotValue
 from crowdset.core.generation.spec import CampaignSpec
 from crowdset.errors import AnswerRefused, Conflict, NotFound
@@ -35,6 +38,19 @@ WORD_SALAD = (
     "yellow", "engine", "maybe", "garden", "tuesday", "violin", "across", "button", "frozen",
 )  # fmt: skip
 CARRIERS = ("ok {values} please", "{values} now ok", "yes {values} do it", "{values} thing pls")
+# what an honest writer varies a phrasing with, so that forty queries of one intent do not read
+# as near-copies of each other (the automatic checks refuse those, unpaid)
+OPENERS = (
+    "", "please", "hey", "could you", "can you", "would you", "i'd like you to", "go ahead and",
+    "i need you to", "ok", "alright", "so", "quickly", "would you mind if you", "i want you to",
+    "assistant", "hi there", "excuse me", "right away", "just",
+)  # fmt: skip
+CLOSERS = (
+    "", "please", "now", "for me", "thanks", "thank you", "if you can", "right now",
+    "when you get a chance", "as soon as possible", "for a bit", "this evening", "straight away",
+    "ok", "would you", "cheers", "at once", "if possible", "thanks a lot", "when you can",
+)  # fmt: skip
+HONEST_DRAFTS = 12  # phrasings an honest writer weighs before writing the least repetitive
 
 WRITES = frozenset(
     {
@@ -98,6 +114,7 @@ class GenerationAttack:
         self.status: dict[str, str] = {}  # text → last known status of that query
         self.ring_texts: set[str] = set()
         self.votes: list[CastVote] = []
+        self.refusals: Counter[tuple[Strategy, str]] = Counter()  # the automatic checks' reasons
 
     # --- what each strategy does --------------------------------------------------------------
 
@@ -144,9 +161,28 @@ class GenerationAttack:
             text = self.pool.write(other, offer.values, self.rng, vary=True) if other else None
             return (text, False) if text is not None else (self._salad(offer.values), False)
         if strategy in WRITES:
-            text = self.pool.write(offer.intent, offer.values, self.rng, vary=True)
+            text = self._honest(offer.intent, offer.values)
             return (text, True) if text is not None else None
         return None
+
+    def _honest(self, intent: str, values: tuple[SlotValue, ...]) -> str | None:
+        """A phrasing of the intent with the values, varied by an opener and a closer: of a few
+        drafts, the one least like the intent's queries so far (a person does not repeat what
+        the examples and their own earlier queries say)."""
+        written = [normalise_for_comparison(t) for t in self.good.get(intent, ())]
+        best: tuple[float, str] | None = None
+        for _ in range(HONEST_DRAFTS):
+            body = self.pool.write(intent, values, self.rng, vary=False)
+            if body is None:
+                return None
+            opener = OPENERS[int(self.rng.integers(len(OPENERS)))]
+            closer = CLOSERS[int(self.rng.integers(len(CLOSERS)))]
+            draft = " ".join(part for part in (opener, body, closer) if part)
+            found = process.extractOne(normalise_for_comparison(draft), written, scorer=fuzz.ratio)
+            closest = float(found[1]) if found is not None else 0.0
+            if best is None or closest < best[0]:
+                best = (closest, draft)
+        return best[1] if best is not None else None
 
     def vote(self, account: Account, offer: OfferView) -> bool | None:
         """Says the query is good?; ``None``: the account does not vote."""
@@ -203,7 +239,10 @@ class GenerationAttack:
                     text,
                     seconds_on_task=self.seconds(account, "write"),
                 )
-            except AnswerRefused:
+            except AnswerRefused as refused:
+                account.refused += 1
+                for reason in refused.fields.get("reasons", []):
+                    self.refusals[(account.strategy, str(reason["reason"]))] += 1
                 continue
             except (Conflict, NotFound):
                 return False

@@ -37,6 +37,7 @@ class Outcome:
     seconds: float
     written_accepted: int = 0
     written_rejected: int = 0
+    refused: int = 0
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class StrategyRow:
     offers: int
     accepted: int
     rejected: int
+    refused: int  # answers sent back by the automatic checks (generation)
     revoked: int  # accounts
     fined_or_revoked: int  # persons
     fines: float  # credits
@@ -133,6 +135,7 @@ def strategy_rows(
                 offers=offers,
                 accepted=accepted,
                 rejected=rejected,
+                refused=sum(o.refused for o in mine),
                 revoked=sum(o.revoked for o in mine),
                 fined_or_revoked=len(punished),
                 fines=sum(o.fines for o in mine) / minor_per_unit,
