@@ -2,7 +2,8 @@
 onboarding everyone passes honestly, and labeling's offer-by-offer work.
 
 The simulation knows each item's truth (a gold item's gold answer, else the truth file's, else
-one drawn at random) and which items are gold or challenge pairs: the control oracle is told.
+one drawn at random) and which items are gold or challenge pairs: the control oracle is told,
+and knows consensus gold too (a settled item offered again) with its decided answer.
 Honest answers and random ones are :class:`crowdset.sim.labelers.LabelingCrowd`'s.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,6 +66,10 @@ class Answering:
         stars = [int(str(a)) for a in regular] if spec.rating and regular else [3]
         self.mean_stars = float(np.mean(stars))
         self.ring_salt = str(int(rng.integers(1 << 30)))
+        # the oracle's pooled knowledge of consensus gold: items already settled (their
+        # answers), read through ``settled`` when an offered item is not known to be open
+        self.settled: Callable[[], Mapping[str, object]] = dict
+        self._known_settled: dict[str, object] = {}
 
     def seconds_per_task(self) -> float:
         review = self.spec.review
@@ -105,7 +110,8 @@ class Answering:
         if strategy is Strategy.CONTROL_ORACLE:
             if key in self.gold and truth is not None:
                 return key, _as_given(truth)
-            return key, self._random()
+            consensus = self._consensus_gold(key)
+            return key, self._random() if consensus is None else consensus
         if strategy is Strategy.RING:
             return key, self._shared(item_key(offer)[0] + item_key(offer)[1])
         if strategy is Strategy.SAME_LABEL:
@@ -116,6 +122,16 @@ class Answering:
             stars = round(self.mean_stars + self.rng.uniform(-0.5, 0.5))
             return key, str(min(5, max(1, stars)))
         return key, self._random()  # random_label, review_random
+
+    def _consensus_gold(self, key: str | None) -> object | None:
+        """A settled item offered again is consensus gold (SPEC §6.1): its answer, which
+        the oracle's group has seen decided; ``None`` for an item still open."""
+        if key is None:
+            return None
+        if key not in self._known_settled:
+            self._known_settled = dict(self.settled())
+        answer = self._known_settled.get(key)
+        return _as_given(self.spec.answer(answer)) if answer is not None else None
 
     def accepted(self, given: Given, final: Mapping[str, object]) -> bool | None:
         """Did the answer stand: a gold item's against its gold answer, another against the
@@ -156,6 +172,15 @@ class LabelingAttack:
     ) -> None:
         self.ctx, self.owner, self.campaign_id, self.answering = ctx, owner, campaign_id, answering
         self.given: list[Given] = []
+        answering.settled = self.final_answers
+
+    def final_answers(self) -> dict[str, object]:
+        """Each settled item's answer (the requester's view; the simulation reads it)."""
+        return {
+            r.item: r.answer
+            for r in labeling_reports.results(self.ctx, self.owner, self.campaign_id)
+            if r.status == "settled" and r.answer is not None
+        }
 
     def act(self, account: Account, offer: OfferView) -> bool:
         if offer.kind != "label":  # a review's revision: not this crowd's work
@@ -175,11 +200,7 @@ class LabelingAttack:
 
     def tally(self) -> None:
         """Each account's answers that stood (gold: right; others: the final answer)."""
-        final = {
-            r.item: r.answer
-            for r in labeling_reports.results(self.ctx, self.owner, self.campaign_id)
-            if r.answer is not None
-        }
+        final = self.final_answers()
         for given in self.given:
             stood = self.answering.accepted(given, final)
             if stood is True:
