@@ -1,6 +1,6 @@
 """The mechanism of SPEC §6 as pure rules: fines and bonds, quality-weighted verdicts, track
 records and what they mean for a worker (revoke, release, wait). Worked values first, then
-properties: verdicts are symmetric, nobody is revoked for one mistake or on decisions alone,
+properties: verdicts are symmetric, nobody is revoked for one mistake or a few contested decisions,
 honest workers are practically never revoked and spammers practically always are."""
 
 from __future__ import annotations
@@ -276,11 +276,31 @@ def test_revocation_is_never_for_one_mistake(correct: float, decisions_wrong: fl
     assert standing(record) is not Standing.REVOKE
 
 
-@given(correct=st.floats(0, 500), wrong=st.floats(0, 500))
-def test_decisions_alone_never_revoke(correct: float, wrong: float) -> None:
-    """Without a failed control the evidence is the accused's peers' view only (§6.1)."""
-    record = TrackRecord(correct=correct, wrong=wrong, decisions=1, decisions_failed=1)
+@given(correct=st.floats(0, 500), wrong=st.floats(0, 500), failed=st.integers(0, 9))
+def test_a_few_contested_decisions_alone_never_revoke(
+    correct: float, wrong: float, failed: int
+) -> None:
+    """Without a failed control, fewer than min_evidence decisions against the worker are
+    their peers' view only (§6.1): never a revocation."""
+    record = TrackRecord(
+        correct=correct, wrong=wrong, decisions=failed + 1, decisions_failed=failed
+    )
     assert standing(record) is not Standing.REVOKE
+
+
+def test_a_control_oracle_is_revoked_on_decisions() -> None:
+    """Right on every control, a coin on the rest: decisions alone revoke it once enough of
+    them went against it (SPEC §6.1: decisions of workers established on controls)."""
+    rng = np.random.default_rng(5)
+    record = TrackRecord()
+    for _ in range(12):
+        record = record.observed(True, Evidence.CONTROL)
+    verdicts = []
+    for _ in range(150):
+        record = record.observed(bool(rng.random() < 0.5), Evidence.DECISION)
+        verdicts.append(standing(record))
+    assert Standing.REVOKE in verdicts
+    assert record.controls_failed == 0
 
 
 def _revoked_share(accuracy: float, workers: int, answers: int, seed: int) -> float:

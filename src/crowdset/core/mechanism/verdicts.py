@@ -33,11 +33,14 @@ def standing_of(
     """The verdict on one track record.
 
     ``release_below`` is the bar that the *lower* bound must clear to release pending pay
-    (defaults to the revocation ``bar``). A control must have failed before anyone is revoked:
-    decisions alone are their peers' view.
+    (defaults to the revocation ``bar``). Revocation needs a failed control, or at least
+    ``min_evidence`` decisions gone against the worker: one contested decision is their peers'
+    view, but a worker who answers controls right and the rest at random (a control oracle)
+    is caught by the decisions of validated workers alone.
     """
     quality = record.quality
-    if record.controls_failed > 0 and should_revoke(quality, bar, confidence, min_evidence):
+    enough_against = record.controls_failed > 0 or record.decisions_failed >= min_evidence
+    if enough_against and should_revoke(quality, bar, confidence, min_evidence):
         return Standing.REVOKE
     release = bar if release_below is None else release_below
     lower = quality.quantile(1.0 - confidence)
