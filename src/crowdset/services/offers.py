@@ -4,10 +4,11 @@ look at it, accept or skip it. Submitting is the kind's own use case
 
 Asking is a lottery (``selection.admits``, SPEC §1 and §6.6): each ask is admitted with the
 asker's weight over the largest weight among the campaign's active candidates, so workers who
-ask equally often get offers in proportion to their weights, and the heaviest never waits. A worker who gets nothing is told when to ask again
-(:class:`NoOffer`); the interval is the same for every worker — the modelled time of one task —
-because an interval that grew as a worker's share shrank would square the shares of those
-who follow it (see :func:`ask_again_after`).
+ask equally often get offers in proportion to their weights, and the heaviest never waits. A
+worker who gets nothing is told when to ask again (:class:`NoOffer`); the interval is the same
+for every worker — the modelled time of one task — because an interval that grew as a
+worker's share shrank would square the shares of those who follow it
+(see :func:`ask_again_after`).
 """
 
 from __future__ import annotations

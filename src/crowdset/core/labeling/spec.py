@@ -31,8 +31,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from crowdset.core.mechanism.settings import MechanismSettings
 from crowdset.core.documents import load_document, spec_error
+from crowdset.core.mechanism.settings import MechanismSettings
 from crowdset.errors import SpecInvalid
 
 Name = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][\w\- .]*$")]
@@ -215,6 +215,27 @@ class LabelingSpec(_Strict):
             reviewers = review.get("reviewers", 3) if isinstance(review, dict) else 3
             data.setdefault("overlap", {"min": reviewers, "max": reviewers})
             data.setdefault("review", review)
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_place_per_setting(cls, data: Any) -> Any:
+        """A labeling spec sets the control share and the quality bar in ``gold`` and
+        ``quality`` (documented since wave 1); the same settings under ``mechanism`` would be
+        ignored, so they are refused naming where they belong."""
+        mechanism = data.get("mechanism") if isinstance(data, dict) else None
+        if isinstance(mechanism, dict):
+            moved = {
+                "control_share": "gold.share",
+                "bar": "quality.bar",
+                "confidence": "quality.confidence",
+                "min_evidence": "quality.min_answers",
+            }
+            for key, home in moved.items():
+                if key in mechanism:
+                    raise ValueError(
+                        f"mechanism.{key} is set by {home} in a labeling campaign: move it there"
+                    )
         return data
 
     @property
