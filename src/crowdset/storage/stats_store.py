@@ -37,16 +37,21 @@ def query_timeline(
     return [(submitted, decided, status) for submitted, decided, status in rows]
 
 
+NOT_PAYMENTS = (TransactionKind.FUND_ESCROW.value, TransactionKind.REFUND.value)
+
+
 def escrow_payments(session: Session, campaign_id: int) -> list[tuple[datetime, int]]:
-    """(created_at, amount) of each payment out of the campaign's escrow, in ledger order."""
+    """(created_at, amount) of each payment out of the campaign's escrow, in ledger order: pay
+    into workers' ``available`` or, since SPEC §6.3, ``pending``, with its fees; a claw-back
+    from a revoked worker is a negative payment. Funding and refunds are not payments. The
+    running total therefore agrees with ``campaign_store.escrow_flows`` (workers + fees)."""
     rows = session.execute(
         select(LedgerTransaction.created_at, -LedgerPosting.amount)
         .join(LedgerPosting, LedgerPosting.transaction_seq == LedgerTransaction.seq)
         .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
         .where(
             LedgerAccount.key == escrow_account(campaign_id).key,
-            LedgerPosting.amount < 0,
-            LedgerTransaction.kind == TransactionKind.PAY.value,
+            LedgerTransaction.kind.not_in(NOT_PAYMENTS),
         )
         .order_by(LedgerTransaction.seq)
     ).all()
