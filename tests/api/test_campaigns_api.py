@@ -2,7 +2,9 @@
 exports.
 
 The tiny spec asks for one query that must include "kitchen", so the first worker who asks gets
-the one writing offer and the three others get its three vote offers: no luck involved.
+the one writing offer and the three others get its three vote offers: no luck involved, since
+workers who stake the same are admitted at every ask (weight / largest weight = 1) and the flow
+runs without controls.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from crowdset.services import accounts, campaigns, generation, ledger, offers
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 from tests.api.conftest import Caller
+from tests.services.conftest import next_of_kind
 
 PROBLEM = "application/problem+json"
 API = "/api/v1"
@@ -67,6 +70,10 @@ TINY_ESCROW = 286
 # The stake that covers the largest fines before revocation (SPEC §6.4): 100 votes × 0.20 ×
 # 1.5 + 10 queries × 7 votes × 0.20; a generation campaign raises its min_stake to it.
 TINY_REQUIRED_STAKE = 4400
+# Without controls (tests not about them: a control looks like any vote offer): 80 + 8 × 20
+# + 8 + 8 × 2 minor units of escrow.
+NO_CONTROLS: dict[str, Any] = {"control_share": 0}
+TINY_ESCROW_NO_CONTROLS = 264
 GOOD_QUERY = "please switch on the lights in the kitchen"
 OFFER_FIELDS = {
     "id",
@@ -112,26 +119,24 @@ def running_campaign(ctx: Context, requester_id: int) -> int:
 
 
 def write_offer(ctx: Context, campaign_id: int, worker_id: int) -> int:
-    """The campaign's one writing offer, for a worker who stakes and is the first to ask."""
-    ledger.stake(ctx, worker_id, 500)
-    offer = offers.next_offer(ctx, worker_id, campaign_id)
-    assert offer is not None and offer.kind == "write"
-    return offer.id
+    """The campaign's one writing offer, for a worker who stakes what it requires and is the
+    first to ask."""
+    ledger.stake(ctx, worker_id, TINY_REQUIRED_STAKE)
+    return next_of_kind(ctx, worker_id, "write", campaign_id).id
 
 
 def vote_offer(ctx: Context, campaign_id: int, worker_id: int) -> int:
-    """A vote offer for ``worker_id`` on a query that a fresh worker wrote."""
+    """A vote offer for ``worker_id`` on a query that a fresh worker wrote (controls that
+    come first are skipped)."""
     author = accounts.create_user(
         ctx, email="author@api.test", password="correct horse", role=Role.WORKER.value
     )
-    ledger.issue_credits(ctx, None, author.id, 1_000)
+    ledger.issue_credits(ctx, None, author.id, 10_000)
     offer_id = write_offer(ctx, campaign_id, author.id)
     offers.accept_offer(ctx, author.id, offer_id)
     generation.submit_query(ctx, author.id, offer_id, GOOD_QUERY)
-    ledger.stake(ctx, worker_id, 500)
-    offer = offers.next_offer(ctx, worker_id, campaign_id)
-    assert offer is not None and offer.kind == "vote"
-    return offer.id
+    ledger.stake(ctx, worker_id, TINY_REQUIRED_STAKE)
+    return next_of_kind(ctx, worker_id, "vote", campaign_id, query_text=GOOD_QUERY).id
 
 
 def create(client: TestClient, caller: Caller, spec: dict[str, Any] = TINY_SPEC) -> int:
@@ -141,8 +146,8 @@ def create(client: TestClient, caller: Caller, spec: dict[str, Any] = TINY_SPEC)
     return campaign_id
 
 
-def launch(client: TestClient, caller: Caller) -> int:
-    campaign_id = create(client, caller)
+def launch(client: TestClient, caller: Caller, spec: dict[str, Any] = TINY_SPEC) -> int:
+    campaign_id = create(client, caller, spec)
     response = client.post(f"{API}/campaigns/{campaign_id}/launch", headers=caller.headers)
     assert response.status_code == 200, response.text
     return campaign_id
@@ -460,7 +465,7 @@ def test_worker_flow_over_http(
     tmp_path: Path,
 ) -> None:
     requester = callers["requester"]
-    campaign_id = launch(client, requester)
+    campaign_id = launch(client, requester, TINY_SPEC | {"mechanism": NO_CONTROLS})
     workers = [callers["worker"], *(make_caller(f"w{n}") for n in (1, 2, 3))]
     for worker in workers:
         stake(client, worker)
@@ -556,11 +561,13 @@ def test_worker_flow_over_http(
         }
     ]
     assert (state["paid_to_workers"], state["fees"]) == (80 + 3 * 20, 8 + 3 * 2)
-    assert state["escrow_left"] == TINY_ESCROW - 154
-    assert available(client, writer) == 10_000 - 500 + 80
-    assert all(available(client, v) == 10_000 - 500 + 20 for v in voters)
+    assert state["escrow_left"] == TINY_ESCROW_NO_CONTROLS - 154
+    for worker, pay in [(writer, 80), *((voter, 20) for voter in voters)]:
+        # paid, into pending until the worker's quality is established (SPEC §6.3)
+        balances = client.get(f"{API}/balances", headers=worker.headers).json()
+        assert (balances["available"], balances["pending"]) == (10_000 - TINY_REQUIRED_STAKE, pay)
     standing = client.get(f"{API}/work/standing", headers=writer.headers).json()
-    assert (standing["locked"], standing["staked_amount"]) == (False, 500)
+    assert (standing["locked"], standing["staked_amount"]) == (False, TINY_REQUIRED_STAKE)
 
     # Exports: every format parses back to the one annotated query.
     for fmt, media_type, extension in EXPORTS:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from crowdset.core.labeling.items import parse_items
 from crowdset.core.labeling.spec import parse_labeling_spec
-from crowdset.services import accounts, campaigns, labeling, labeling_reports, ledger, offers
+from crowdset.services import accounts, campaigns, labeling, labeling_reports, ledger
 from crowdset.services.context import Context
 from crowdset.storage.models import LabelItem, Offer
 from tests.api.conftest import Caller
@@ -28,11 +28,13 @@ from tests.api.test_campaigns_api import (
     API,
     OFFER_FIELDS,
     PROBLEM,
+    TINY_REQUIRED_STAKE,
     TINY_SPEC,
     available,
     requester_of,
     stake,
 )
+from tests.services.conftest import next_of_kind
 
 LABELS = [
     {"name": "pos", "description": "The reviewer liked it"},
@@ -56,6 +58,9 @@ SIMPLE_ITEMS: list[dict[str, Any]] = [
     {"id": "r3", "text": "It is a phone case"},
 ]
 SIMPLE_ESCROW = 66  # 3 items × 1 judgment × (0.20 + 10 % fee)
+# The stake that covers the fine reachable before revocation (SPEC §6.4): a campaign raises its
+# min_stake to it. SIMPLE and the specs built on it without gold: 12 credits.
+SIMPLE_REQUIRED_STAKE = 1_200
 GATED: dict[str, Any] = SIMPLE | {
     "name": "Gated sentiment",
     "tutorial": [
@@ -110,11 +115,9 @@ def labeling_campaign(
 
 
 def label_offer(ctx: Context, campaign_id: int, worker_id: int) -> int:
-    """A label offer of the campaign for ``worker_id``, who stakes to be drawn."""
-    ledger.stake(ctx, worker_id, 500)
-    offer = offers.next_offer(ctx, worker_id, campaign_id)
-    assert offer is not None and offer.kind == "label"
-    return offer.id
+    """A label offer of the campaign for ``worker_id``, who stakes what it requires."""
+    ledger.stake(ctx, worker_id, SIMPLE_REQUIRED_STAKE)
+    return next_of_kind(ctx, worker_id, "label", campaign_id).id
 
 
 def settled_item(ctx: Context, requester_id: int) -> tuple[int, str]:
@@ -123,7 +126,7 @@ def settled_item(ctx: Context, requester_id: int) -> tuple[int, str]:
     worker = accounts.create_user(
         ctx, email="labeler@api.test", password="correct horse", role="worker"
     )
-    ledger.issue_credits(ctx, None, worker.id, 1_000)
+    ledger.issue_credits(ctx, None, worker.id, 10_000)
     labeling.submit_label(ctx, worker.id, label_offer(ctx, campaign_id, worker.id), "pos")
     owner = requester_of(ctx, requester_id)
     (done,) = [
@@ -379,7 +382,9 @@ def test_a_classify_campaign_from_launch_to_close(
         answer = answers.get(offer["item_text"], "neutral")
         done = post(client, worker, f"/work/offers/{offer['id']}/label", {"answer": answer})
         assert done.status_code == 204, done.text
-    assert available(client, worker) == 10_000 - 500 + 2 * 20
+    # paid at submission, into pending until the worker's quality is established (SPEC §6.3)
+    balances = get(client, worker, "/balances").json()
+    assert (balances["available"], balances["pending"]) == (10_000 - TINY_REQUIRED_STAKE, 2 * 20)
 
     report = get(client, requester, f"{url}/report").json()
     assert report | {"workers": None, "guarantee": None} == {
@@ -464,6 +469,8 @@ def test_a_classify_campaign_from_launch_to_close(
     closed = get(client, requester, url).json()
     assert closed["status"] == "closed"
     assert available(client, requester) == before - 2 * 22  # the rest came back
+    balances = get(client, worker, "/balances").json()  # never revoked: released at close
+    assert (balances["available"], balances["pending"]) == (10_000 - TINY_REQUIRED_STAKE + 40, 0)
     kinds = [e["kind"] for e in get(client, requester, f"{url}/events").json()]
     assert kinds == [
         "created", "launched", "audited", "audited", "paused", "running", "closed"
@@ -734,6 +741,7 @@ LEAK_SPEC: dict[str, Any] = GATED | {
     "gold": {"share": 0.3},
     "quality": {"bar": 0.3, "min_answers": 50},
 }
+LEAK_REQUIRED_STAKE = 3_180  # SPEC §6.4: the fine reachable in the 50 answers before revocation
 LEAK_ITEMS = [{"id": key, "text": text} for key, text in zip(REGULAR_IDS, REVIEWS, strict=True)] + [
     {"id": key, "text": text, "gold": answer}
     for key, (text, answer) in zip(CHECK_IDS, CHECKS, strict=True)
@@ -784,7 +792,7 @@ def test_no_worker_facing_response_tells_a_gold_item_apart(
     url = f"/work/campaigns/{campaign_id}"
     for worker in workers:
         headers = worker.headers | {"Idempotency-Key": f"stake-{worker.user_id}"}
-        staked = client.post(f"{API}/stake", json={"amount": 500}, headers=headers)
+        staked = client.post(f"{API}/stake", json={"amount": LEAK_REQUIRED_STAKE}, headers=headers)
         seen.append(staked)
         call("GET", worker, "/work/labeling")
         call("GET", worker, f"{url}/onboarding")

@@ -1,4 +1,5 @@
-"""Fixtures for campaign tests: a tiny spec, a funded requester, staked workers."""
+"""Fixtures for campaign tests: a tiny spec, a funded requester, staked workers, and asking
+for an offer of a kind (each ask is a draw)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,30 @@ import pytest
 
 from crowdset.core.generation.spec import CampaignSpec, parse_spec
 from crowdset.core.permissions import Role
-from crowdset.services import accounts, ledger
+from crowdset.services import accounts, ledger, offers
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
+from crowdset.services.generation import OfferView
 
 CREDIT = 100  # minor units per credit at the default two decimals
+ASKS = 200  # a worker admitted with chance 1/10 misses 200 asks once in 10^9
+
+
+def next_of_kind(
+    ctx: Context, worker: int, kind: str, campaign_id: int, *, query_text: str | None = None
+) -> OfferView:
+    """The worker's next offer of ``kind`` (a vote on ``query_text``, when given); other offers
+    are skipped (re-drawn). Asks again when nothing comes: an ask is admitted by a draw
+    (``selection.admits``), and a vote offer may be a control, which looks like any other."""
+    for _ in range(ASKS):
+        offer = offers.next_offer(ctx, worker, campaign_id)
+        if offer is None:
+            continue
+        if offer.kind == kind and query_text in (None, offer.query_text):
+            return offer
+        offers.skip_offer(ctx, worker, offer.id)
+    wanted = kind if query_text is None else f"{kind} on {query_text!r}"
+    raise AssertionError(f"worker {worker} never got a {wanted} offer in {ASKS} asks")
 
 
 def tiny_spec(**overrides: Any) -> CampaignSpec:

@@ -11,7 +11,7 @@ from dataclasses import fields
 
 import pytest
 from tests.conftest import FakeClock
-from tests.services.conftest import CREDIT, tiny_spec
+from tests.services.conftest import CREDIT, next_of_kind, tiny_spec
 
 from crowdset.core.ledger import AccountKind, AccountRef, escrow_account, platform_account
 from crowdset.core.permissions import Role
@@ -32,19 +32,6 @@ from crowdset.storage import ledger_store
 
 YES = VoteInput(True, True, True, True)
 NO = VoteInput(True, False, True, True)  # one "no" makes the verdict "invalid"
-
-
-def next_of_kind(ctx: Context, worker: int, kind: str, campaign_id: int) -> OfferView:
-    """The worker's next offer of ``kind``; offers of the other kind are skipped (re-drawn).
-    Asks again when nothing comes (a worker asking for themselves is admitted by a draw)."""
-    for _ in range(60):
-        offer = offers.next_offer(ctx, worker, campaign_id)
-        if offer is None:
-            continue
-        if offer.kind == kind:
-            return offer
-        offers.skip_offer(ctx, worker, offer.id)
-    raise AssertionError(f"worker {worker} never got a {kind} offer")
 
 
 PHRASINGS = itertools.cycle(

@@ -26,6 +26,7 @@ from crowdset.formats.review import pairs_from_json
 from crowdset.services import accounts, campaigns, corpora, ledger, offers
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
+from tests.services.conftest import next_of_kind
 from tests.web.browser import DESKTOP, LiveServer, chromium_or_skip, screenshot_folder
 from tests.web.html import Element, parse
 
@@ -77,6 +78,9 @@ LABELING_SPEC: dict[str, Any] = {
         "questions": [{"text": "Great value", "answer": "pos"}, {"text": "Awful", "answer": "neg"}],
     },
 }
+# The most any labeling campaign here requires (SPEC §6.4): 12 credits without gold, 6.90 with
+# LABELING_SPEC's quarter of gold.
+LABELING_STAKE = 1_200
 LABELING_ITEMS: list[dict[str, Any]] = [
     {"id": "r1", "text": "Works great, would buy again", "gold": None},
     {"id": "r2", "text": "Stopped working after a week", "gold": None},
@@ -247,13 +251,24 @@ def running_campaign(ctx: Context, requester_id: int, spec: dict[str, Any] = TIN
     return view.id
 
 
+def stake_at_least(ctx: Context, worker_id: int, amount: int) -> None:
+    """Top the worker's stake up to ``amount`` (minor units), what a campaign requires."""
+    staked = ledger.balances(ctx, worker_id).staked
+    if staked < amount:
+        ledger.stake(ctx, worker_id, amount - staked)
+
+
 def write_offer(ctx: Context, campaign_id: int, worker_id: int) -> int:
     """An open writing offer for ``worker_id`` (staked enough to be drawn)."""
-    if ledger.balances(ctx, worker_id).staked == 0:
-        ledger.stake(ctx, worker_id, GENERATION_STAKE)
-    offer = offers.next_offer(ctx, worker_id, campaign_id)
-    assert offer is not None and offer.kind == "write"
-    return offer.id
+    stake_at_least(ctx, worker_id, GENERATION_STAKE)
+    return next_of_kind(ctx, worker_id, "write", campaign_id).id
+
+
+def vote_offer(ctx: Context, campaign_id: int, worker_id: int, query_text: str) -> int:
+    """An open vote offer on ``query_text`` for ``worker_id`` (staked enough to be drawn);
+    controls offered first are skipped."""
+    stake_at_least(ctx, worker_id, GENERATION_STAKE)
+    return next_of_kind(ctx, worker_id, "vote", campaign_id, query_text=query_text).id
 
 
 def query_for(ctx: Context, worker_id: int, offer_id: int) -> str:
@@ -284,11 +299,8 @@ def labeling_campaign(
 def label_offer(ctx: Context, campaign_id: int, worker_id: int) -> int:
     """An open label offer for ``worker_id`` (staked; the campaign has no tutorial or qualifier,
     or the worker passed them)."""
-    if ledger.balances(ctx, worker_id).staked == 0:
-        ledger.stake(ctx, worker_id, 500)
-    offer = offers.next_offer(ctx, worker_id, campaign_id)
-    assert offer is not None and offer.kind == "label"
-    return offer.id
+    stake_at_least(ctx, worker_id, LABELING_STAKE)
+    return next_of_kind(ctx, worker_id, "label", campaign_id).id
 
 
 # --- real-browser tests (marker ``browser``): each module defines its own ``live`` server -------

@@ -20,6 +20,7 @@ from tests.web.conftest import (
     People,
     principal,
     running_campaign,
+    vote_offer,
     write_offer,
 )
 from tests.web.html import Element, error_at, field_value, parse
@@ -209,14 +210,13 @@ def test_a_vote_with_unanswered_questions_keeps_the_answers_given(
 ) -> None:
     campaign = running_campaign(ctx, people.requester)
     offer = write_offer(ctx, campaign, people.worker)
-    generation.submit_query(ctx, people.worker, offer, "please light up the kitchen and garage")
-    ledger.stake(ctx, people.worker_b, 500)
-    vote = offers.next_offer(ctx, people.worker_b, campaign)
-    assert vote is not None and vote.kind == "vote"
+    text = "please light up the kitchen and garage"
+    generation.submit_query(ctx, people.worker, offer, text)
+    vote = vote_offer(ctx, campaign, people.worker_b, text)
     voter = as_role("worker_b")
-    voter.post(f"/work/offers/{vote.id}/accept")
+    voter.post(f"/work/offers/{vote}/accept")
     sent = {"intent_ok": "yes", "spelling_ok": "no", "comment": "odd wording"}
-    page = refused(voter.post(f"/work/offers/{vote.id}/vote", sent))
+    page = refused(voter.post(f"/work/offers/{vote}/vote", sent))
     assert error_at(page, "natural_ok") == "Error: Answer yes or no."
     assert error_at(page, "values_ok") == "Error: Answer yes or no."
     assert not page.by_id("intent_ok").find_all(id="intent_ok-error")

@@ -18,6 +18,7 @@ from crowdset.services.context import Context
 from tests.web.conftest import (
     LABELING_ITEMS,
     LABELING_SPEC,
+    LABELING_STAKE,
     LABELING_TRUTH,
     MORE_LABELING_ITEMS,
     NO_ONBOARDING,
@@ -50,19 +51,24 @@ def _create(
     )
 
 
+IDLE_ROUNDS = 30  # asking is a draw: one round with no offer does not mean none is left
+
+
 def _answer_everything(
     ctx: Context, workers: list[int], campaign: int, answer: Callable[[str], object]
 ) -> None:
-    """Each worker answers every offer they get, ``answer(item text)``, until none is left."""
-    for _ in range(20):
+    """Each worker answers every offer they get, ``answer(item text)``, until none is left:
+    until nobody got an offer for ``IDLE_ROUNDS`` rounds in a row (a worker lighter than the
+    heaviest active one is admitted to an ask with weight / largest weight)."""
+    idle = 0
+    while idle < IDLE_ROUNDS:
         answered = False
         for worker in workers:
             offer = offers.next_offer(ctx, worker, campaign)
             if offer is not None:
                 labeling.submit_label(ctx, worker, offer.id, answer(offer.item_text or ""))
                 answered = True
-        if not answered:
-            return
+        idle = 0 if answered else idle + 1
 
 
 # --- a new labeling campaign ------------------------------------------------------------------
@@ -320,7 +326,7 @@ def test_the_pilot_holds_work_until_the_requester_accepts_it(
     assert page.by_id("campaign-status").text == "pilot"
     assert page.by_id("pilot-progress").text == "0 / 2"
     assert "Work stops at 2 judgments until you accept the pilot." in page.by_id("pilot").text
-    ledger.stake(ctx, people.worker, 500)
+    ledger.stake(ctx, people.worker, LABELING_STAKE)
     _answer_everything(ctx, [people.worker], campaign, lambda _: "pos")
     page = requester.page(f"/campaigns/{campaign}")
     assert page.by_id("pilot-progress").text == "2 / 2"
@@ -353,7 +359,7 @@ def test_audits_count_toward_the_guarantee_and_refuse_bad_input_at_the_field(
         overlap={"min": 1, "max": 1},
         guarantee={"target": 0.8},
     )
-    ledger.stake(ctx, people.worker, 500)
+    ledger.stake(ctx, people.worker, LABELING_STAKE)
     _answer_everything(ctx, [people.worker], campaign, lambda text: LABELING_TRUTH[text])
     requester = as_role("requester")
     for item, verdict in (("r1", "correct"), ("r2", "correct"), ("r3", "wrong")):

@@ -16,6 +16,7 @@ from crowdset.services.context import Context
 from crowdset.storage.models import LabelItem, Offer
 from tests.web.conftest import (
     LABELING_SPEC,
+    LABELING_STAKE,
     LABELING_TRUTH,
     NO_ONBOARDING,
     Browser,
@@ -158,7 +159,7 @@ def test_start_working_labels_offers_one_after_another(
     assert nothing.headers["location"] == f"/labeling/{campaign}"
     assert "No offer for you right now" in worker.get(f"/labeling/{campaign}").text
 
-    ledger.stake(ctx, people.worker, 500)
+    ledger.stake(ctx, people.worker, LABELING_STAKE)
     started = worker.post(f"/labeling/{campaign}/next")
     first = started.headers["location"]
     assert first.startswith("/work/offers/")
@@ -176,13 +177,14 @@ def test_start_working_labels_offers_one_after_another(
     assert "'maybe' is not one of pos, neg" in parse(refused.text).by_id("answer-error").text
     empty = worker.post(f"{first}/label", {})
     assert "Choose one answer." in parse(empty.text).by_id("answer-error").text
-    before = ledger.balances(ctx, people.worker).available
+    before = ledger.balances(ctx, people.worker)
     text = page.by_id("item").text
     sent = worker.post(f"{first}/label", {"answer": LABELING_TRUTH[text], "seconds_on_task": "4.5"})
     second = sent.headers["location"]
     assert second.startswith("/work/offers/") and second != first
     assert "Answer recorded. Here is your next item." in worker.get(second).text
-    assert ledger.balances(ctx, people.worker).available == before + 20
+    after = ledger.balances(ctx, people.worker)  # paid into pending (SPEC §6.3)
+    assert (after.available, after.pending) == (before.available, before.pending + 20)
     assert "This offer is done." in worker.page(first).text
     assert offers.get_offer(ctx, people.worker, offer_id).status == "done"
 
