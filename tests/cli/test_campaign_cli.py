@@ -14,8 +14,11 @@ from crowdset.formats.nlu import NluFormat, read_dataset
 EXAMPLE = Path(__file__).parents[2] / "examples" / "smart-lights.yaml"
 REQUESTER = "req@t.org"
 
-# Two intents, five queries each: a simulated crowd of eight fills it in seconds. The escrow
-# is sized for an acceptance of one half, so the spammers' rejected queries never starve it.
+# Two intents, five queries each: a simulated crowd of twelve fills it in seconds. The escrow
+# is sized for an acceptance of 0.4, so the spammers' rejected queries and the extra votes of
+# undecided queries never starve it. No controls: the crowd of `sim work` votes "good" on any
+# text it did not write, so it would fail the known-bad controls and be revoked (controls
+# under attack are `sim attack`'s and the mechanism tests' subject).
 SMALL_SPEC = """\
 name: Small lights
 language: en
@@ -40,7 +43,8 @@ intents:
       - kill the lights in the [room:kitchen]
 prices: {per_query: 0.80, per_vote: 0.20}
 min_stake: 1
-expected_acceptance: 0.5
+expected_acceptance: 0.4
+mechanism: {control_share: 0}
 checks: {min_words: 2, max_words: 30}
 """
 
@@ -92,7 +96,7 @@ def test_a_simulated_crowd_fills_a_campaign_end_to_end(cli: Cli, tmp_path: Path)
     cli("campaign", "create", spec, "--as", REQUESTER)
     cli("campaign", "launch", "1")
 
-    worked = cli("sim", "work", "1", "--workers", "8", "--seed", "1").output
+    worked = cli("sim", "work", "1", "--workers", "12", "--seed", "1").output
     assert "Income by strategy" in worked
     assert "next: crowdset campaign status 1" in worked
 
@@ -101,7 +105,7 @@ def test_a_simulated_crowd_fills_a_campaign_end_to_end(cli: Cli, tmp_path: Path)
     for intent in ("SwitchLightOn", "SwitchLightOff"):
         row = next(line for line in status.splitlines() if intent in line)
         assert "5/5" in row, status
-    assert "escrow 22.00 credit funded" in status
+    assert "escrow 39.82 credit funded" in status
 
     flags = cli("campaign", "flags", "1").output
     assert "of 10 accepted queries flagged" in flags
