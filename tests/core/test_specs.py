@@ -47,3 +47,31 @@ def test_errors_name_the_field_of_the_right_spec() -> None:
     with pytest.raises(SpecInvalid, match="labels") as caught:
         load_any_spec(CLASSIFY.replace("labels: [{name: pos}, {name: neg}]", "labels: 3"))
     assert caught.value.fields["field"] == "labels"
+
+
+LABELING = (
+    "name: Sentiment\ntype: classify\ninstructions: Pick one.\n"
+    "labels: [{name: pos}, {name: neg}]\nprice_per_judgment: 0.05\nseconds_per_judgment: 3\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("key", "home"),
+    [
+        ("control_share: 0.2", "gold.share"),
+        ("bar: 0.8", "quality.bar"),
+        ("confidence: 0.9", "quality.confidence"),
+        ("min_evidence: 20", "quality.min_answers"),
+    ],
+    ids=["control_share", "bar", "confidence", "min_evidence"],
+)
+def test_a_labeling_spec_sets_quality_in_one_place(key: str, home: str) -> None:
+    with pytest.raises(SpecInvalid) as refused:
+        load_any_spec(LABELING + f"mechanism: {{{key}}}\n")
+    assert home in str(refused.value)
+
+
+def test_a_stored_labeling_spec_with_the_mechanism_defaults_loads_again() -> None:
+    spec = load_any_spec(LABELING)
+    assert isinstance(spec, LabelingSpec)
+    assert LabelingSpec.model_validate(spec.model_dump(mode="json")) == spec

@@ -221,10 +221,12 @@ class LabelingSpec(_Strict):
     @classmethod
     def _one_place_per_setting(cls, data: Any) -> Any:
         """A labeling spec sets the control share and the quality bar in ``gold`` and
-        ``quality`` (documented since wave 1); the same settings under ``mechanism`` would be
-        ignored, so they are refused naming where they belong."""
+        ``quality`` (documented since wave 1); a different value of the same settings under
+        ``mechanism`` would be ignored, so it is refused naming where it belongs (a stored
+        spec carries the defaults, which are accepted)."""
         mechanism = data.get("mechanism") if isinstance(data, dict) else None
         if isinstance(mechanism, dict):
+            defaults = MechanismSettings()
             moved = {
                 "control_share": "gold.share",
                 "bar": "quality.bar",
@@ -232,7 +234,13 @@ class LabelingSpec(_Strict):
                 "min_evidence": "quality.min_answers",
             }
             for key, home in moved.items():
-                if key in mechanism:
+                if key not in mechanism:
+                    continue
+                try:
+                    same = float(mechanism[key]) == float(getattr(defaults, key))
+                except (TypeError, ValueError):
+                    same = False
+                if not same:
                     raise ValueError(
                         f"mechanism.{key} is set by {home} in a labeling campaign: move it there"
                     )
