@@ -169,7 +169,14 @@ class Crowd:
         return (text, True, offer.intent) if text is not None else None
 
     def _vote(self, agent: Agent, offer: OfferView) -> VoteInput:
-        good = self.truth.get(offer.query_text or "", True)
+        """An honest validator knows what the crowd wrote and for which intent, and the
+        intent's real utterances; anything else shown for a vote (a query of another intent,
+        shuffled words, a value removed: the platform's known-bad controls) is bad."""
+        text = " ".join((offer.query_text or "").split())
+        if text in self.truth:
+            good = self.truth[text] and self.written_for.get(text, offer.intent) == offer.intent
+        else:
+            good = self.pool.is_utterance_of(offer.intent, text)
         if agent.strategy is Strategy.SPAMMER:
             verdict = True
         elif agent.strategy is Strategy.CARELESS and self.rng.random() < self.mix.careless_rate:

@@ -61,13 +61,19 @@ class Template:
         return text
 
 
+def _plain(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
 class PhrasingPool:
     """Real utterances by intent, indexed by their slot set."""
 
     def __init__(self, queries: Iterable[AnnotatedQuery]) -> None:
         self._by_slots: dict[tuple[str, tuple[str, ...]], list[Template]] = defaultdict(list)
         self._by_intent: dict[str, list[Template]] = defaultdict(list)
+        self._texts: dict[str, set[str]] = defaultdict(set)
         for query in queries:
+            self._texts[query.intent].add(_plain(query.text))
             template = Template.of(query)
             self._by_slots[(query.intent, template.slots)].append(template)
             self._by_intent[query.intent].append(template)
@@ -90,6 +96,10 @@ class PhrasingPool:
 
     def intents(self) -> list[str]:
         return sorted(self._by_intent)
+
+    def is_utterance_of(self, intent: str, text: str) -> bool:
+        """Is ``text`` one of the pool's own utterances of ``intent`` (a seed, say)?"""
+        return _plain(text) in self._texts.get(intent, set())
 
     def write(
         self, intent: str, values: Sequence[SlotValue], rng: np.random.Generator, *, vary: bool
