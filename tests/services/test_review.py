@@ -354,6 +354,13 @@ def _check_the_budget(run: CrowdRun) -> None:
     assert paid["withheld"] == 0  # rounding leaves nothing: shares are apportioned exactly
 
 
+# Crowd runs take 45–95 s each: on SQLite only (the ledger and the budget are checked on both
+# databases by the other tests of this module)
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@SQLITE_ONLY
+@pytest.mark.slow
 def test_honest_reviewers_earn_the_fair_wage(
     ctx: Context, requester: Principal, make_worker: Callable[..., int]
 ) -> None:
@@ -368,6 +375,8 @@ def test_honest_reviewers_earn_the_fair_wage(
     assert ledger.verify(ctx).ok
 
 
+@SQLITE_ONLY
+@pytest.mark.slow
 @pytest.mark.parametrize("attack", ["near_mean", "random", "constant"])
 def test_spammers_net_negative_and_honest_reviewers_keep_their_deposits(
     ctx: Context, requester: Principal, make_worker: Callable[..., int], attack: str
