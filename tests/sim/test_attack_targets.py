@@ -8,8 +8,8 @@ with one fixed seed (the docs' table, docs/benchmarks.md, averages five seeds of
   rejection rate by < 2 points against the same crowd size all honest.
 
 The runs are bench/mechanism/run.sh's for seed 1: the examples as shipped, each with its default
-crowd (the smallest that holds the default mix), the ring with 12 persons. About three minutes
-on SQLite; each run is one module-scoped fixture, shared by the tests that read it.
+crowd (the smallest that holds the default mix), the ring with 12 persons. Three to five
+minutes on SQLite; each run is one module-scoped fixture, shared by the tests that read it.
 """
 
 from __future__ import annotations
