@@ -31,8 +31,12 @@ class DemoLogin:
     token: str
 
 
-def seed_demo(ctx: Context) -> list[DemoLogin]:
-    """Create the demo users once (idempotent) and a fresh token for each on every call."""
+def seed_demo(ctx: Context, *, controls: bool = True) -> list[DemoLogin]:
+    """Create the demo users once (idempotent) and a fresh token for each on every call.
+
+    ``controls=False`` launches the demo generation campaign without validation controls, so
+    that a scripted walk-through (the browser tests) sees each validator get the query it
+    waits for rather than a control, which looks the same by design."""
     logins: list[DemoLogin] = []
     operator_id: int | None = None
     for email, role, name in DEMO_USERS:
@@ -64,7 +68,7 @@ def seed_demo(ctx: Context) -> list[DemoLogin]:
         token = accounts.create_token(ctx, user.id, name="demo")
         logins.append(DemoLogin(user=user, password=DEMO_PASSWORD, token=token.secret))
         if role is Role.REQUESTER:
-            _demo_campaign(ctx, user)
+            _demo_campaign(ctx, user, controls=controls)
     return logins
 
 
@@ -148,11 +152,12 @@ DEMO_REVIEWS = (
 )
 
 
-def _demo_campaign(ctx: Context, requester: UserView) -> None:
+def _demo_campaign(ctx: Context, requester: UserView, *, controls: bool) -> None:
     viewer = Principal(user_id=requester.id, role=Role.REQUESTER, email=requester.email)
     if campaigns.list_campaigns(ctx, viewer):
         return  # the demo campaigns exist (or the requester has made their own)
-    view = campaigns.create_campaign(ctx, viewer, parse_spec(DEMO_CAMPAIGN, source="demo"))
+    document = DEMO_CAMPAIGN if controls else {**DEMO_CAMPAIGN, "mechanism": {"control_share": 0}}
+    view = campaigns.create_campaign(ctx, viewer, parse_spec(document, source="demo"))
     campaigns.launch(ctx, viewer, view.id)
     spec = parse_labeling_spec(DEMO_LABELING, source="demo")
     rows = [{"text": text, "gold": gold} for text, gold in DEMO_REVIEWS]
