@@ -28,6 +28,7 @@ from crowdset.core.mechanism import (
     weighted_verdict,
 )
 from crowdset.core.mechanism.decisions import log_odds
+from crowdset.core.mechanism.evidence import balanced_decision_weight
 from crowdset.errors import InvalidInput
 
 DEFAULTS = MechanismSettings()
@@ -358,3 +359,28 @@ def test_a_worker_near_chance_stays_on_probation() -> None:
 def test_no_controls_means_no_probation() -> None:
     settings = {**PROBATION, "control_share": 0.0}
     assert control_share_for(TrackRecord(), min_evidence=10, **settings) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("good", "prior", "vetted", "weight"),
+    [
+        (True, 0.8, True, 0.25),
+        (False, 0.8, True, 1.0),
+        (True, 0.8, False, 0.125),
+        (False, 0.2, True, 0.25),
+        (True, 0.5, True, 1.0),
+    ],
+    ids=["common-good", "rare-bad", "unvetted-half", "common-bad", "even"],
+)
+def test_balanced_decision_weight(good: bool, prior: float, vetted: bool, weight: float) -> None:
+    assert balanced_decision_weight(good, prior, vetted=vetted) == pytest.approx(weight)
+
+
+@given(prior=st.floats(0.05, 0.95))
+def test_always_saying_the_common_answer_scores_one_half(prior: float) -> None:
+    """Expected weighted agreement of a validator who always says the common verdict."""
+    common_good = prior >= 0.5
+    p_common = prior if common_good else 1 - prior
+    right = p_common * balanced_decision_weight(common_good, prior, vetted=True)
+    wrong = (1 - p_common) * balanced_decision_weight(not common_good, prior, vetted=True)
+    assert right == pytest.approx(wrong)

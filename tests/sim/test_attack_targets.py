@@ -72,14 +72,13 @@ EXAMPLE_RUNS = ["generation", "labeling", "review"]
 
 def _missed(reason: str) -> pytest.MarkDecorator:
     """A target SPEC §6 sets that the mechanism does not meet yet (issue 14 stays open): the
-    assertion stays as it is, and the figures measured at fe8914f (seed 1) say by how much."""
+    assertion stays as it is, and the figures measured at seed 1 say by how much."""
     return pytest.mark.xfail(reason=f"issue 14, open: {reason}", strict=False)
 
 
 DISHONEST_PAYS = {
-    "generation": "control_oracle +194/h (votes on real queries are not scored against "
-    "decisions), careless +23/h, slot_stuffer +22/h, intent_drifter +7/h (9 of 9 write "
-    "controls failed, one short of min_evidence at close)",
+    "generation": "control_oracle +213/h (it answers every control right; decisions on its "
+    "random votes weigh too little to revoke it), intent_drifter 0.0/h (not below zero)",
     "labeling": "every cheat +32 to +102/h: 40 items give each account 2-22 answers, below "
     "min_evidence, so pending pay is released at close",
     "review": "review_constant +514/h, review_random +342/h, review_near_mean +290/h, "

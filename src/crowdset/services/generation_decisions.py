@@ -12,10 +12,12 @@ ignores the query scores 0.5 whatever the acceptance rate, so their posterior fa
 bar, they are revoked, every pending vote is clawed back and ``fine_multiplier`` × what they
 earned is fined from their stake. An honest validator at 5% error sits near 0.95 and is released.
 
-**A validator's posterior comes from controls only.** Agreement with decisions is *not* fed to
-the vote track: it rewards the base rate again (an always-yes validator agrees with 80% of
-decisions at half weight, which kept its posterior near 0.75, above a bar of 0.7, in the
-arithmetic of SPEC §6's defaults). Decisions are evidence about the *writer*.
+**A validator's posterior comes from controls and class-balanced decisions.** Plain agreement
+with decisions rewards the base rate (an always-yes validator agrees with 80% of decisions,
+which kept its posterior near 0.75, above a bar of 0.7). Judged against the other votes and
+weighted class-balanced (``_judge_voters``), guessing the common verdict scores 1/2 whatever
+the acceptance rate, while a validator who knows the controls and votes at random on the rest
+is caught by decisions.
 
 **Decisions are quality-weighted** (SPEC §6.2): each vote counts ``±log(p / (1 − p))`` with
 ``p`` the validator's posterior mean on the vote track, the prior is the campaign's
@@ -51,6 +53,7 @@ from crowdset.core.generation.spec import CampaignSpec
 from crowdset.core.ledger import AccountKind, user_account
 from crowdset.core.mechanism import Evidence, Track, Verdict, weighted_verdict
 from crowdset.core.mechanism.decisions import Decision
+from crowdset.core.mechanism.evidence import balanced_decision_weight
 from crowdset.services import mechanism
 from crowdset.services.context import Context
 from crowdset.services.generation_rules import pricing_of, spec_of
@@ -263,6 +266,7 @@ def decide(
             query.control = "good"  # unanimous: a known-good control from now on
     for vote in votes:
         vote.agreed = vote.valid == accepted
+    _judge_voters(session, ctx, campaign, spec, votes, accuracy)
     observed = mechanism.observe(
         session,
         ctx,
@@ -328,3 +332,65 @@ def _grade(
     if vetted and verdict_of(spec, vetted, min_votes=1).verdict is verdict:
         return Evidence.CONTROL
     return Evidence.DECISION
+
+
+def _acceptance_share(session: Session, campaign: Campaign) -> float:
+    """The campaign's share of accepted among the queries its votes decided (add-one
+    smoothed): the class balance that makes guessing the common verdict score 1/2 here."""
+    accepted, rejected = store.decided_by_votes(session, campaign.id)
+    return (accepted + 1) / (accepted + rejected + 2)
+
+
+def _judge_voters(
+    session: Session,
+    ctx: Context,
+    campaign: Campaign,
+    spec: CampaignSpec,
+    votes: Sequence[Vote],
+    accuracy: dict[int, float],
+) -> None:
+    """Each vote of a decided query is evidence on its validator's vote track, judged against
+    the verdict of the **other** votes when that verdict is confident (a vote that blocked a
+    rejection is not judged by the verdict it blocked), weighted class-balanced
+    (``core.mechanism.evidence.balanced_decision_weight``, with the campaign's own share of
+    accepted queries): agreeing with the common verdict earns no credit for guessing the base
+    rate, so an always-yes or a random validator scores 1/2 either way, and a validator who
+    answers controls right and the rest at random (a control oracle) is caught by decisions.
+    A verdict that validators vetted on controls reach on their own counts as a control."""
+    rows = mechanism_store.tracks_of(
+        session, campaign.id, Track.VOTE.value, [vote.worker_id for vote in votes]
+    )
+    prior = _acceptance_share(session, campaign)
+    for vote in votes:
+        others = [
+            (other.valid, accuracy[other.worker_id])
+            for other in votes
+            if other.worker_id != vote.worker_id
+        ]
+        verdict = verdict_of(spec, others, min_votes=1).verdict if others else Verdict.UNDECIDED
+        if verdict not in (Verdict.ACCEPT, Verdict.REJECT):
+            continue
+        vetted_votes = [
+            (other.valid, accuracy[other.worker_id])
+            for other in votes
+            if other.worker_id != vote.worker_id
+            and (row := rows.get(other.worker_id)) is not None
+            and row.controls > 0
+        ]
+        vetted = (
+            bool(vetted_votes) and verdict_of(spec, vetted_votes, min_votes=1).verdict is verdict
+        )
+        decided_good = verdict is Verdict.ACCEPT
+        observed = mechanism.observe(
+            session,
+            ctx,
+            campaign,
+            spec.mechanism,
+            Track.VOTE,
+            vote.worker_id,
+            correct=vote.valid == decided_good,
+            evidence=Evidence.DECISION,
+            weight=balanced_decision_weight(decided_good, prior, vetted=vetted),
+        )
+        if observed.revoked_now:
+            on_revoked(session, ctx, campaign, vote.worker_id, Track.VOTE)

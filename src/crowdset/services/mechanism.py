@@ -175,15 +175,17 @@ def observe(
     correct: bool,
     evidence: Evidence,
     failure_cost: int = 0,
+    weight: float | None = None,
 ) -> Observation:
     """Add one control answer or one decided judgment to the worker's track record, then apply
     the verdict: revoke with a fine, release pending pay, or wait. ``failure_cost`` is added to
-    the cost of failures when ``correct`` is false."""
+    the cost of failures when ``correct`` is false; ``weight`` overrides the evidence's
+    default weight."""
     row = store.track_row(session, campaign.id, worker_id, track.value)
     assert row is not None
     if row.revoked_at is not None:
         return Observation(Standing.REVOKE, revoked_now=False)
-    record = record_of(row).observed(correct, evidence)
+    record = record_of(row).observed(correct, evidence, weight)
     _store_record(row, record)
     if not correct and failure_cost > 0:
         row.cost_of_failures += failure_cost

@@ -465,3 +465,23 @@ def vote_tallies(session: Session, query_ids: Sequence[int]) -> dict[int, tuple[
     for query_id, valid, count in rows.all():
         tallies.setdefault(query_id, [0, 0])[0 if valid else 1] += int(count)
     return {qid: (pair[0], pair[1]) for qid, pair in tallies.items()}
+
+
+def decided_by_votes(session: Session, campaign_id: int) -> tuple[int, int]:
+    """(accepted, rejected) queries of the campaign that their votes decided (a revoked
+    writer's queries rejected without a decision are not counted)."""
+    decided = (
+        select(Query.id, Query.status)
+        .join(Vote, Vote.query_id == Query.id)
+        .where(
+            Query.campaign_id == campaign_id,
+            Query.status.in_(("accepted", "rejected")),
+            Vote.round == Query.round,
+            Vote.agreed.is_not(None),
+        )
+        .distinct()
+        .subquery()
+    )
+    rows = session.execute(select(decided.c.status, func.count()).group_by(decided.c.status)).all()
+    counts = {status: int(count) for status, count in rows}
+    return counts.get("accepted", 0), counts.get("rejected", 0)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from crowdset.core.quality import DEFAULT_PRIOR, WorkerQuality
+from crowdset.errors import InvalidInput
 
 CONTROL_WEIGHT = 1.0
 DECISION_WEIGHT = 0.5
@@ -57,9 +58,12 @@ class TrackRecord:
     def quality(self) -> WorkerQuality:
         return WorkerQuality(self.correct, self.wrong, self.prior)
 
-    def observed(self, correct: bool, evidence: Evidence) -> TrackRecord:
-        """The record after one more control answer or one more decided judgment."""
-        updated = self.quality.updated(correct, WEIGHTS[evidence])
+    def observed(
+        self, correct: bool, evidence: Evidence, weight: float | None = None
+    ) -> TrackRecord:
+        """The record after one more control answer or one more decided judgment; ``weight``
+        overrides the evidence's default weight (see :func:`balanced_decision_weight`)."""
+        updated = self.quality.updated(correct, WEIGHTS[evidence] if weight is None else weight)
         if evidence is Evidence.CONTROL:
             return replace(
                 self,
@@ -75,3 +79,21 @@ class TrackRecord:
             decisions=self.decisions + 1,
             decisions_failed=self.decisions_failed + (not correct),
         )
+
+
+def balanced_decision_weight(decided_good: bool, prior_good: float, *, vetted: bool) -> float:
+    """The weight of one vote's agreement with a confident decision (SPEC §6.1–6.2).
+
+    Votes on a binary question are judged **class-balanced**: when a share ``π`` of the units
+    are good, agreeing with a "good" decision counts ``(1 − π) / π`` of agreeing with a "bad"
+    one (for ``π > 1/2``; the other way round below), so a validator who ignores the unit and
+    always says the common answer scores 1/2 in expectation, like a coin — agreement with the
+    base rate earns no credit. ``vetted`` decisions (reached by validators whose quality rests
+    on controls, without this vote) count as much as a control; others ``DECISION_WEIGHT``.
+    """
+    if not 0.0 < prior_good < 1.0:
+        raise InvalidInput(f"prior_good must lie in (0, 1), got {prior_good!r}", field="prior_good")
+    base = CONTROL_WEIGHT if vetted else DECISION_WEIGHT
+    common_is_good = prior_good >= 0.5
+    ratio = (1.0 - prior_good) / prior_good if common_is_good else prior_good / (1.0 - prior_good)
+    return base * (ratio if decided_good == common_is_good else 1.0)
