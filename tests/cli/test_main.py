@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import subprocess
 import sys
@@ -13,7 +14,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from crowdset.cli.main import COMMAND_MODULES, app
+from crowdset.cli import main
+from crowdset.cli.main import COMMAND_MODULES, COMMAND_SUMMARIES, app
 
 
 def _names_by_module() -> dict[str, list[str]]:
@@ -40,6 +42,62 @@ def test_help_lists_every_command_with_its_summary() -> None:
     for name in COMMAND_MODULES:
         assert f" {name} " in result.output
     assert "Parallel corpora" in result.output  # a lazily loaded group's own help
+
+
+def _own_summary(name: str) -> str:
+    """The first paragraph of a command's own help, as ``crowdset --help`` shows it."""
+    command = main._commands_of(COMMAND_MODULES[name]).get_command(None, name)  # type: ignore[arg-type]
+    assert command is not None, f"crowdset.cli.{COMMAND_MODULES[name]} registers no {name!r}"
+    text = inspect.cleandoc(command.short_help or command.help or "")
+    return text.split("\n\n")[0].replace("\n", " ").strip()
+
+
+@pytest.mark.parametrize("name", list(COMMAND_MODULES))
+def test_every_command_has_its_own_summary_for_the_lazy_help(name: str) -> None:
+    # crowdset --help lists COMMAND_SUMMARIES instead of importing every command's module
+    own = _own_summary(name)
+    assert COMMAND_SUMMARIES.get(name) == own, (
+        f"add to COMMAND_SUMMARIES in src/crowdset/cli/main.py: {name!r}: {own!r},"
+    )
+
+
+def test_every_summary_names_a_command() -> None:
+    assert set(COMMAND_SUMMARIES) <= set(COMMAND_MODULES)
+
+
+def test_lazy_help_is_the_help_of_the_loaded_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    lazy = CliRunner().invoke(app, ["--help"], terminal_width=100)
+    monkeypatch.setattr(main, "COMMAND_SUMMARIES", {})  # every module loaded for its help
+    loaded = CliRunner().invoke(app, ["--help"], terminal_width=100)
+    assert lazy.exit_code == loaded.exit_code == 0
+    assert lazy.output == loaded.output
+
+
+def _modules_loaded_by(*args: str) -> list[str]:
+    """The modules a fresh interpreter imports to run ``crowdset ARGS`` (its help, here)."""
+    probe = (
+        "import sys\n"
+        "from crowdset.cli.main import app\n"
+        "try:\n"
+        f"    app({list(args)!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('MODULES', ' '.join(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert "Usage" in done.stdout, done.stdout[-500:] + done.stderr[-2000:]
+    return done.stdout.rpartition("MODULES ")[2].split()
+
+
+HEAVY = ("fastapi", "sqlalchemy", "pydantic_settings", "numpy", "pandas", "scipy", "pyarrow")
+
+
+def test_crowdset_help_imports_no_command_and_nothing_heavy() -> None:
+    loaded = _modules_loaded_by("--help")
+    assert [name for name in HEAVY if name in loaded] == []
+    commands = {f"crowdset.cli.{module}" for module in COMMAND_MODULES.values()}
+    assert sorted(commands.intersection(loaded)) == []
+    assert not any(name.startswith("crowdset.api") for name in loaded)
 
 
 def test_an_unknown_command_is_refused() -> None:
