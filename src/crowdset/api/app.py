@@ -14,7 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from crowdset import __version__
 from crowdset.api import problems
-from crowdset.api.limits import BodySizeLimit
+from crowdset.api.limits import BodySizeLimit, JsonBodyLimits
 from crowdset.api.routes import (
     campaigns,
     dry_runs,
@@ -53,7 +53,8 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
     app.include_router(mechanism.router, prefix=API_PREFIX)  # due process (SPEC §6)
     app.include_router(dry_runs.router, prefix=API_PREFIX)  # the dry-run (SPEC §6.9)
     app.state.dry_runs = DryRuns()  # shared with the web app: one bound per process
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(JsonBodyLimits)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)  # outermost
 
     web = create_web_app(settings, ctx, app.state.dry_runs)
 

@@ -1,10 +1,15 @@
-"""Request size limit: refuse large bodies before reading them (413 problem+json)."""
+"""Request limits: refuse large bodies before reading them (413 problem+json), and JSON
+bodies that nest too deeply or hold NUL characters (422) before a route parses them."""
 
 from __future__ import annotations
 
+import re
+
+from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crowdset.api.problems import problem
+from crowdset.core.documents import MAX_DEPTH, nesting_depth
 
 
 class BodySizeLimit:
@@ -53,3 +58,63 @@ class BodySizeLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+class JsonBodyLimits:
+    """Refuses a JSON body that nests deeper than ``MAX_DEPTH`` (the parser recurses) or holds
+    a NUL character (PostgreSQL's text cannot store it) with a 422 naming the limit, before any
+    route parses it. The body is already bounded by :class:`BodySizeLimit` around this."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers") or []) if scope["type"] == "http" else {}
+        if b"json" not in headers.get(b"content-type", b"").lower():
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message]), send)
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        refusal = _refusal(body)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        await self.app(scope, _replay([{"type": "http.request", "body": body}], receive), send)
+
+
+def _refusal(body: bytes) -> JSONResponse | None:
+    if nesting_depth(body) > MAX_DEPTH:
+        detail = (
+            f"the JSON body nests arrays or objects deeper than the limit of {MAX_DEPTH} "
+            "levels: flatten it"
+        )
+        return problem(422, "Invalid input", detail, "invalid_input", field="body", limit=MAX_DEPTH)
+    if b"\x00" in body or _ESCAPED_NUL.search(body):
+        detail = "a text in the JSON body holds a NUL character (\\u0000): remove it"
+        return problem(422, "Invalid input", detail, "invalid_input", field="body")
+    return None
+
+
+def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
+    """A ``receive`` that hands out ``messages`` first, then waits on ``then``."""
+    pending = list(messages)
+
+    async def receive() -> Message:
+        if pending:
+            return pending.pop(0)
+        if then is not None:
+            return await then()
+        return {"type": "http.disconnect"}
+
+    return receive

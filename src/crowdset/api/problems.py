@@ -75,7 +75,20 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     return problem(error.status_code, str(error.detail), str(error.detail), code)
 
 
+async def _out_of_range(request: Request, error: Exception) -> JSONResponse:
+    """A last guard: a number no database column holds (ids are bounded where they are read,
+    so this answers only what slipped past that)."""
+    log.warning("number out of range on %s: %s", request.url.path, error)
+    return problem(
+        422,
+        "Invalid input",
+        "a number in the request is out of the range the database stores: send a smaller one",
+        "invalid_input",
+    )
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(OverflowError, _out_of_range)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -5,11 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
+from crowdset.api.params import Id
 from crowdset.core.permissions import Role
 
-Amount = Annotated[int, Field(gt=0, le=10**15, description="Minor units (integer).")]
+Amount = Annotated[
+    int,
+    Strict(),
+    Field(gt=0, le=10**15, description='Minor units: a JSON integer (not 1.0, "1" or true).'),
+]
 
 
 class Schema(BaseModel):
@@ -94,7 +99,7 @@ class AmountBody(Schema):
 
 
 class IssueBody(Schema):
-    user_id: int = Field(gt=0)
+    user_id: Id
     amount: Amount
     memo: str = Field("", max_length=500)
 

@@ -7,6 +7,8 @@ Pure: parses text; reading the file is the caller's job.
 from __future__ import annotations
 
 import difflib
+import itertools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -15,11 +17,60 @@ from pydantic import BaseModel, ValidationError
 
 from crowdset.errors import SpecInvalid
 
+MAX_DEPTH = 64
+"""How deeply a user's JSON or YAML document may nest lists and mappings (specs need ~6)."""
+
+_QUOTED = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def nesting_depth(text: str | bytes) -> int:
+    """The deepest nesting of ``[`` and ``{`` outside double-quoted strings: a linear scan at C
+    speed, run before a parser that recurses (``json``, PyYAML) sees the text."""
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
+        return 0  # cannot be deeper than the limit: skip the scan
+    brackets = _QUOTED.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    return max(itertools.accumulate(_STEP[b] for b in brackets), default=0)
+
+
+def data_depth(data: Any) -> int:
+    """The nesting of parsed data, walked without recursion; shared parts (YAML aliases) are
+    walked once."""
+    deepest, seen, stack = 0, set(), [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, dict | list) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            break
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def too_deep(source: str) -> SpecInvalid:
+    return SpecInvalid(
+        f"{source}: the document nests lists or mappings deeper than the limit of {MAX_DEPTH} "
+        "levels: flatten it",
+        field="(document)",
+        limit=MAX_DEPTH,
+        source=source,
+    )
+
 
 def load_document(text: str, *, source: str, example: str = "") -> Any:
-    """Parse YAML (JSON is a subset of it); a syntax error names its line."""
+    """Parse YAML (JSON is a subset of it); a syntax error names its line. Nesting deeper than
+    ``MAX_DEPTH`` is refused before and after parsing."""
+    if nesting_depth(text) > MAX_DEPTH:
+        raise too_deep(source)
     try:
-        return yaml.safe_load(text)
+        data = yaml.safe_load(text)
+    except RecursionError:
+        raise too_deep(source) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -32,6 +83,9 @@ def load_document(text: str, *, source: str, example: str = "") -> Any:
             line=line,
             source=source,
         ) from None
+    if data_depth(data) > MAX_DEPTH:
+        raise too_deep(source)
+    return data
 
 
 def validation_message(item: Mapping[str, Any]) -> str:

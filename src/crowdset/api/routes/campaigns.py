@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import Response
 
 from crowdset.api.deps import ContextDep, IdempotencyKeyDep, PrincipalDep, allowed
+from crowdset.api.params import DB_INT_MAX, Id
 from crowdset.api.schemas import AmountBody
 from crowdset.api.schemas_campaigns import (
     BlacklistBody,
@@ -26,7 +27,7 @@ from crowdset.api.schemas_campaigns import (
     progress_public,
 )
 from crowdset.api.schemas_labeling import LabelingEstimatePublic, labeling_estimate_public
-from crowdset.core.documents import load_document
+from crowdset.core.documents import MAX_DEPTH, load_document, nesting_depth, too_deep
 from crowdset.core.labeling.items import ItemRow, parse_items
 from crowdset.core.labeling.spec import LabelingSpec
 from crowdset.core.permissions import Action
@@ -51,6 +52,8 @@ async def _document_from(request: Request) -> Any:
     content_type = request.headers.get("content-type", "")
     if "yaml" in content_type:
         return load_document(text, source=SOURCE)
+    if nesting_depth(text) > MAX_DEPTH:
+        raise too_deep(SOURCE)
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
@@ -73,8 +76,10 @@ class _Body:
 def _whole_number(value: object, field: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidInput(f"{field} must be a positive whole number, got {value!r}", field=field)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= DB_INT_MAX:
+        raise InvalidInput(
+            f"{field} must be a whole number from 1 to {DB_INT_MAX}, got {value!r}", field=field
+        )
     return value
 
 
@@ -183,41 +188,41 @@ def list_campaigns(ctx: ContextDep, caller: Runner) -> list[CampaignPublic]:
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignPublic)
-def get_campaign(ctx: ContextDep, caller: Runner, campaign_id: int) -> CampaignPublic:
+def get_campaign(ctx: ContextDep, caller: Runner, campaign_id: Id) -> CampaignPublic:
     return campaign_public(campaigns.get_campaign(ctx, caller, campaign_id))
 
 
 @router.post("/campaigns/{campaign_id}/launch", response_model=CampaignPublic)
-def launch(ctx: ContextDep, caller: Runner, campaign_id: int) -> CampaignPublic:
+def launch(ctx: ContextDep, caller: Runner, campaign_id: Id) -> CampaignPublic:
     """Check the fair-wage floor, move the estimated cost into escrow, start offering work."""
     return campaign_public(campaigns.launch(ctx, caller, campaign_id))
 
 
 @router.post("/campaigns/{campaign_id}/pause", response_model=CampaignPublic)
-def pause(ctx: ContextDep, caller: Runner, campaign_id: int) -> CampaignPublic:
+def pause(ctx: ContextDep, caller: Runner, campaign_id: Id) -> CampaignPublic:
     """Stop offering work; answers to work already taken are still accepted."""
     return campaign_public(campaigns.pause(ctx, caller, campaign_id))
 
 
 @router.post("/campaigns/{campaign_id}/resume", response_model=CampaignPublic)
-def resume(ctx: ContextDep, caller: Runner, campaign_id: int) -> CampaignPublic:
+def resume(ctx: ContextDep, caller: Runner, campaign_id: Id) -> CampaignPublic:
     return campaign_public(campaigns.resume(ctx, caller, campaign_id))
 
 
 @router.post("/campaigns/{campaign_id}/close", response_model=CampaignPublic)
-def close(ctx: ContextDep, caller: Runner, campaign_id: int) -> CampaignPublic:
+def close(ctx: ContextDep, caller: Runner, campaign_id: Id) -> CampaignPublic:
     """Settle queries in validation and refund what is left in escrow."""
     return campaign_public(campaigns.close(ctx, caller, campaign_id))
 
 
 @router.get("/campaigns/{campaign_id}/progress", response_model=ProgressPublic)
-def progress(ctx: ContextDep, caller: Runner, campaign_id: int) -> ProgressPublic:
+def progress(ctx: ContextDep, caller: Runner, campaign_id: Id) -> ProgressPublic:
     """Per intent: accepted, in validation, rejected, refused by checks; money spent and left."""
     return progress_public(campaigns.progress(ctx, caller, campaign_id))
 
 
 @router.get("/campaigns/{campaign_id}/events", response_model=list[EventPublic])
-def events(ctx: ContextDep, caller: Runner, campaign_id: int) -> list[EventPublic]:
+def events(ctx: ContextDep, caller: Runner, campaign_id: Id) -> list[EventPublic]:
     """What happened to the campaign: lifecycle, cross-validation, blacklisting; for labeling
     campaigns also revoked workers (`worker_revoked`, with their accuracy), the pilot's end
     (`pilot_complete`) and audits."""
@@ -239,7 +244,7 @@ MEDIA_TYPES = {
 def export(
     ctx: ContextDep,
     caller: Runner,
-    campaign_id: int,
+    campaign_id: Id,
     format: Annotated[Literal["snips", "rasa", "jsonl"], Query()] = "jsonl",
 ) -> Response:
     """The accepted queries as a Snips NLU dataset, Rasa NLU YAML or JSONL (spans, votes,
@@ -264,7 +269,7 @@ def export(
 def cross_validation(
     ctx: ContextDep,
     caller: Runner,
-    campaign_id: int,
+    campaign_id: Id,
     confidence: Annotated[float | None, Query(gt=0, le=1)] = None,
 ) -> CrossValidationPublic:
     """Train an intent classifier out-of-fold on the accepted queries; list those whose intent
@@ -276,7 +281,7 @@ def cross_validation(
 
 @router.post("/campaigns/{campaign_id}/blacklist")
 def blacklist(
-    ctx: ContextDep, caller: PrincipalDep, campaign_id: int, body: BlacklistBody
+    ctx: ContextDep, caller: PrincipalDep, campaign_id: Id, body: BlacklistBody
 ) -> dict[str, int]:
     """Bar a worker (by pseudonymous id) and send their accepted queries back to validation."""
     return {"queries_returned": campaigns.blacklist(ctx, caller, campaign_id, body.worker)}
@@ -286,7 +291,7 @@ def blacklist(
 def top_up(
     ctx: ContextDep,
     caller: Runner,
-    campaign_id: int,
+    campaign_id: Id,
     body: AmountBody,
     key: IdempotencyKeyDep,
 ) -> CampaignPublic:

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from crowdset.api.deps import ContextDep, allowed
+from crowdset.api.params import Id, Index
 from crowdset.api.schemas_campaigns import CampaignPublic, campaign_public
 from crowdset.api.schemas_labeling import (
     AnswerBody,
@@ -46,7 +47,7 @@ DOWNLOADS = {"csv": "text/csv", "jsonl": "application/jsonl"}
 @router.get(
     "/campaigns/{campaign_id}/report", response_model=LabelingReportPublic, tags=["campaigns"]
 )
-def report(ctx: ContextDep, caller: Runner, campaign_id: int) -> LabelingReportPublic:
+def report(ctx: ContextDep, caller: Runner, campaign_id: Id) -> LabelingReportPublic:
     """A labeling campaign's state: items settled, judgments and those dynamic overlap saved,
     the pilot, the guarantee with its Wilson interval, and every worker's live quality (answers,
     gold right of total, accuracy posterior with its 95 % interval, revoked or not)."""
@@ -62,7 +63,7 @@ def report(ctx: ContextDep, caller: Runner, campaign_id: int) -> LabelingReportP
 def results(
     ctx: ContextDep,
     caller: Runner,
-    campaign_id: int,
+    campaign_id: Id,
     format: Annotated[Literal["json", "csv", "jsonl"], Query()] = "json",
 ) -> list[ItemResultPublic] | Response:
     """The delivered labels, one per regular item (gold items are yours already): consensus,
@@ -86,7 +87,7 @@ def results(
     status_code=status.HTTP_204_NO_CONTENT,
     tags=["campaigns"],
 )
-def audit(ctx: ContextDep, caller: Runner, campaign_id: int, body: AuditBody) -> Response:
+def audit(ctx: ContextDep, caller: Runner, campaign_id: Id, body: AuditBody) -> Response:
     """You checked one delivered label by hand (`item` is your id of a settled item): it counts
     toward the guarantee, pooled with the gold items."""
     labeling_reports.audit(ctx, caller, campaign_id, body.item, body.correct)
@@ -96,7 +97,7 @@ def audit(ctx: ContextDep, caller: Runner, campaign_id: int, body: AuditBody) ->
 @router.post(
     "/campaigns/{campaign_id}/accept-pilot", response_model=CampaignPublic, tags=["campaigns"]
 )
-def accept_pilot(ctx: ContextDep, caller: Runner, campaign_id: int) -> CampaignPublic:
+def accept_pilot(ctx: ContextDep, caller: Runner, campaign_id: Id) -> CampaignPublic:
     """You have looked at the pilot's results (see the report): let the campaign scale."""
     return campaign_public(campaigns.accept_pilot(ctx, caller, campaign_id))
 
@@ -114,7 +115,7 @@ def labeling_campaigns(ctx: ContextDep, caller: Worker) -> list[OnboardingPublic
 @router.get(
     "/work/campaigns/{campaign_id}/onboarding", response_model=OnboardingPublic, tags=["work"]
 )
-def onboarding(ctx: ContextDep, caller: Worker, campaign_id: int) -> OnboardingPublic:
+def onboarding(ctx: ContextDep, caller: Worker, campaign_id: Id) -> OnboardingPublic:
     """A labeling campaign's instructions, choices, tutorial and qualifier questions, and your
     gate."""
     return onboarding_public(labeling.onboarding(ctx, caller.user_id, campaign_id))
@@ -126,7 +127,7 @@ def onboarding(ctx: ContextDep, caller: Worker, campaign_id: int) -> OnboardingP
     tags=["work"],
 )
 def tutorial(
-    ctx: ContextDep, caller: Worker, campaign_id: int, index: int, body: AnswerBody
+    ctx: ContextDep, caller: Worker, campaign_id: Id, index: Index, body: AnswerBody
 ) -> TutorialFeedbackPublic:
     """Answer tutorial question `index` (in order, repeat at will): you get the expected answer
     and its explanation. Answering the last one completes the tutorial."""
@@ -140,7 +141,7 @@ def tutorial(
     tags=["work"],
 )
 def qualifier(
-    ctx: ContextDep, caller: Worker, campaign_id: int, body: QualifierBody
+    ctx: ContextDep, caller: Worker, campaign_id: Id, body: QualifierBody
 ) -> QualifierResultPublic:
     """Take the qualifier: every answer at once, in order. You learn your score and whether you
     passed, not which answers were wrong."""
@@ -149,7 +150,7 @@ def qualifier(
 
 
 @router.post("/work/offers/{offer_id}/label", status_code=status.HTTP_204_NO_CONTENT, tags=["work"])
-def label(ctx: ContextDep, caller: Worker, offer_id: int, body: LabelBody) -> Response:
+def label(ctx: ContextDep, caller: Worker, offer_id: Id, body: LabelBody) -> Response:
     """Your answer to a label offer: a label, a list of labels (multi-label) or a star from 1
     to 5. It is paid now, like every answer."""
     labeling.submit_label(

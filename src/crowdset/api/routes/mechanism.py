@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from crowdset.api.deps import ContextDep, allowed
+from crowdset.api.params import Id
 from crowdset.api.schemas_mechanism import (
     AppealBody,
     DecisionBody,
@@ -38,7 +39,7 @@ def my_quality(ctx: ContextDep, caller: Worker) -> list[TrackQualityPublic]:
 def list_sanctions(
     ctx: ContextDep,
     caller: Anyone,
-    campaign_id: Annotated[int | None, Query()] = None,
+    campaign_id: Annotated[Id | None, Query()] = None,
     appeal_status: Annotated[AppealStatus | None, Query()] = None,
 ) -> list[SanctionPublic]:
     """Sanctions you may see: a worker their own, a requester those of their campaigns, an
@@ -50,21 +51,19 @@ def list_sanctions(
 
 
 @router.get("/sanctions/{sanction_id}", response_model=SanctionPublic)
-def get_sanction(ctx: ContextDep, caller: Anyone, sanction_id: int) -> SanctionPublic:
+def get_sanction(ctx: ContextDep, caller: Anyone, sanction_id: Id) -> SanctionPublic:
     """One sanction with its reason and evidence (a failed control's content once retired)."""
     return sanction_public(due_process.get_sanction(ctx, caller, sanction_id))
 
 
 @router.post("/sanctions/{sanction_id}/appeal", response_model=SanctionPublic)
-def appeal(ctx: ContextDep, caller: Worker, sanction_id: int, body: AppealBody) -> SanctionPublic:
+def appeal(ctx: ContextDep, caller: Worker, sanction_id: Id, body: AppealBody) -> SanctionPublic:
     """Appeal your sanction, once (409 for a second appeal)."""
     return sanction_public(due_process.appeal(ctx, caller, sanction_id, body.text))
 
 
 @router.post("/sanctions/{sanction_id}/decision", response_model=SanctionPublic)
-def decide(
-    ctx: ContextDep, caller: Decider, sanction_id: int, body: DecisionBody
-) -> SanctionPublic:
+def decide(ctx: ContextDep, caller: Decider, sanction_id: Id, body: DecisionBody) -> SanctionPublic:
     """Decide an open appeal (the campaign's requester or an operator). Upheld: the fine and
     the clawed-back pay go back to the worker through the ledger and they are reinstated;
     denied: final."""

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from crowdset.api.deps import ContextDep, IdempotencyKeyDep, allowed
+from crowdset.api.params import Id
 from crowdset.api.routes.wallet import balances_public, transaction_public
 from crowdset.api.schemas import (
     BalancesPublic,
@@ -57,6 +58,6 @@ def list_users(
 
 
 @router.get("/users/{user_id}/balances", response_model=BalancesPublic)
-def user_balances(user_id: int, ctx: ContextDep, caller: Reader) -> BalancesPublic:
+def user_balances(user_id: Id, ctx: ContextDep, caller: Reader) -> BalancesPublic:
     accounts.get_user(ctx, user_id)  # 404 for an unknown user
     return balances_public(ctx, ledger.balances(ctx, user_id))

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from crowdset.api.deps import ContextDep, allowed
+from crowdset.api.params import Id
 from crowdset.api.schemas_review import (
     CorpusBody,
     CorpusPublic,
@@ -34,6 +35,7 @@ from crowdset.api.schemas_review import (
     reviewed_pair_public,
     taken_package_public,
 )
+from crowdset.core.documents import MAX_DEPTH, nesting_depth, too_deep
 from crowdset.core.filtering import requested_rules
 from crowdset.core.permissions import Action
 from crowdset.errors import ImportFailed, InvalidInput
@@ -126,6 +128,8 @@ def _text(value: object, field: str, *, required: bool = False) -> str | None:
 
 
 def _from_json(ctx: Context, caller: Principal, raw: bytes) -> CorpusView:
+    if nesting_depth(raw) > MAX_DEPTH:
+        raise too_deep("request body")
     try:
         document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -253,7 +257,7 @@ async def import_corpus(ctx: ContextDep, caller: Runner, request: Request) -> Co
 @router.get(
     "/campaigns/{campaign_id}/packages", response_model=list[PackagePublic], tags=["campaigns"]
 )
-def packages(ctx: ContextDep, caller: Runner, campaign_id: int) -> list[PackagePublic]:
+def packages(ctx: ContextDep, caller: Runner, campaign_id: Id) -> list[PackagePublic]:
     """A review's packages: reviewer, status, pairs rated, nominal reward, deposit, and once
     judged the error against the references (above `max_package_error` the deposit is
     forfeited)."""
@@ -269,7 +273,7 @@ def packages(ctx: ContextDep, caller: Runner, campaign_id: int) -> list[PackageP
 def pairs(
     ctx: ContextDep,
     caller: Runner,
-    campaign_id: int,
+    campaign_id: Id,
     keep: Annotated[bool | None, Query(description="Only kept (true) or removed (false).")] = None,
     format: Annotated[Literal["json", "tsv", "jsonl"], Query()] = "json",
 ) -> list[ReviewedPairPublic] | Response:
@@ -299,7 +303,7 @@ def pairs(
 
 
 @router.post("/campaigns/{campaign_id}/revision", response_model=RevisionPublic, tags=["campaigns"])
-def send_to_revision(ctx: ContextDep, caller: Runner, campaign_id: int) -> RevisionPublic:
+def send_to_revision(ctx: ContextDep, caller: Runner, campaign_id: Id) -> RevisionPublic:
     """Send the rated pairs within `review.revision_band` stars of the cut score to revision:
     a worker edits each translation (paid from the reserve), then it is rated again. Each pair
     goes once."""
@@ -312,7 +316,7 @@ def send_to_revision(ctx: ContextDep, caller: Runner, campaign_id: int) -> Revis
 @router.post(
     "/work/offers/{offer_id}/revision", status_code=status.HTTP_204_NO_CONTENT, tags=["work"]
 )
-def revise(ctx: ContextDep, caller: Worker, offer_id: int, body: RevisionBody) -> Response:
+def revise(ctx: ContextDep, caller: Worker, offer_id: Id, body: RevisionBody) -> Response:
     """Your edited translation for a revise offer (`kind: revise`): it replaces the pair's
     translation, which is then rated again. Paid on submission."""
     labeling.submit_revision(ctx, caller.user_id, offer_id, body.target)
@@ -326,7 +330,7 @@ def revise(ctx: ContextDep, caller: Worker, offer_id: int, body: RevisionBody) -
     tags=["work"],
     responses={409: {"description": "No pair needs review now, or you hold an open package."}},
 )
-def take_package(ctx: ContextDep, caller: Worker, campaign_id: int) -> TakenPackagePublic:
+def take_package(ctx: ContextDep, caller: Worker, campaign_id: Id) -> TakenPackagePublic:
     """Take a package of a review campaign: its deposit (1.5 × its reward) is held from your
     available credits until it is judged. Its pairs then come as your offers (`/work/next`);
     rate each with `/work/offers/{id}/label` and a star from 1 to 5."""

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 
 from crowdset.api.deps import ContextDep, allowed
+from crowdset.api.params import Id
 from crowdset.api.schemas import TokenCreate, TokenCreated, TokenPublic
 from crowdset.core.permissions import Action
 from crowdset.services import accounts
@@ -28,6 +29,6 @@ def create_token(body: TokenCreate, ctx: ContextDep, caller: ManageTokens) -> To
 
 
 @router.delete("/{token_id}", response_model=TokenPublic)
-def revoke_token(token_id: int, ctx: ContextDep, caller: ManageTokens) -> TokenPublic:
+def revoke_token(token_id: Id, ctx: ContextDep, caller: ManageTokens) -> TokenPublic:
     """Revoke one of your tokens; it stops working at once."""
     return TokenPublic.model_validate(accounts.revoke_token(ctx, caller.user_id, token_id))

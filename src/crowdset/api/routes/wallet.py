@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from crowdset.api.deps import ContextDep, IdempotencyKeyDep, allowed
+from crowdset.api.params import Seq
 from crowdset.api.schemas import AmountBody, BalancesPublic, PostingPublic, TransactionPublic
 from crowdset.core.permissions import Action
 from crowdset.services import ledger
@@ -60,7 +61,7 @@ def get_history(
     ctx: ContextDep,
     caller: ReadOwn,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    before_seq: Annotated[int | None, Query(ge=1)] = None,
+    before_seq: Annotated[Seq | None, Query()] = None,
 ) -> list[TransactionPublic]:
     """Transactions touching your accounts, newest first; page with ``before_seq``."""
     found = ledger.history(ctx, caller.user_id, limit=limit, before_seq=before_seq)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from crowdset.api.deps import ContextDep, allowed
+from crowdset.api.params import Id
 from crowdset.api.schemas_campaigns import (
     OfferPublic,
     QueryBody,
@@ -43,7 +44,7 @@ Worker = Annotated[Principal, Depends(allowed(Action.DO_WORK))]
 def next_offer(
     ctx: ContextDep,
     caller: Worker,
-    campaign_id: Annotated[int | None, Query()] = None,
+    campaign_id: Annotated[Id | None, Query()] = None,
 ) -> OfferPublic | Response:
     """Your current offer. Each ask enters you in a draw among the campaign's active workers,
     weighted by `min(stake, stake_cap)` × quality (or `ln(1 + stake)` where the campaign says
@@ -60,18 +61,18 @@ def next_offer(
 
 
 @router.get("/work/offers/{offer_id}", response_model=OfferPublic)
-def get_offer(ctx: ContextDep, caller: Worker, offer_id: int) -> OfferPublic:
+def get_offer(ctx: ContextDep, caller: Worker, offer_id: Id) -> OfferPublic:
     return offer_public(offers.get_offer(ctx, caller.user_id, offer_id))
 
 
 @router.post("/work/offers/{offer_id}/accept", response_model=OfferPublic)
-def accept(ctx: ContextDep, caller: Worker, offer_id: int) -> OfferPublic:
+def accept(ctx: ContextDep, caller: Worker, offer_id: Id) -> OfferPublic:
     """Take the offer; it stays yours until `expires_at`."""
     return offer_public(offers.accept_offer(ctx, caller.user_id, offer_id))
 
 
 @router.post("/work/offers/{offer_id}/skip", status_code=status.HTTP_204_NO_CONTENT)
-def skip(ctx: ContextDep, caller: Worker, offer_id: int) -> Response:
+def skip(ctx: ContextDep, caller: Worker, offer_id: Id) -> Response:
     """Decline the offer; it goes to someone else."""
     offers.skip_offer(ctx, caller.user_id, offer_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -82,9 +83,7 @@ def skip(ctx: ContextDep, caller: Worker, offer_id: int) -> Response:
     response_model=SubmittedPublic,
     status_code=status.HTTP_201_CREATED,
 )
-def submit_query(
-    ctx: ContextDep, caller: Worker, offer_id: int, body: QueryBody
-) -> SubmittedPublic:
+def submit_query(ctx: ContextDep, caller: Worker, offer_id: Id, body: QueryBody) -> SubmittedPublic:
     """Submit the query you wrote. A query failing an automatic check is refused (422,
     `answer_refused`) with every reason; fix it and submit again before the offer expires."""
     result = generation.submit_query(
@@ -99,7 +98,7 @@ def submit_query(
 
 
 @router.post("/work/offers/{offer_id}/vote", status_code=status.HTTP_204_NO_CONTENT)
-def vote(ctx: ContextDep, caller: Worker, offer_id: int, body: VoteBody) -> Response:
+def vote(ctx: ContextDep, caller: Worker, offer_id: Id, body: VoteBody) -> Response:
     """Your blind verdict on a query: the query is good only if every answer is yes."""
     generation.submit_vote(
         ctx,

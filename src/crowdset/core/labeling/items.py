@@ -17,6 +17,9 @@ from crowdset.core.labeling.spec import Answer, LabelingSpec
 from crowdset.errors import ImportFailed
 
 MAX_ITEMS = 1_000_000
+MAX_ID_CHARS = 200  # the database column's width
+MAX_TEXT_CHARS = 20_000  # an item's text, a pair's source or target
+MAX_IMAGE_CHARS = 4_000_000  # an image URL, or a data: URL made from a local file
 ITEM_COLUMNS = ("id", "text", "image", "source", "target", "gold")
 
 
@@ -60,6 +63,20 @@ def parse_items(
             raise fail(
                 f"unknown column(s) {', '.join(unknown)}; items have {', '.join(ITEM_COLUMNS)}"
             )
+        for column, cap in (
+            ("id", MAX_ID_CHARS),
+            ("text", MAX_TEXT_CHARS),
+            ("source", MAX_TEXT_CHARS),
+            ("target", MAX_TEXT_CHARS),
+            ("image", MAX_IMAGE_CHARS),
+        ):
+            cell = row.get(column)
+            if isinstance(cell, str) and "\x00" in cell:
+                raise fail("the text holds a NUL character (\\u0000): remove it", column)
+            if isinstance(cell, str) and len(cell) > cap:
+                raise fail(
+                    f"{len(cell):,} characters is over the limit of {cap:,}: shorten it", column
+                )
         external = row.get("id")
         external_id = str(line) if _blank(external) else str(external).strip()
         if external_id in seen:
