@@ -82,6 +82,7 @@ def test_concurrent_money_movements_lose_nothing(
     report = ledger.verify(ctx)
     assert report.ok, report.problems[:5]
     assert report.transactions == 6 + THREADS * OPERATIONS - sum(refused.values())
+    ledger.seal(ctx)  # folds the platform accounts' pending deltas into the cache (0006)
     with ctx.db.engine.connect() as connection:
         cached: dict[str, int] = dict(
             connection.execute(text("SELECT key, balance FROM ledger_accounts")).all()

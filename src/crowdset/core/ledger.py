@@ -446,12 +446,40 @@ def apply(balances: Mapping[AccountRef, int], draft: TransactionDraft) -> dict[A
     return after
 
 
-# --- the hash chain -------------------------------------------------------------------------
+# --- the hash chains ------------------------------------------------------------------------
+#
+# Decision record 0006: transactions are chained per *stream* (one per campaign, one per user
+# for what touches no campaign), so payments of different campaigns append in parallel. A
+# *seal* later anchors the heads of every stream that moved into one global chain of seals.
+# Transactions written before streams existed sit in the legacy stream ``""``, whose position
+# is the global ``seq`` and whose canonical JSON has no stream fields (their hashes still hold).
+
+LEGACY_STREAM = ""
+
+
+def stream_of(draft: TransactionDraft) -> str:
+    """The stream a transaction is chained in: ``campaign:<id>`` when it touches a campaign's
+    escrow, else ``user:<id>`` of the lowest user it touches, else ``platform``."""
+    campaigns = sorted(
+        p.account.owner_id or 0 for p in draft.postings if p.account.owner is OwnerKind.CAMPAIGN
+    )
+    if campaigns:
+        return f"campaign:{campaigns[0]}"
+    users = sorted(
+        p.account.owner_id or 0 for p in draft.postings if p.account.owner is OwnerKind.USER
+    )
+    if users:
+        return f"user:{users[0]}"
+    return "platform"
 
 
 @dataclass(frozen=True)
 class ChainedTransaction:
-    """What the chain hashes: every stored field of a transaction and its postings."""
+    """What the chain hashes: every stored field of a transaction and its postings.
+
+    ``prev_hash`` is the hash of the previous transaction *of the same stream*;
+    ``stream_seq`` its position there (1, 2, 3 …; the global ``seq`` in the legacy stream).
+    """
 
     seq: int
     kind: str
@@ -462,9 +490,15 @@ class ChainedTransaction:
     postings: tuple[tuple[str, int], ...]  # (account key, amount), in any order
     prev_hash: str = GENESIS_HASH
     hash: str = field(default="", compare=False)
+    stream: str = LEGACY_STREAM
+    stream_seq: int = 0  # 0: the legacy stream, positioned by ``seq``
+
+    @property
+    def position(self) -> int:
+        return self.stream_seq if self.stream != LEGACY_STREAM else self.seq
 
     def canonical_json(self) -> bytes:
-        body = {
+        body: dict[str, object] = {
             "seq": self.seq,
             "kind": self.kind,
             "memo": self.memo,
@@ -473,6 +507,9 @@ class ChainedTransaction:
             "idempotency_key": self.idempotency_key,
             "postings": sorted([key, amount] for key, amount in self.postings),
         }
+        if self.stream != LEGACY_STREAM:
+            body["stream"] = self.stream
+            body["stream_seq"] = self.stream_seq
         return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
     def compute_hash(self) -> str:
@@ -484,12 +521,38 @@ def chain_hash(prev_hash: str, canonical: bytes) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + canonical).hexdigest()
 
 
+@dataclass(frozen=True)
+class Seal:
+    """One link of the global chain: the heads ``(stream, stream_seq, hash)`` of every stream
+    that moved since the previous seal. ``hash = sha256(prev_hash ‖ canonical_json)``."""
+
+    number: int
+    created_at: str  # ISO 8601, UTC, microseconds
+    heads: tuple[tuple[str, int, str], ...]
+    prev_hash: str = GENESIS_HASH
+    hash: str = field(default="", compare=False)
+
+    def canonical_json(self) -> bytes:
+        body = {
+            "seal": self.number,
+            "created_at": self.created_at,
+            "heads": sorted([stream, seq, digest] for stream, seq, digest in self.heads),
+        }
+        return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def compute_hash(self) -> str:
+        return chain_hash(self.prev_hash, self.canonical_json())
+
+
 @dataclass
 class VerificationReport:
     transactions: int = 0
     postings: int = 0
     accounts: int = 0
-    head_hash: str = GENESIS_HASH
+    head_hash: str = GENESIS_HASH  # the last seal's hash; without seals, the legacy stream's
+    streams: int = 0
+    seals: int = 0
+    unsealed: int = 0  # transactions no seal covers yet (verified by their stream chain alone)
     problems: list[str] = field(default_factory=list)
     first_bad_seq: int | None = None
 
@@ -502,14 +565,21 @@ def verify_chain(
     transactions: Iterable[ChainedTransaction],
     cached_balances: Mapping[str, int],
     recorded_head: tuple[int, str] | None = None,
+    *,
+    stream_heads: Mapping[str, tuple[int, str]] | None = None,
+    seals: Iterable[Seal] = (),
+    recorded_seal: tuple[int, str] | None = None,
 ) -> VerificationReport:
-    """Recompute the chain and every balance (SPEC §1 ``ledger verify``).
+    """Recompute every chain, the seals and every balance (SPEC §1 ``ledger verify``).
 
-    ``transactions`` must come in ``seq`` order. The first transaction whose hash, link or sum is
-    wrong is named in ``first_bad_seq``; balance mismatches and negatives are listed after it.
+    ``transactions`` must come in ``seq`` order (within a stream, ``seq`` grows with the
+    position). ``stream_heads`` are the recorded heads ``(stream_seq, hash)`` of each stream
+    (``recorded_head`` is shorthand for the legacy stream's); ``seals`` come in order and each
+    head they anchor must be the hash of that stream's transaction at that position. The
+    first transaction whose hash, link, position, sum or seal is wrong is named in
+    ``first_bad_seq``; balance mismatches and negatives are listed after it.
     """
     report = VerificationReport()
-    prev_hash = GENESIS_HASH
     derived: dict[str, int] = {}
 
     def flag(seq: int | None, problem: str) -> None:
@@ -517,22 +587,63 @@ def verify_chain(
         if seq is not None and report.first_bad_seq is None:
             report.first_bad_seq = seq
 
+    anchored: dict[tuple[str, int], tuple[int, str]] = {}
+    sealed_to: dict[str, int] = {}
+    seal_hash = GENESIS_HASH
+    for seal in seals:
+        report.seals += 1
+        if seal.prev_hash != seal_hash:
+            flag(None, f"seal {seal.number}: link broken (prev_hash does not match)")
+        if seal.compute_hash() != seal.hash:
+            flag(None, f"seal {seal.number}: hash does not match its contents")
+        for stream, position, digest in seal.heads:
+            anchored[(stream, position)] = (seal.number, digest)
+            sealed_to[stream] = max(sealed_to.get(stream, 0), position)
+        seal_hash = seal.hash
+    if recorded_seal is not None and recorded_seal[1] != seal_hash:
+        flag(None, f"ledger head {recorded_seal[1][:12]}… is not the last seal's hash")
+
+    last: dict[str, tuple[int, str]] = {}
     for tx in transactions:
         report.transactions += 1
         report.postings += len(tx.postings)
+        position = tx.position
+        prev_position, prev_hash = last.get(tx.stream, (0, GENESIS_HASH))
         if tx.prev_hash != prev_hash:
             flag(tx.seq, f"transaction {tx.seq}: link broken (prev_hash does not match)")
+        elif tx.stream != LEGACY_STREAM and position != prev_position + 1:
+            flag(tx.seq, f"transaction {tx.seq}: position {position} in {tx.stream} skips")
         if tx.compute_hash() != tx.hash:
             flag(tx.seq, f"transaction {tx.seq}: hash does not match its contents")
         total = sum(amount for _, amount in tx.postings)
         if total != 0:
             flag(tx.seq, f"transaction {tx.seq}: postings sum to {total}, not 0")
+        anchor = anchored.pop((tx.stream, position), None)
+        if anchor is not None and anchor[1] != tx.hash:
+            flag(tx.seq, f"transaction {tx.seq}: seal {anchor[0]} anchored a different hash")
         for key, amount in tx.postings:
             derived[key] = derived.get(key, 0) + amount
-        prev_hash = tx.hash
-    report.head_hash = prev_hash
-    if recorded_head is not None and recorded_head[1] != prev_hash:
-        flag(recorded_head[0], f"ledger head {recorded_head[1][:12]}… is not the last hash")
+        last[tx.stream] = (position, tx.hash)
+        if position > sealed_to.get(tx.stream, 0):
+            report.unsealed += 1
+    for (stream, position), (number, _) in sorted(anchored.items()):
+        flag(None, f"seal {number} anchors {stream or 'the legacy stream'} at {position}: missing")
+    heads = dict(stream_heads or {})
+    if recorded_head is not None:
+        heads.setdefault(LEGACY_STREAM, recorded_head)
+    for stream in sorted(heads):
+        if last.get(stream, (0, GENESIS_HASH)) != heads[stream]:
+            recorded = heads[stream]
+            flag(
+                recorded[0] if stream == LEGACY_STREAM else None,
+                f"ledger head {recorded[1][:12]}… of {stream or 'the legacy stream'} "
+                "is not its last hash",
+            )
+    if stream_heads is not None:
+        for stream in sorted(set(last) - set(heads)):
+            flag(None, f"stream {stream or 'legacy'} has transactions but no recorded head")
+    report.streams = len(last)
+    report.head_hash = seal_hash if report.seals else last.get(LEGACY_STREAM, (0, GENESIS_HASH))[1]
     for key in sorted(set(derived) | set(cached_balances)):
         cached, real = cached_balances.get(key, 0), derived.get(key, 0)
         if cached != real:

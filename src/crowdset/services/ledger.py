@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from crowdset.core import ledger
-from crowdset.core.ledger import AccountKind, OwnerKind, TransactionDraft, VerificationReport
+from crowdset.core.ledger import (
+    AccountKind,
+    OwnerKind,
+    Seal,
+    TransactionDraft,
+    VerificationReport,
+)
 from crowdset.errors import InvalidInput, NotFound
 from crowdset.services.context import Context
 from crowdset.services.generation import require_no_work_under_review
@@ -202,11 +208,26 @@ def history(
 
 
 def verify(ctx: Context) -> VerificationReport:
-    """Recompute the hash chain and every balance from the postings (SPEC §1)."""
+    """Recompute every stream's hash chain, the seals and every balance from the postings
+    (SPEC §1; decision record 0006)."""
 
     def work(session: Session) -> VerificationReport:
         cached = ledger_store.cached_balances(session)
-        head = ledger_store.recorded_head(session)
-        return ledger.verify_chain(ledger_store.iter_chain(session), cached, head)
+        heads = ledger_store.stream_heads(session)
+        seal_head = ledger_store.recorded_head(session)
+        seals = list(ledger_store.iter_seals(session))
+        return ledger.verify_chain(
+            ledger_store.iter_chain(session),
+            cached,
+            stream_heads=heads,
+            seals=seals,
+            recorded_seal=seal_head,
+        )
 
     return ctx.db.run(work, readonly=True)
+
+
+def seal(ctx: Context) -> Seal | None:
+    """Anchor every stream head that moved into the global chain of seals, and fold the
+    platform accounts' pending balance deltas (decision record 0006). ``None``: nothing new."""
+    return ctx.db.run(lambda session: ledger_store.seal(session, now=ctx.now()))

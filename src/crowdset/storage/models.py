@@ -129,10 +129,15 @@ class LedgerTransaction(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Decision record 0006: chained per stream; "" is the legacy stream (positioned by seq).
+    stream: Mapped[str] = mapped_column(String(40), default="")
+    stream_seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
     postings: Mapped[list[LedgerPosting]] = relationship(
         back_populates="transaction", order_by="LedgerPosting.id"
     )
+
+    __table_args__ = (Index("ix_ledger_transactions_stream", "stream", "stream_seq"),)
 
 
 class LedgerPosting(Base):
@@ -151,7 +156,8 @@ class LedgerPosting(Base):
 
 
 class LedgerHead(Base):
-    """One row: the chain's tip. Writers lock it, which serialises appends to the chain."""
+    """One row: the tip of the global chain of seals (decision record 0006). Only the seal
+    step locks it; payments never do."""
 
     __tablename__ = "ledger_head"
 
@@ -160,6 +166,54 @@ class LedgerHead(Base):
     last_hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
+class LedgerStream(Base):
+    """The tip of one stream's chain (``campaign:3``, ``user:7``, ``platform``, ``""``).
+    Appending to a stream locks its row: streams append in parallel."""
+
+    __tablename__ = "ledger_streams"
+
+    stream: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class LedgerSeal(Base):
+    """One link of the global chain: ``hash = sha256(prev_hash ‖ canonical_json)`` over the
+    stream heads it anchors (``LedgerSealHead``)."""
+
+    __tablename__ = "ledger_seals"
+
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class LedgerSealHead(Base):
+    """A stream head anchored by a seal."""
+
+    __tablename__ = "ledger_seal_heads"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    seal_number: Mapped[int] = mapped_column(ForeignKey("ledger_seals.number"), index=True)
+    stream: Mapped[str] = mapped_column(String(40))
+    stream_seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_ledger_seal_heads_stream", "stream", "stream_seq"),)
+
+
+class LedgerBalanceDelta(Base):
+    """On PostgreSQL, what a posting adds to a platform account's cached balance until the
+    seal step folds it in: appends insert here instead of updating one hot row."""
+
+    __tablename__ = "ledger_balance_deltas"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
 
 
 # --- campaigns (SPEC §2) ---------------------------------------------------------------------
