@@ -20,7 +20,7 @@ install: $(BIN)/.installed
 
 run: install  ## serve on 127.0.0.1:8000 with a SQLite file and demo data
 	$(BIN)/crowdset init --demo
-	$(BIN)/crowdset serve
+	CROWDSET_PAYMENTS_RAIL=simulated $(BIN)/crowdset serve  # the demo pretends to take payments
 
 test: install  ## the whole suite; PostgreSQL tests skip when no server answers (not on CI)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -112,7 +112,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
 def settings(database_url: str) -> Settings:
     # A cheap password hash keeps tests fast; production keeps the argon2id defaults.
     return Settings(
-        database_url=database_url, password_hash_time_cost=1, password_hash_memory_kib=1024
+        database_url=database_url,
+        password_hash_time_cost=1,
+        password_hash_memory_kib=1024,
+        payments_rail="simulated",  # the tests deposit; production's default is "disabled"
     )
 
 

@@ -11,6 +11,7 @@
     │   ├── InsufficientFunds     insufficient_funds 422 5
     │   └── UnderPriced           under_priced     422   5
     ├── Unauthenticated           unauthenticated  401   6
+    │   └── TooManyAttempts       too_many_attempts 429  6
     ├── Forbidden                 forbidden        403   6
     └── LedgerCorrupt             ledger_corrupt   500   7
 
@@ -125,6 +126,14 @@ class Forbidden(DomainError):
     status = 403
     exit_code = 6
     title = "Forbidden"
+
+
+class TooManyAttempts(Unauthenticated):
+    """Logins refused for a while after repeated wrong passwords; ``retry_after`` seconds."""
+
+    code = "too_many_attempts"
+    status = 429
+    title = "Too many attempts"
 
 
 class LedgerCorrupt(DomainError):

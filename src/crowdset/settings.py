@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -75,6 +75,41 @@ class Settings(BaseSettings):
     )
     session_lifetime_minutes: int = Field(
         480, ge=1, le=43_200, description="A web login lasts this long; then log in again."
+    )
+    session_idle_minutes: int = Field(
+        120,
+        ge=1,
+        le=43_200,
+        description="A web login unused for this long ends; the next request asks to log in.",
+    )
+    login_free_failures: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description="Wrong passwords allowed per account and per client address before "
+        "logins from them wait (429 with Retry-After), the wait doubling with each failure.",
+    )
+    login_max_delay_seconds: int = Field(
+        900, ge=1, le=86_400, description="The longest wait a run of wrong passwords earns."
+    )
+    trust_forwarded_for: bool = Field(
+        False,
+        description="Take the client address from the last X-Forwarded-For entry (set it "
+        "only behind a reverse proxy that writes that header; otherwise clients could pick "
+        "their own address and dodge the login throttle).",
+    )
+    payments_rail: Literal["simulated", "disabled"] = Field(
+        "disabled",
+        description="simulated: users deposit and withdraw through a pretend rail (demos "
+        "and tests); disabled: credits enter only through operator issuance.",
+    )
+    ledger_anchor_file: Path | None = Field(
+        None,
+        description="Append-only file that `crowdset ledger anchor` (and the server, every "
+        "ledger_anchor_minutes) appends the ledger head to; keep it off the database host.",
+    )
+    ledger_anchor_minutes: int = Field(
+        60, ge=1, le=10_080, description="How often the server anchors the ledger head."
     )
     session_cookie_secure: bool = Field(
         True,

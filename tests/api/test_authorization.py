@@ -68,6 +68,13 @@ TABLE: list[tuple[str, str, dict[str, object] | None, tuple[int, int, int, int]]
     ("GET", "/api/v1/me/demographics", None, (401, 200, 403, 403)),
     ("PUT", "/api/v1/me/demographics", {"country": "DE"}, (401, 200, 403, 403)),
     ("DELETE", "/api/v1/me/demographics", None, (401, 204, 403, 403)),
+    (
+        "POST",
+        "/api/v1/me/password",
+        {"current_password": "correct horse", "new_password": "a brand new passphrase"},
+        (401, 204, 204, 204),
+    ),
+    ("POST", "/api/v1/me/logout-everywhere", None, (401, 200, 200, 200)),
     ("GET", "/api/v1/tokens", None, (401, 200, 200, 200)),
     ("POST", "/api/v1/tokens", {"name": "extra"}, (401, 201, 201, 201)),
     ("DELETE", "/api/v1/tokens/{own_token}", None, (401, 200, 200, 200)),
@@ -86,6 +93,14 @@ TABLE: list[tuple[str, str, dict[str, object] | None, tuple[int, int, int, int]]
     ("GET", "/api/v1/operator/ledger/verify", None, (401, 403, 403, 200)),
     ("GET", "/api/v1/operator/users", None, (401, 403, 403, 200)),
     ("GET", "/api/v1/operator/users/{worker_id}/balances", None, (401, 403, 403, 200)),
+    ("POST", "/api/v1/operator/users/{worker_id}/deactivate", None, (401, 403, 403, 200)),
+    ("POST", "/api/v1/operator/users/{worker_id}/reactivate", None, (401, 403, 403, 200)),
+    (
+        "POST",
+        "/api/v1/operator/users/{worker_id}/password",
+        {"new_password": "another fine passphrase"},
+        (401, 403, 403, 200),
+    ),
     # Campaigns: requesters run their own ({draft_id}, {running_id} belong to the requester),
     # operators see every campaign.
     ("POST", "/api/v1/campaigns", TINY_SPEC, (401, 403, 201, 201)),

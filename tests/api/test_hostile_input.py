@@ -51,8 +51,7 @@ def test_every_integer_parameter_is_bounded_to_the_database_range() -> None:
 
 def _request_for(path: str, name: str, value: int) -> str:
     url = re.sub(r"\{" + name + r"\}", str(value), path)
-    url = re.sub(r"\{[^}]+\}", "1", url)
-    return url
+    return re.sub(r"\{[^}]+\}", "1", url)
 
 
 @pytest.mark.parametrize("role", ["worker", "requester", "operator"])
@@ -69,7 +68,7 @@ def test_boundary_ids_on_every_route_never_answer_500(
                 url = API + _request_for(path, "", 1) + f"?{name}={value}"
             response = client.request(method, url, headers=headers, json={})
             assert response.status_code < 500, (method, url, response.text)
-            if value > DB_INT_MAX or value < 1 and name.endswith("_id"):
+            if value > DB_INT_MAX or (value < 1 and name.endswith("_id")):
                 assert response.status_code in (401, 403, 404, 422), (method, url)
 
 

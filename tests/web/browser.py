@@ -69,6 +69,7 @@ def serve(database: Path, template: Path) -> Iterator[LiveServer]:
         database_url=f"sqlite:///{database}",
         password_hash_time_cost=1,
         password_hash_memory_kib=1024,
+        payments_rail="simulated",
     )
     clock = ShiftedClock()
     ctx = open_context(settings)

@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from crowdset.core.permissions import Action, authorize
 from crowdset.errors import InvalidInput, Unauthenticated
-from crowdset.services import accounts
+from crowdset.services import accounts, login_throttle
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 
@@ -78,3 +78,15 @@ def idempotency_key(
 
 
 IdempotencyKeyDep = Annotated[str, Depends(idempotency_key)]
+
+
+def client_address(request: Request, ctx: ContextDep) -> str:
+    """The client's address, as the login throttle counts it (see ``trust_forwarded_for``)."""
+    return login_throttle.client_address(
+        request.client.host if request.client else None,
+        request.headers.get("x-forwarded-for"),
+        trust_forwarded=ctx.settings.trust_forwarded_for,
+    )
+
+
+ClientAddressDep = Annotated[str, Depends(client_address)]

@@ -47,7 +47,10 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     if error.status >= 500:
         log.error("%s: %s", error.code, error.message)
     fields = _jsonable(error.fields)
-    return problem(error.status, error.title, error.message, error.code, **fields)
+    response = problem(error.status, error.title, error.message, error.code, **fields)
+    if isinstance(error.fields.get("retry_after"), int):  # 429: how long to wait
+        response.headers["Retry-After"] = str(error.fields["retry_after"])
+    return response
 
 
 async def _validation_error(request: Request, error: Exception) -> JSONResponse:

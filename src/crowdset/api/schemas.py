@@ -51,6 +51,20 @@ class PasswordLogin(Schema):
     days: int | None = Field(None, gt=0, le=3650)
 
 
+class PasswordChange(Schema):
+    current_password: str = Field(max_length=200)
+    new_password: str = Field(max_length=200)
+
+
+class PasswordReset(Schema):
+    new_password: str = Field(max_length=200, description="Tell the user through another channel.")
+
+
+class LoggedOut(Schema):
+    sessions_ended: int
+    tokens_revoked: int
+
+
 class TokenCreate(Schema):
     name: str = Field("api", max_length=80)
     days: int | None = Field(None, gt=0, le=3650)

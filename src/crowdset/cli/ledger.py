@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from crowdset.cli.common import console, context_from, err_console, money, parse_money
-from crowdset.services import accounts, ledger
+from crowdset.services import accounts, ledger, ledger_anchors
 
 app = typer.Typer(no_args_is_help=True, help="The token ledger.\n\nExample: crowdset ledger verify")
 
@@ -35,24 +36,64 @@ def balance(
 
 
 @app.command("verify")
-def verify(typer_ctx: typer.Context) -> None:
+def verify(
+    typer_ctx: typer.Context,
+    anchors: Annotated[
+        bool,
+        typer.Option(
+            "--anchors",
+            help="Also check that the chain still holds every head in the anchor file "
+            "(a rewind fails here).",
+        ),
+    ] = False,
+    anchor_path: Annotated[
+        Path | None,
+        typer.Option("--file", help="The anchor file; default: the ledger_anchor_file setting."),
+    ] = None,
+) -> None:
     """Recompute the hash chain and every balance; exit 7 naming the first bad transaction.
 
-    Example: crowdset ledger verify
+    Example: crowdset ledger verify --anchors
     """
     ctx = context_from(typer_ctx)
     report = ledger.verify(ctx)
-    if report.ok:
+    problems = list(report.problems)
+    checked = ""
+    if anchors:
+        found = ledger_anchors.read_anchors(ledger_anchors.anchor_file(ctx, anchor_path))
+        problems += ledger_anchors.verify_anchors(ctx, found)
+        checked = f"; {len(found)} anchored heads held"
+    if not problems:
         console.print(
             f"[green]✓ ledger intact[/]: {report.transactions} transactions, "
             f"{report.postings} postings, {report.accounts} accounts; head {report.head_hash}"
+            f"{checked}"
         )
         return
     where = f" first bad transaction: {report.first_bad_seq}" if report.first_bad_seq else ""
     err_console.print(f"[bold red]✗ ledger verification failed[/]{where}")
-    for problem in report.problems[:50]:
+    for problem in problems[:50]:
         err_console.print(f"  - {problem}")
     raise typer.Exit(7)
+
+
+@app.command("anchor")
+def anchor(
+    typer_ctx: typer.Context,
+    anchor_path: Annotated[
+        Path | None,
+        typer.Option("--file", help="The anchor file; default: the ledger_anchor_file setting."),
+    ] = None,
+) -> None:
+    """Append the ledger's head (position, hash, time) to an append-only anchor file kept
+    off the database host; `ledger verify --anchors` then catches a rewind.
+
+    Example: crowdset ledger anchor --file /mnt/audit/crowdset-anchors.jsonl
+    """
+    ctx = context_from(typer_ctx)
+    made = ledger_anchors.anchor(ctx, anchor_path)
+    target = ledger_anchors.anchor_file(ctx, anchor_path)
+    console.print(f"anchored head {made.seq} {made.hash} at {made.at} in {target}")
 
 
 @app.command("issue")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from crowdset.core.permissions import Role
@@ -28,11 +28,45 @@ def check_email(email: str) -> str:
     return email
 
 
-def check_password(password: str) -> str:
+MAX_PASSWORD_LENGTH = 200
+MIN_DISTINCT_CHARACTERS = 5
+
+
+def check_password(
+    password: str, *, email: str = "", common: Collection[str] = (), field: str = "password"
+) -> str:
+    """Long enough, not a run of a few characters, not on the list of ``common`` (breached)
+    passwords, and not the e-mail address or its name part."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             f"password is {len(password)} characters long: use at least {MIN_PASSWORD_LENGTH}",
-            field="password",
+            field=field,
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"password is {len(password)} characters long: use at most {MAX_PASSWORD_LENGTH}",
+            field=field,
+        )
+    if "\x00" in password:
+        raise InvalidInput("password holds a NUL character: remove it", field=field)
+    if len(set(password)) < MIN_DISTINCT_CHARACTERS:
+        raise InvalidInput(
+            f"password uses fewer than {MIN_DISTINCT_CHARACTERS} different characters: "
+            "choose one that is harder to guess, like a few unrelated words",
+            field=field,
+        )
+    lowered = password.lower()
+    if lowered in common:
+        raise InvalidInput(
+            "password is on the list of common passwords that attackers try first: choose "
+            "another, like a few unrelated words",
+            field=field,
+        )
+    name = email.lower().split("@")[0]
+    if email and (email.lower() in lowered or (len(name) >= 4 and name in lowered)):
+        raise InvalidInput(
+            "password contains your e-mail address or its name: choose one that does not",
+            field=field,
         )
     return password
 

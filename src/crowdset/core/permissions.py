@@ -20,6 +20,7 @@ class Action(StrEnum):
     STAKE = "stake"  # stake and unstake
     EDIT_DEMOGRAPHICS = "edit_demographics"
     CREATE_USERS = "create_users"  # any role
+    MANAGE_USERS = "manage_users"  # deactivate, reactivate, reset a password
     ISSUE_CREDITS = "issue_credits"
     VERIFY_LEDGER = "verify_ledger"
     READ_ANY_ACCOUNT = "read_any_account"
@@ -37,6 +38,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.STAKE: frozenset({Role.WORKER}),
     Action.EDIT_DEMOGRAPHICS: frozenset({Role.WORKER}),
     Action.CREATE_USERS: frozenset({Role.OPERATOR}),
+    Action.MANAGE_USERS: frozenset({Role.OPERATOR}),
     Action.ISSUE_CREDITS: frozenset({Role.OPERATOR}),
     Action.VERIFY_LEDGER: frozenset({Role.OPERATOR}),
     Action.READ_ANY_ACCOUNT: frozenset({Role.OPERATOR}),

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from crowdset.errors import ImportFailed, InvalidInput
+from crowdset.formats.cells import neutralise_frame
 
 Format = Literal["csv", "tsv", "jsonl", "parquet"]
 FORMATS: dict[str, Format] = {
@@ -184,9 +185,9 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
             path=str(path),
         )
     if fmt == "csv":
-        frame.to_csv(path, index=False)
+        neutralise_frame(frame).to_csv(path, index=False)
     elif fmt == "tsv":
-        frame.to_csv(path, index=False, sep="\t")
+        neutralise_frame(frame).to_csv(path, index=False, sep="\t")
     elif fmt == "jsonl":
         frame.to_json(path, orient="records", lines=True, force_ascii=False)
     else:

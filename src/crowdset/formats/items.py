@@ -26,6 +26,7 @@ from crowdset.core.labeling.items import ItemRow, parse_items
 from crowdset.core.labeling.spec import LabelingSpec
 from crowdset.errors import ImportFailed
 from crowdset.formats.answers import Format, file_format, read_table, write_table
+from crowdset.formats.cells import neutralise_frame
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
 
@@ -94,7 +95,7 @@ def results_text(rows: Iterable[Mapping[str, object]], fmt: Literal["csv", "json
     frame = results_frame(rows, fmt)
     buffer = io.StringIO()
     if fmt == "csv":
-        frame.to_csv(buffer, index=False)
+        neutralise_frame(frame).to_csv(buffer, index=False)
     else:
         frame.to_json(buffer, orient="records", lines=True, force_ascii=False)
     return buffer.getvalue()

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import IO, Any, Protocol
 
+from crowdset.formats.cells import neutralise
 from crowdset.formats.parallel_tmx import TmxWriter
 
 _BREAKS = re.compile(r"[\t\r\n]")
@@ -44,10 +45,12 @@ class PairWriter(Protocol):
 
 
 class TsvPairWriter:
-    """``source<TAB>target`` per line."""
+    """``source<TAB>target`` per line. ``neutralise``: a sentence a spreadsheet would run as a
+    formula gets a leading ``'`` (exports people open; a filtered corpus keeps its text)."""
 
-    def __init__(self, handle: IO[str]) -> None:
+    def __init__(self, handle: IO[str], *, neutralise: bool = False) -> None:
         self.handle = handle
+        self.neutralise = neutralise
 
     def write(
         self,
@@ -56,6 +59,8 @@ class TsvPairWriter:
         lines: Sequence[int],
         scores: Sequence[dict[str, Any] | None],
     ) -> None:
+        if self.neutralise:
+            src, tgt = [str(neutralise(s)) for s in src], [str(neutralise(t)) for t in tgt]
         text = "".join(f"{s}\t{t}\n" for s, t in zip(src, tgt, strict=True))
         if text.count("\t") != len(src) or text.count("\n") != len(src) or "\r" in text:
             # rare: a sentence holds a tab or line break that TSV cannot represent

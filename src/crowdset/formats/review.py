@@ -183,7 +183,7 @@ def write_reviewed(
     elif fmt is OutputFormat.TMX:
         writer = TmxPairWriter(handles[0], src_lang or "src", tgt_lang or "tgt")
     else:
-        writer = TsvPairWriter(handles[0])
+        writer = TsvPairWriter(handles[0], neutralise=True)  # an export people may open
     if pairs:
         writer.write(
             [str(p["source"]) for p in pairs],

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import gzip
 import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -22,11 +24,16 @@ from crowdset.core.accounts import (
 )
 from crowdset.core.permissions import Role
 from crowdset.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from crowdset.services import login_throttle
 from crowdset.services.context import Context
 from crowdset.storage import users_store
 from crowdset.storage.models import ApiToken, User, WorkerDemographics
 
 TOKEN_PREFIX = "cs_"
+INVALID_TOKEN = (
+    "the token is not valid (unknown, expired or revoked, or its account is deactivated): "
+    "create one with `crowdset token create` or POST /api/v1/auth/token"
+)
 
 
 @functools.cache
@@ -78,7 +85,7 @@ class Principal:
     token_id: int | None = None
 
 
-def _user_view(user: User) -> UserView:
+def user_view(user: User) -> UserView:
     return UserView(
         id=user.id,
         email=user.email,
@@ -106,11 +113,18 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The 20,000 common passwords shipped in the package (see src/crowdset/data/README.md)."""
+    data = resources.files("crowdset.data").joinpath("common-passwords.txt.gz").read_bytes()
+    return frozenset(gzip.decompress(data).decode().split())
+
+
 def create_user(
     ctx: Context, *, email: str, password: str, role: str, display_name: str = ""
 ) -> UserView:
     email = check_email(email)
-    check_password(password)
+    check_password(password, email=email, common=common_passwords())
     checked_role = check_role(role)
     password_hash = _hasher(ctx).hash(password)  # slow on purpose: outside the transaction
 
@@ -128,7 +142,7 @@ def create_user(
         )
         session.add(user)
         session.flush()
-        return _user_view(user)
+        return user_view(user)
 
     try:
         return ctx.db.run(work)
@@ -141,7 +155,7 @@ def get_user(ctx: Context, user_id: int) -> UserView:
         user = users_store.user_by_id(session, user_id)
         if user is None:
             raise NotFound(f"no user has id {user_id}", user_id=user_id)
-        return _user_view(user)
+        return user_view(user)
 
     return ctx.db.run(work, readonly=True)
 
@@ -153,25 +167,41 @@ def find_user(ctx: Context, email: str) -> UserView:
         user = users_store.user_by_email(session, email)
         if user is None:
             raise NotFound(f"no user has email {email!r}", email=email)
-        return _user_view(user)
+        return user_view(user)
 
     return ctx.db.run(work, readonly=True)
 
 
 def list_users(ctx: Context, role: Role | None = None) -> list[UserView]:
     def work(session: Session) -> list[UserView]:
-        return [_user_view(u) for u in users_store.all_users(session, role and role.value)]
+        return [user_view(u) for u in users_store.all_users(session, role and role.value)]
 
     return ctx.db.run(work, readonly=True)
 
 
-def authenticate_password(ctx: Context, email: str, password: str) -> UserView:
-    """The user with these credentials; one message for every failure (no account probing)."""
+def authenticate_password(
+    ctx: Context, email: str, password: str, *, address: str = "unknown"
+) -> UserView:
+    """The user with these credentials; one message for every failure (no account probing).
+
+    Throttled (:mod:`crowdset.services.login_throttle`): while the account or the client
+    ``address`` must wait, the attempt is refused with ``TooManyAttempts`` before any hash."""
+    login_throttle.check(ctx, email, address)
+    try:
+        user = _verify_password(ctx, email, password)
+    except Unauthenticated:
+        login_throttle.record_failure(ctx, email, address)
+        raise
+    login_throttle.record_success(ctx, email)
+    return user
+
+
+def _verify_password(ctx: Context, email: str, password: str) -> UserView:
     wrong = Unauthenticated("email or password is wrong")
 
     def work(session: Session) -> tuple[UserView, str] | None:
         user = users_store.user_by_email(session, email.strip().lower())
-        return None if user is None else (_user_view(user), user.password_hash)
+        return None if user is None else (user_view(user), user.password_hash)
 
     found = ctx.db.run(work, readonly=True)
     if found is None or not found[0].is_active:
@@ -183,6 +213,83 @@ def authenticate_password(ctx: Context, email: str, password: str) -> UserView:
     except (VerificationError, InvalidHashError):
         raise wrong from None
     return user
+
+
+def change_password(
+    ctx: Context, user_id: int, current: str, new: str, *, keep_session: int | None = None
+) -> int:
+    """Change one's own password after proving the current one. Every other web session of
+    the user ends (``keep_session``, the one asking, stays); returns how many ended."""
+    user = get_user(ctx, user_id)
+    try:
+        _verify_password(ctx, user.email, current)
+    except Unauthenticated:
+        raise InvalidInput(
+            "current_password is wrong: type the password you log in with now",
+            field="current_password",
+        ) from None
+    if new == current:
+        raise InvalidInput(
+            "new_password is the current password: choose another", field="new_password"
+        )
+    check_password(new, email=user.email, common=common_passwords(), field="new_password")
+    password_hash = _hasher(ctx).hash(new)
+
+    def work(session: Session) -> int:
+        row = users_store.user_by_id(session, user_id)
+        assert row is not None
+        row.password_hash = password_hash
+        return users_store.end_sessions(session, user_id, ctx.now(), keep=keep_session)
+
+    return ctx.db.run(work)
+
+
+def reset_password(ctx: Context, user_id: int, new: str) -> UserView:
+    """An operator sets a user's password: every web session of the user ends and every
+    token is revoked."""
+    user = get_user(ctx, user_id)
+    check_password(new, email=user.email, common=common_passwords(), field="new_password")
+    password_hash = _hasher(ctx).hash(new)
+
+    def work(session: Session) -> UserView:
+        row = users_store.user_by_id(session, user_id)
+        assert row is not None
+        row.password_hash = password_hash
+        users_store.end_sessions(session, user_id, ctx.now())
+        users_store.revoke_tokens(session, user_id, ctx.now())
+        return user_view(row)
+
+    return ctx.db.run(work)
+
+
+def set_active(ctx: Context, user_id: int, *, active: bool) -> UserView:
+    """Deactivate (every web session ends and every token is revoked at once; the user cannot
+    log in) or reactivate an account."""
+
+    def work(session: Session) -> UserView:
+        row = users_store.user_by_id(session, user_id)
+        if row is None:
+            raise NotFound(f"no user has id {user_id}", user_id=user_id)
+        row.is_active = active
+        if not active:
+            users_store.end_sessions(session, user_id, ctx.now())
+            users_store.revoke_tokens(session, user_id, ctx.now())
+        return user_view(row)
+
+    return ctx.db.run(work)
+
+
+def log_out_everywhere(ctx: Context, user_id: int) -> tuple[int, int]:
+    """End every web session and revoke every token of the user; returns how many of each."""
+
+    def work(session: Session) -> tuple[int, int]:
+        now = ctx.now()
+        return (
+            users_store.end_sessions(session, user_id, now),
+            users_store.revoke_tokens(session, user_id, now),
+        )
+
+    return ctx.db.run(work)
 
 
 def create_token(
@@ -239,15 +346,15 @@ def authenticate_token(ctx: Context, secret: str) -> Principal:
 
     def work(session: Session) -> Principal:
         token = users_store.token_by_hash(session, hash_token(secret))
-        if token is None:
-            raise Unauthenticated("the token is not valid: create one with `crowdset token create`")
-        if token.revoked_at is not None:
-            raise Unauthenticated("the token was revoked: create a new one")
-        if token.expires_at <= ctx.now():
-            raise Unauthenticated("the token has expired: create a new one")
+        if (
+            token is None
+            or token.revoked_at is not None
+            or token.expires_at <= ctx.now()
+            or not token.user.is_active
+        ):
+            # one message for every failure: a stolen token's holder learns nothing from it
+            raise Unauthenticated(INVALID_TOKEN)
         user = token.user
-        if not user.is_active:
-            raise Unauthenticated("the account of this token is deactivated")
         return Principal(user.id, Role(user.role), user.email, token.id)
 
     return ctx.db.run(work, readonly=True)

@@ -100,6 +100,33 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
+class WebSession(Base):
+    """A web login. The browser holds only a random secret (signed in its cookie); this row,
+    found by the secret's hash, says whose it is and whether it still counts."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    user_agent: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(64))
+
+
+class LoginThrottle(Base):
+    """Failed logins counted per key (``account:<email>`` or ``address:<ip>``)."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    blocked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
 class LedgerAccount(Base):
     """One account; ``balance`` is a cache always derivable from the postings."""
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from crowdset.storage.models import ApiToken, User, WorkerDemographics
+from crowdset.storage.models import ApiToken, User, WebSession, WorkerDemographics
 
 
 def user_by_email(session: Session, email: str) -> User | None:
@@ -43,3 +45,22 @@ def all_users(session: Session, role: str | None = None) -> list[User]:
 
 def user_by_pseudonym(session: Session, pseudonym: str) -> User | None:
     return session.execute(select(User).where(User.pseudonym == pseudonym)).scalar_one_or_none()
+
+
+def end_sessions(session: Session, user_id: int, now: datetime, *, keep: int | None = None) -> int:
+    """End the user's web sessions that still count (all but ``keep``); returns how many."""
+    query = update(WebSession).where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
+    if keep is not None:
+        query = query.where(WebSession.id != keep)
+    result = session.execute(query.values(ended_at=now))
+    return int(getattr(result, "rowcount", 0))
+
+
+def revoke_tokens(session: Session, user_id: int, now: datetime) -> int:
+    """Revoke every token of the user not yet revoked; returns how many."""
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return int(getattr(result, "rowcount", 0))

@@ -16,8 +16,7 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
 from crowdset.core.permissions import Action, Role, authorize
-from crowdset.errors import NotFound
-from crowdset.services import accounts
+from crowdset.services import login_throttle, web_sessions
 from crowdset.services.accounts import Principal, UserView
 from crowdset.services.context import Context
 
@@ -36,9 +35,10 @@ class CsrfRejected(Exception):
 
 @dataclass(frozen=True)
 class Viewer:
-    """The logged-in user of a request."""
+    """The logged-in user of a request, and the id of their web session."""
 
     user: UserView
+    session_id: int | None = None
 
     @property
     def principal(self) -> Principal:
@@ -77,44 +77,74 @@ def flash(request: Request, message: str, kind: str = "ok") -> None:
     request.session["flash"] = notices
 
 
+def client_address(request: Request) -> str:
+    """The client's address, as the login throttle counts it (see ``trust_forwarded_for``)."""
+    return login_throttle.client_address(
+        request.client.host if request.client else None,
+        request.headers.get("x-forwarded-for"),
+        trust_forwarded=get_context(request).settings.trust_forwarded_for,
+    )
+
+
 def start_session(request: Request, ctx: Context, user: UserView) -> None:
-    """Log in: a fresh session (new form token) so nothing of the anonymous one carries over."""
+    """Log in: a new server-side session, and a fresh cookie (new form token) so nothing of
+    the anonymous one carries over. The cookie holds only the session's random secret."""
+    secret = web_sessions.start(
+        ctx,
+        user.id,
+        user_agent=request.headers.get("user-agent", ""),
+        address=client_address(request),
+    )
     request.session.clear()
-    request.session.update(uid=user.id, iat=ctx.now().timestamp())
+    request.session.update(sid=secret)
     csrf_token(request)
 
 
 def end_session(request: Request) -> None:
+    """Log out: the server-side session ends (a copied cookie stops working too)."""
+    secret = request.session.get("sid")
+    if isinstance(secret, str):
+        web_sessions.end(get_context(request), secret)
     request.session.clear()
 
 
+_ENDED_NOTICES = {
+    web_sessions.Ended.EXPIRED: "Your session expired after {lifetime} minutes: log in again.",
+    web_sessions.Ended.IDLE: "Your session ended after {idle} minutes without activity: log in "
+    "again.",
+    web_sessions.Ended.LOGGED_OUT: "You were logged out (from another browser, by a password "
+    "change or by an operator): log in again.",
+    web_sessions.Ended.DEACTIVATED: "This account is deactivated.",
+}
+
+
 def optional_viewer(request: Request) -> Viewer | None:
-    """The logged-in user, or ``None``. An expired login ends here, with a notice."""
+    """The logged-in user, or ``None``. A session that ended ends here, with a notice."""
     if hasattr(request.state, "viewer"):
         found: Viewer | None = request.state.viewer
         return found
     request.state.viewer = None
-    session = request.session
-    user_id = session.get("uid")
-    if not isinstance(user_id, int):
+    secret = request.session.get("sid")
+    if not isinstance(secret, str):
+        if "uid" in request.session:  # a cookie from before server-side sessions
+            request.session.clear()
         return None
     ctx = get_context(request)
-    issued = session.get("iat")
-    lifetime = ctx.settings.session_lifetime_minutes
-    if not isinstance(issued, int | float) or ctx.now().timestamp() - issued > lifetime * 60:
-        end_session(request)
-        flash(request, f"Your session expired after {lifetime} minutes: log in again.", "error")
+    resolved = web_sessions.resolve(ctx, secret)
+    if not isinstance(resolved, web_sessions.Resolved):
+        request.session.clear()
+        notice = _ENDED_NOTICES.get(resolved)
+        if notice:
+            settings = ctx.settings
+            flash(
+                request,
+                notice.format(
+                    lifetime=settings.session_lifetime_minutes, idle=settings.session_idle_minutes
+                ),
+                "error",
+            )
         return None
-    try:
-        user = accounts.get_user(ctx, user_id)
-    except NotFound:
-        end_session(request)
-        return None
-    if not user.is_active:
-        end_session(request)
-        flash(request, "This account is deactivated.", "error")
-        return None
-    viewer = Viewer(user)
+    viewer = Viewer(resolved.user, resolved.session_id)
     request.state.viewer = viewer
     return viewer
 

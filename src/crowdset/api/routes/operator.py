@@ -10,6 +10,7 @@ from crowdset.api.routes.wallet import balances_public, transaction_public
 from crowdset.api.schemas import (
     BalancesPublic,
     IssueBody,
+    PasswordReset,
     TransactionPublic,
     UserPublic,
     VerificationPublic,
@@ -22,6 +23,7 @@ router = APIRouter(prefix="/operator", tags=["operator"])
 Issuer = Annotated[Principal, Depends(allowed(Action.ISSUE_CREDITS))]
 Verifier = Annotated[Principal, Depends(allowed(Action.VERIFY_LEDGER))]
 Reader = Annotated[Principal, Depends(allowed(Action.READ_ANY_ACCOUNT))]
+Manager = Annotated[Principal, Depends(allowed(Action.MANAGE_USERS))]
 
 
 @router.post("/issue", status_code=status.HTTP_201_CREATED, response_model=TransactionPublic)
@@ -55,6 +57,26 @@ def list_users(
     ctx: ContextDep, caller: Reader, role: Annotated[Role | None, Query()] = None
 ) -> list[UserPublic]:
     return [UserPublic.model_validate(u) for u in accounts.list_users(ctx, role)]
+
+
+@router.post("/users/{user_id}/deactivate", response_model=UserPublic)
+def deactivate(user_id: Id, ctx: ContextDep, caller: Manager) -> UserPublic:
+    """The user can no longer log in; their web sessions end and their tokens are revoked."""
+    return UserPublic.model_validate(accounts.set_active(ctx, user_id, active=False))
+
+
+@router.post("/users/{user_id}/reactivate", response_model=UserPublic)
+def reactivate(user_id: Id, ctx: ContextDep, caller: Manager) -> UserPublic:
+    """The user may log in again (with new tokens: the old ones stay revoked)."""
+    return UserPublic.model_validate(accounts.set_active(ctx, user_id, active=True))
+
+
+@router.post("/users/{user_id}/password", response_model=UserPublic)
+def reset_password(
+    user_id: Id, body: PasswordReset, ctx: ContextDep, caller: Manager
+) -> UserPublic:
+    """Set the user's password; their web sessions end and their tokens are revoked."""
+    return UserPublic.model_validate(accounts.reset_password(ctx, user_id, body.new_password))
 
 
 @router.get("/users/{user_id}/balances", response_model=BalancesPublic)

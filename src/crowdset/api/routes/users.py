@@ -4,9 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
 
-from crowdset.api.deps import ContextDep, OptionalPrincipalDep, allowed
+from crowdset.api.deps import ClientAddressDep, ContextDep, OptionalPrincipalDep, allowed
 from crowdset.api.schemas import (
     DemographicsBody,
+    LoggedOut,
+    PasswordChange,
     PasswordLogin,
     TokenCreated,
     TokenPublic,
@@ -37,9 +39,10 @@ def create_user(body: UserCreate, ctx: ContextDep, caller: OptionalPrincipalDep)
 
 
 @router.post("/auth/token", response_model=TokenCreated, status_code=status.HTTP_201_CREATED)
-def login(body: PasswordLogin, ctx: ContextDep) -> TokenCreated:
-    """Exchange email and password for a new API token."""
-    user = accounts.authenticate_password(ctx, body.email, body.password)
+def login(body: PasswordLogin, ctx: ContextDep, address: ClientAddressDep) -> TokenCreated:
+    """Exchange email and password for a new API token. After repeated wrong passwords for the
+    account or from the address, attempts wait: 429 with `Retry-After`."""
+    user = accounts.authenticate_password(ctx, body.email, body.password, address=address)
     created = accounts.create_token(ctx, user.id, name=body.token_name, days=body.days)
     return TokenCreated(token=created.secret, info=TokenPublic.model_validate(created.token))
 
@@ -84,3 +87,17 @@ def delete_demographics(ctx: ContextDep, caller: EditDemographics) -> Response:
     """Opt out: your answers are deleted."""
     accounts.withdraw_demographics(ctx, caller.user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
+def change_password(body: PasswordChange, ctx: ContextDep, caller: ReadOwn) -> Response:
+    """Change your password, proving the current one. Your web sessions end (tokens stay)."""
+    accounts.change_password(ctx, caller.user_id, body.current_password, body.new_password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/me/logout-everywhere", response_model=LoggedOut)
+def logout_everywhere(ctx: ContextDep, caller: ReadOwn) -> LoggedOut:
+    """End every web session and revoke every API token of yours, this one included."""
+    sessions, tokens = accounts.log_out_everywhere(ctx, caller.user_id)
+    return LoggedOut(sessions_ended=sessions, tokens_revoked=tokens)

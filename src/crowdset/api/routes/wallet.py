@@ -8,7 +8,7 @@ from crowdset.api.deps import ContextDep, IdempotencyKeyDep, allowed
 from crowdset.api.params import Seq
 from crowdset.api.schemas import AmountBody, BalancesPublic, PostingPublic, TransactionPublic
 from crowdset.core.permissions import Action
-from crowdset.services import ledger
+from crowdset.services import ledger, payments
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 from crowdset.services.ledger import Balances
@@ -74,8 +74,9 @@ def get_history(
 def deposit(
     body: AmountBody, ctx: ContextDep, caller: MoveOwn, key: IdempotencyKeyDep, response: Response
 ) -> TransactionPublic:
-    """Top up from the **simulated** payment rail (no real money moves in this build)."""
-    tx = ledger.deposit(ctx, caller.user_id, body.amount, idempotency_key=key)
+    """Top up from the **simulated** payment rail (no real money moves in this build); refused
+    (422) where the `payments_rail` setting is `disabled`, the default."""
+    tx = payments.deposit(ctx, caller.user_id, body.amount, idempotency_key=key)
     return transaction_public(tx, response)
 
 
@@ -85,8 +86,9 @@ def deposit(
 def withdraw(
     body: AmountBody, ctx: ContextDep, caller: MoveOwn, key: IdempotencyKeyDep, response: Response
 ) -> TransactionPublic:
-    """Pay out to the **simulated** payment rail (no real money moves in this build)."""
-    tx = ledger.withdraw(ctx, caller.user_id, body.amount, idempotency_key=key)
+    """Pay out to the **simulated** payment rail (no real money moves in this build); refused
+    (422) where the `payments_rail` setting is `disabled`, the default."""
+    tx = payments.withdraw(ctx, caller.user_id, body.amount, idempotency_key=key)
     return transaction_public(tx, response)
 
 

@@ -13,9 +13,17 @@ from crowdset.core.accounts import AGE_BANDS, EDUCATION_LEVELS, GENDERS
 from crowdset.core.money import parse_amount
 from crowdset.core.permissions import Action, Role
 from crowdset.errors import DomainError
-from crowdset.services import accounts, campaign_stats, due_process, generation, ledger
+from crowdset.services import (
+    accounts,
+    campaign_stats,
+    due_process,
+    generation,
+    ledger,
+    payments,
+    web_sessions,
+)
 from crowdset.services.context import Context
-from crowdset.web.deps import ContextDep, FormDep, Viewer, allowed, flash, text_of
+from crowdset.web.deps import ContextDep, FormDep, Viewer, allowed, end_session, flash, text_of
 from crowdset.web.forms import Form
 from crowdset.web.rendering import page
 
@@ -39,7 +47,12 @@ DEMOGRAPHIC_FIELDS = ("age_band", "gender", "country", "languages", "education",
 
 
 def _profile(
-    request: Request, ctx: Context, viewer: Viewer, form: Form | None = None, status: int = 200
+    request: Request,
+    ctx: Context,
+    viewer: Viewer,
+    form: Form | None = None,
+    status: int = 200,
+    password_form: Form | None = None,
 ) -> Response:
     saved = None
     if viewer.role is Role.WORKER:
@@ -62,6 +75,8 @@ def _profile(
         "profile.html",
         {
             "form": form or Form(),
+            "password_form": password_form or Form(),
+            "sessions": web_sessions.active(ctx, viewer.id),
             "saved": saved,
             "consent": CONSENT,
             "age_bands": AGE_BANDS,
@@ -112,6 +127,39 @@ def withdraw_demographics(
     return RedirectResponse("/profile", status_code=303)
 
 
+@router.post("/profile/password")
+def change_password(
+    request: Request, ctx: ContextDep, viewer: ReadOwn, posted: FormDep
+) -> Response:
+    form = Form.of(posted, ("current_password", "new_password"))
+    try:
+        ended = accounts.change_password(
+            ctx,
+            viewer.id,
+            text_of(posted, "current_password"),
+            text_of(posted, "new_password"),
+            keep_session=viewer.session_id,
+        )
+    except DomainError as error:
+        form.fail(error, ctx.settings, default="new_password")
+        return _profile(request, ctx, viewer, status=422, password_form=form)
+    others = f" {ended} other session(s) logged out." if ended else ""
+    flash(request, f"Your password is changed.{others}")
+    return RedirectResponse("/profile", status_code=303)
+
+
+@router.post("/profile/logout-everywhere")
+def logout_everywhere(
+    request: Request, ctx: ContextDep, viewer: ReadOwn, posted: FormDep
+) -> Response:
+    """Every web session of the user ends, this one too (API tokens stay: revoke them on the
+    API, or ask an operator)."""
+    web_sessions.end_all(ctx, viewer.id)
+    end_session(request)
+    flash(request, "You are logged out everywhere.")
+    return RedirectResponse("/", status_code=303)
+
+
 # --- wallet -----------------------------------------------------------------------------------
 
 WALLET_FORMS = ("stake", "unstake", "deposit")
@@ -156,6 +204,7 @@ def _wallet(
             "standing": standing,
             "history": _history(ctx, viewer),
             "forms": shown,
+            "rail": payments.rail_enabled(ctx),
         },
         status_code=status,
         title="Wallet",
@@ -207,7 +256,7 @@ def unstake(request: Request, ctx: ContextDep, viewer: Staker, posted: FormDep) 
 @router.post("/wallet/deposit")
 def deposit(request: Request, ctx: ContextDep, viewer: MoveOwn, posted: FormDep) -> Response:
     return _move(
-        request, ctx, viewer, posted, "deposit", ledger.deposit, "Deposited {amount} (simulated)."
+        request, ctx, viewer, posted, "deposit", payments.deposit, "Deposited {amount} (simulated)."
     )
 
 

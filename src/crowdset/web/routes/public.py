@@ -8,13 +8,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from crowdset.core.permissions import Role, authorize_user_creation
-from crowdset.errors import DomainError, NotFound, Unauthenticated
+from crowdset.errors import DomainError, NotFound, TooManyAttempts, Unauthenticated
 from crowdset.services import accounts, campaign_stats
 from crowdset.services.demo import DEMO_PASSWORD, DEMO_USERS
 from crowdset.web.deps import (
     ContextDep,
     FormDep,
     OptionalViewerDep,
+    client_address,
     end_session,
     flash,
     safe_next,
@@ -75,16 +76,24 @@ def login(request: Request, ctx: ContextDep, posted: FormDep) -> Response:
         form.error("email", "Enter your email address.")
     if not password:
         form.error("password", "Enter your password.")
+    status, headers = 422, {}
     if not form.invalid:
         try:
-            user = accounts.authenticate_password(ctx, email, password)
+            user = accounts.authenticate_password(
+                ctx, email, password, address=client_address(request)
+            )
+        except TooManyAttempts as error:
+            form.error("password", f"{error.message.capitalize()}.")
+            status, headers = 429, {"Retry-After": str(error.fields["retry_after"])}
         except Unauthenticated as error:
             form.error("password", f"{error.message.capitalize()}.")
         else:
             start_session(request, ctx, user)
             flash(request, f"Welcome, {user.display_name}.")
             return _see_other(safe_next(form.value("next")) or HOME[user.role])
-    return page(request, "login.html", {"form": form}, status_code=422, title="Log in")
+    response = page(request, "login.html", {"form": form}, status_code=status, title="Log in")
+    response.headers.update(headers)
+    return response
 
 
 @router.post("/logout")
