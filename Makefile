@@ -44,6 +44,14 @@ screenshots: install  ## retake docs/screenshots/*.png in Debian's chromium (apt
 bench: install  ## side-by-side benchmarks against the peers (see docs/benchmarks.md)
 	$(MAKE) -C bench all
 
+.PHONY: bench-http bench-ledger
+BENCH_HTTP_ARGS ?=
+bench-http: install  ## the worker API under load beside pgbench, both databases (bench/http_load; BENCH_HTTP_ARGS=--quick)
+	$(MAKE) -C bench http-load BENCH_HTTP_ARGS="$(BENCH_HTTP_ARGS)"
+
+bench-ledger: install  ## ledger appends per second: one head row vs streams vs group commit (bench/ledger)
+	$(MAKE) -C bench ledger
+
 .PHONY: weighted-review
 weighted-review: install  ## SPEC §4 weighted review on MLQE-PE's real ratings, simulated spammers (bench/weighted_review)
 	$(BIN)/python bench/weighted_review/review.py --sweep
