@@ -161,3 +161,81 @@ def test_help_ends_with_an_example() -> None:
         "Example: crowdset aggregate answers.csv --method ds --columns "
         "task=question,label=answer -o labels.csv"
     )
+
+
+def test_parquet_in_and_out(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.parquet"
+    ANSWERS.to_parquet(answers, index=False)
+    out = tmp_path / "labels.parquet"
+    result = _invoke(str(answers), "--columns", COLUMNS, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    labels = pd.read_parquet(out)
+    assert list(labels.columns) == ["task", "label", "confidence"]
+    assert labels.set_index("task")["label"].to_dict() == {"q1": "cat", "q2": "dog", "q3": "cat"}
+    assert labels["confidence"].between(0.5, 1.0).all()
+
+
+def test_parquet_labels_keep_their_type_and_ids_become_text(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.parquet"
+    pd.DataFrame(
+        {"task": [7, 7, 7, 8, 8, 8], "worker": [1, 2, 3, 1, 2, 3], "label": [1, 1, 0, 0, 0, 1]}
+    ).to_parquet(answers, index=False)
+    out = tmp_path / "labels.csv"
+    result = _invoke(str(answers), "--method", "mv", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert out.read_text().splitlines()[:3] == [
+        "task,label,confidence",
+        "7,1,0.6666666666666666",
+        "8,0,0.6666666666666666",
+    ]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".parquet", ".jsonl"])
+def test_every_format_gives_the_same_labels(tmp_path: Path, suffix: str) -> None:
+    source = tmp_path / f"answers{suffix}"
+    if suffix == ".parquet":
+        ANSWERS.to_parquet(source, index=False)
+    elif suffix == ".jsonl":
+        ANSWERS.to_json(source, orient="records", lines=True)
+    else:
+        ANSWERS.to_csv(source, index=False, sep="," if suffix == ".csv" else "\t")
+    out = tmp_path / f"labels{suffix}"
+    result = _invoke(str(source), "--columns", COLUMNS, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    if suffix == ".parquet":
+        labels = pd.read_parquet(out)
+    elif suffix == ".jsonl":
+        labels = pd.read_json(out, lines=True)
+    else:
+        labels = pd.read_csv(out, sep="," if suffix == ".csv" else "\t")
+    assert labels["task"].tolist() == ["q1", "q2", "q3"]
+    assert labels["label"].tolist() == ["cat", "dog", "cat"]
+
+
+def test_csv_output_quotes_only_what_needs_it(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.csv"
+    answers.write_text('task,worker,label\n"a, b",w1,x\n"a, b",w2,x\nplain,w1,"say ""hi"""\n')
+    out = tmp_path / "labels.csv"
+    result = _invoke(str(answers), "-m", "mv", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out)["task"].tolist() == ["a, b", "plain"]
+    assert pd.read_csv(out)["label"].tolist() == ["x", 'say "hi"']
+    assert out.read_text().splitlines()[0] == "task,label,confidence"
+
+
+def test_empty_parquet_cell_reports_the_row(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.parquet"
+    pd.DataFrame({"task": ["q1", "q1"], "worker": ["a", None], "label": ["x", "y"]}).to_parquet(
+        answers, index=False
+    )
+    result = _invoke(str(answers), "-o", str(tmp_path / "out.csv"))
+    assert isinstance(result.exception, ImportFailed)
+    assert "line 2 has no worker" in str(result.exception)
+
+
+def test_answers_without_rows_are_refused(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.csv"
+    answers.write_text("task,worker,label\n")
+    result = _invoke(str(answers), "-o", str(tmp_path / "out.csv"))
+    assert isinstance(result.exception, InvalidInput)
+    assert "nothing to aggregate" in str(result.exception)

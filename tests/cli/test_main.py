@@ -100,6 +100,12 @@ def test_crowdset_help_imports_no_command_and_nothing_heavy() -> None:
     assert not any(name.startswith("crowdset.api") for name in loaded)
 
 
+def test_aggregate_help_imports_neither_the_database_nor_the_web_app() -> None:
+    loaded = _modules_loaded_by("aggregate", "--help")
+    heavy = ("fastapi", "sqlalchemy", "pydantic_settings", "pandas", "scipy", "pyarrow")
+    assert [name for name in heavy if name in loaded] == []
+
+
 def test_an_unknown_command_is_refused() -> None:
     result = CliRunner().invoke(app, ["nope"])
     assert result.exit_code == 2

@@ -5,6 +5,7 @@ hyper-parameters in ``__init__``, ``fit(data) -> self`` on a ``task, worker, lab
 ``fit_predict`` / ``fit_predict_proba``, fitted state ending in ``_``.
 """
 
+from crowdset.core.aggregation._frames import AnswerData, Answers, encode_answers
 from crowdset.core.aggregation.base import ClassificationAggregator, RatingAggregator
 from crowdset.core.aggregation.dawid_skene import DawidSkene
 from crowdset.core.aggregation.glad import GLAD
@@ -24,6 +25,8 @@ from crowdset.core.aggregation.rating import (
 __all__ = [
     "GLAD",
     "MACE",
+    "AnswerData",
+    "Answers",
     "ClassificationAggregator",
     "DawidSkene",
     "MajorityVote",
@@ -34,6 +37,7 @@ __all__ = [
     "WeightedMajorityVote",
     "WeightedMeanRating",
     "calibrate_sigma",
+    "encode_answers",
     "reviewer_error",
     "reviewer_weight",
     "reviewer_weights",

@@ -9,7 +9,7 @@ and never loop over tasks in Python.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -113,8 +113,19 @@ class Answers:
         return len(self.labels)
 
 
+AnswerData = pd.DataFrame | Answers
+"""What a classification model fits on: a ``task, worker, label`` frame, or its codes."""
+
+
 def encode_answers(data: object, *, extra_labels: Iterable[Hashable] = ()) -> Answers:
-    """Validate an answer frame and factorise it; ``extra_labels`` join the label set."""
+    """Validate an answer frame and factorise it; ``extra_labels`` join the label set.
+
+    Answers already encoded (:class:`Answers`, e.g. read straight from a file by
+    ``crowdset.formats.answer_codes``) are taken as they are: a caller that fits several
+    models, or one that read millions of answers, factorises them once.
+    """
+    if isinstance(data, Answers):
+        return _with_labels(data, extra_labels)
     frame = require_columns(data)
     task, tasks = factorize(frame[TASK], sort=False)
     worker, workers = factorize(frame[WORKER], sort=False)
@@ -133,6 +144,20 @@ def encode_answers(data: object, *, extra_labels: Iterable[Hashable] = ()) -> An
         workers=workers.rename(WORKER),
         labels=labels.rename(LABEL),
     )
+
+
+def _with_labels(answers: Answers, extra_labels: Iterable[Hashable]) -> Answers:
+    """``answers`` with ``extra_labels`` in its label set (sorted when they can be)."""
+    if answers.n_answers == 0:
+        raise InvalidInput("answers have no rows: there is nothing to aggregate.")
+    known = answers.labels
+    extra = pd.Index(list(extra_labels), dtype=object)
+    new = extra[~extra.isin(known.astype(object))].unique()
+    if new.empty:
+        return answers
+    _, labels = factorize(pd.Series([*known.astype(object), *new], dtype=object), sort=True)
+    recode = labels.get_indexer(known).astype(np.intp)
+    return replace(answers, label=recode[answers.label], labels=labels.rename(LABEL))
 
 
 def numeric_ratings(data: object) -> tuple[Answers, FloatArray]:
@@ -269,7 +294,7 @@ def most_probable(
 ) -> pd.Series[Any]:
     """The label of highest probability per task (ties as in :func:`best_codes`)."""
     best = best_codes(probas, rng)
-    return pd.Series(answers.labels.take(best).to_numpy(), index=answers.tasks, name=LABEL)
+    return pd.Series(answers.labels.take(best).array, index=answers.tasks, name=LABEL)
 
 
 def sum_by(index: IntArray, weights: FloatArray, size: int) -> FloatArray:
@@ -277,16 +302,20 @@ def sum_by(index: IntArray, weights: FloatArray, size: int) -> FloatArray:
     return np.bincount(index, weights=weights, minlength=size).astype(np.float64, copy=False)
 
 
-def normalize_log_rows(log_scores: FloatArray) -> FloatArray:
+def normalize_log_rows(log_scores: FloatArray, *, overwrite: bool = False) -> FloatArray:
     """Rows of log-scores to probabilities (a softmax per row).
 
     Likelihoods are products of many probabilities and underflow to 0 for tasks with many
     answers, so callers sum logs instead; shifting each row by its maximum before ``exp`` keeps
-    the largest term at 1 and the normalisation exact.
+    the largest term at 1 and the normalisation exact. With ``overwrite`` the result takes the
+    place of ``log_scores`` (no new array: at a million tasks each one costs more than the
+    arithmetic).
     """
-    shifted = np.exp(log_scores - log_scores.max(axis=1, keepdims=True))
-    normalized: FloatArray = shifted / shifted.sum(axis=1, keepdims=True)
-    return normalized
+    shifted = log_scores if overwrite else log_scores.copy()
+    shifted -= shifted.max(axis=1, keepdims=True)
+    np.exp(shifted, out=shifted)
+    shifted /= shifted.sum(axis=1, keepdims=True)
+    return shifted
 
 
 def resolve_rng(rng: np.random.Generator | int | None) -> np.random.Generator:

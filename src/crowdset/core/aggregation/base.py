@@ -12,6 +12,8 @@ from typing import Any, Self
 
 import pandas as pd
 
+from crowdset.core.aggregation._frames import AnswerData
+
 
 class ClassificationAggregator(ABC):
     """Infers one categorical label per task from ``task, worker, label`` answers.
@@ -24,14 +26,14 @@ class ClassificationAggregator(ABC):
     probas_: pd.DataFrame
 
     @abstractmethod
-    def fit(self, data: pd.DataFrame) -> Self:
+    def fit(self, data: AnswerData) -> Self:
         """Learn from an answer frame with columns ``task, worker, label``."""
 
-    def fit_predict(self, data: pd.DataFrame) -> pd.Series[Any]:
+    def fit_predict(self, data: AnswerData) -> pd.Series[Any]:
         """Fit, then return ``labels_``: the inferred label per task."""
         return self.fit(data).labels_
 
-    def fit_predict_proba(self, data: pd.DataFrame) -> pd.DataFrame:
+    def fit_predict_proba(self, data: AnswerData) -> pd.DataFrame:
         """Fit, then return ``probas_``: the posterior of each label per task."""
         return self.fit(data).probas_
 

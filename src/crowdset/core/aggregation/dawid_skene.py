@@ -12,6 +12,7 @@ from crowdset.core.aggregation._design import AnswerDesign
 from crowdset.core.aggregation._frames import (
     LABEL,
     WORKER,
+    AnswerData,
     FloatArray,
     IntArray,
     check_gold,
@@ -36,7 +37,11 @@ def clamp_gold(probas: FloatArray, gold: tuple[IntArray, IntArray]) -> None:
 
 
 def evidence_lower_bound(
-    counts: FloatArray, log_errors: FloatArray, priors: FloatArray, probas: FloatArray
+    counts: FloatArray,
+    log_errors: FloatArray,
+    priors: FloatArray,
+    probas: FloatArray,
+    scratch: tuple[FloatArray, FloatArray] | None = None,
 ) -> float:
     """crowd-kit's Dawid–Skene objective: expected complete log-likelihood plus entropy.
 
@@ -44,13 +49,19 @@ def evidence_lower_bound(
     is taken over pairs: ``Σ_pc counts_pc (log e_pc + log p_c)`` with the expected
     ``counts = Σ_{answers in pair p} q_t``. As in crowd-kit 1.4.2 the prior term is counted once
     per *answer*; it is kept so that the convergence test (and so the iteration count) agrees
-    with crowd-kit's.
+    with crowd-kit's. ``scratch``: two arrays shaped like ``probas`` to compute the entropy in
+    (a fit calls this once per iteration, and at a million tasks a new array costs more than
+    the arithmetic).
     """
     joint = float((counts * log_errors).sum())
     joint += float(counts.sum(axis=0) @ np.log(np.maximum(priors, EPS)))
-    clipped = np.maximum(probas, EPS)
-    entropy = -float((clipped * np.log(clipped)).sum())
-    return joint + entropy
+    clipped, terms = (
+        scratch if scratch is not None else (np.empty_like(probas), np.empty_like(probas))
+    )
+    np.maximum(probas, EPS, out=clipped)
+    np.log(clipped, out=terms)
+    terms *= clipped
+    return joint - float(terms.sum())
 
 
 @dataclass(eq=False)
@@ -93,7 +104,7 @@ class DawidSkene(ClassificationAggregator):
     loss_history_: list[float] = field(init=False, repr=False)
     n_iter_: int = field(init=False, repr=False)
 
-    def fit(self, data: pd.DataFrame, true_labels: pd.Series[Any] | None = None) -> Self:
+    def fit(self, data: AnswerData, true_labels: pd.Series[Any] | None = None) -> Self:
         """Run EM on an answer frame; ``true_labels`` are optional gold labels per task."""
         gold_series = check_gold(true_labels)
         extra = () if gold_series is None else gold_series.unique()
@@ -106,17 +117,22 @@ class DawidSkene(ClassificationAggregator):
         priors = probas.mean(axis=0)
         errors = self._m_step(design, design.confusion_counts(probas))
         log_lik = design.log_likelihoods(np.log(errors))
+        # n_tasks × K arrays are reused from one iteration to the next (see log_likelihoods)
+        spare, scratch = np.empty_like(log_lik), (np.empty_like(log_lik), np.empty_like(log_lik))
         loss = -np.inf
         self.loss_history_ = []
         for _ in range(self.n_iter):
-            probas = normalize_log_rows(np.log(np.maximum(priors, EPS)) + log_lik)
+            log_lik += np.log(np.maximum(priors, EPS))  # log_lik is recomputed below
+            probas = normalize_log_rows(log_lik, overwrite=True)
             clamp_gold(probas, gold)
             priors = probas.mean(axis=0)
             counts = design.confusion_counts(probas)
             errors = self._m_step(design, counts)
             log_errors = np.log(errors)
-            log_lik = design.log_likelihoods(log_errors)
-            new_loss = evidence_lower_bound(counts, log_errors, priors, probas) / answers.n_answers
+            log_lik = design.log_likelihoods(log_errors, out=spare)
+            spare = probas  # free again once the objective below is computed
+            new_loss = evidence_lower_bound(counts, log_errors, priors, probas, scratch)
+            new_loss /= answers.n_answers
             self.loss_history_.append(new_loss)
             if new_loss - loss < self.tol:
                 break
@@ -161,13 +177,13 @@ class DawidSkene(ClassificationAggregator):
         return pd.Series(skills, index=design.answers.workers, name="skill")
 
     def fit_predict(
-        self, data: pd.DataFrame, true_labels: pd.Series[Any] | None = None
+        self, data: AnswerData, true_labels: pd.Series[Any] | None = None
     ) -> pd.Series[Any]:
         """Fit (with optional gold labels), then return ``labels_``."""
         return self.fit(data, true_labels).labels_
 
     def fit_predict_proba(
-        self, data: pd.DataFrame, true_labels: pd.Series[Any] | None = None
+        self, data: AnswerData, true_labels: pd.Series[Any] | None = None
     ) -> pd.DataFrame:
         """Fit (with optional gold labels), then return ``probas_``."""
         return self.fit(data, true_labels).probas_

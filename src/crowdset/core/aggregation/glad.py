@@ -8,10 +8,10 @@ from typing import Any, Self
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 
 from crowdset.core.aggregation._frames import (
     LABEL,
+    AnswerData,
     Answers,
     FloatArray,
     encode_answers,
@@ -119,7 +119,7 @@ class GLAD(ClassificationAggregator):
     loss_history_: list[float] = field(init=False, repr=False)
     n_iter_: int = field(init=False, repr=False)
 
-    def fit(self, data: pd.DataFrame) -> Self:
+    def fit(self, data: AnswerData) -> Self:
         """Run EM on an answer frame with columns ``task, worker, label``."""
         answers = encode_answers(data)
         priors = self._priors(answers)
@@ -132,6 +132,10 @@ class GLAD(ClassificationAggregator):
             state = _State(answers, np.log(priors), self.alpha_prior_mean, self.beta_prior_mean)
             probas = state.e_step(alpha, beta)
             scale = answers.n_answers * answers.n_labels
+            # imported here: scipy.optimize alone costs every user of the other models
+            # (``crowdset aggregate --method ds``) a third of a second at start-up
+            from scipy.optimize import minimize
+
             loss = -np.inf
             for _ in range(self.n_iter):
                 probas = state.e_step(alpha, beta)

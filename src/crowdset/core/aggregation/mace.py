@@ -12,6 +12,7 @@ from scipy.special import digamma
 
 from crowdset.core.aggregation._design import AnswerDesign
 from crowdset.core.aggregation._frames import (
+    AnswerData,
     Answers,
     FloatArray,
     encode_answers,
@@ -146,7 +147,7 @@ class MACE(ClassificationAggregator):
     loss_history_: list[float] = field(init=False, repr=False)
     n_iter_: int = field(init=False, repr=False)
 
-    def fit(self, data: pd.DataFrame) -> Self:
+    def fit(self, data: AnswerData) -> Self:
         """Run the restarts on an answer frame with columns ``task, worker, label``."""
         answers = encode_answers(data)
         design = AnswerDesign.build(answers)

@@ -11,6 +11,7 @@ import pandas as pd
 from crowdset.core.aggregation._frames import (
     LABEL,
     WORKER,
+    AnswerData,
     Answers,
     FloatArray,
     IntArray,
@@ -80,7 +81,7 @@ class MajorityVote(ClassificationAggregator):
 
     skills_: pd.Series[float] = field(init=False, repr=False)
 
-    def fit(self, data: pd.DataFrame) -> Self:
+    def fit(self, data: AnswerData) -> Self:
         """Count the votes of an answer frame with columns ``task, worker, label``."""
         answers = encode_answers(data)
         return self._fit(answers, vote_shares(answers))
@@ -97,9 +98,7 @@ class MajorityVote(ClassificationAggregator):
                 f"tie_break must be 'first_seen', 'smallest' or 'random'; got {self.tie_break!r}."
             )
         self.probas_ = probas_frame(shares, answers)
-        self.labels_ = pd.Series(
-            answers.labels.take(codes).to_numpy(), index=answers.tasks, name=LABEL
-        )
+        self.labels_ = pd.Series(answers.labels.take(codes).array, index=answers.tasks, name=LABEL)
         self.skills_ = agreement(answers, codes)
         return self
 
@@ -123,7 +122,7 @@ class WeightedMajorityVote(MajorityVote):
     tie_break: TieBreak = "smallest"
     default_weight: float | None = None
 
-    def fit(self, data: pd.DataFrame, weights: pd.Series[Any] | None = None) -> Self:
+    def fit(self, data: AnswerData, weights: pd.Series[Any] | None = None) -> Self:
         """Sum each label's weights per task; ``weights`` is a Series indexed by worker."""
         answers = encode_answers(data)
         per = per_worker(answers, weights, name="weight", default=self.default_weight)
@@ -135,13 +134,13 @@ class WeightedMajorityVote(MajorityVote):
         return self._fit(answers, vote_shares(answers, per[answers.worker]))
 
     def fit_predict(
-        self, data: pd.DataFrame, weights: pd.Series[Any] | None = None
+        self, data: AnswerData, weights: pd.Series[Any] | None = None
     ) -> pd.Series[Any]:
         """Fit with ``weights``, then return ``labels_``."""
         return self.fit(data, weights).labels_
 
     def fit_predict_proba(
-        self, data: pd.DataFrame, weights: pd.Series[Any] | None = None
+        self, data: AnswerData, weights: pd.Series[Any] | None = None
     ) -> pd.DataFrame:
         """Fit with ``weights``, then return ``probas_``."""
         return self.fit(data, weights).probas_

@@ -9,7 +9,6 @@ from typing import Any, Self, overload
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.optimize import brentq
 
 from crowdset.core.aggregation._frames import (
     Answers,
@@ -234,6 +233,8 @@ def calibrate_sigma(errors: ArrayLike) -> float | None:
     # bracket runs from 1000× below the smallest positive error to 1000× above the largest
     spread = math.log(1e3)
     low, high = float(log_x.min()) - spread, float(log_x.max()) + spread
+    from scipy.optimize import brentq  # here, not at import: see glad.py
+
     return math.exp(brentq(excess, low, high, xtol=1e-14, rtol=1e-14))
 
 
