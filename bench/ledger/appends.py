@@ -80,11 +80,11 @@ def drop_database() -> None:
 def inline_fees() -> Iterator[None]:
     """Platform balances updated in place (no deltas), as before decision record 0006."""
     original = ledger_store.is_deferred
-    ledger_store.is_deferred = lambda session, ref: False  # type: ignore[assignment]
+    ledger_store.is_deferred = lambda session, ref: False
     try:
         yield
     finally:
-        ledger_store.is_deferred = original  # type: ignore[assignment]
+        ledger_store.is_deferred = original
 
 
 def setup(ctx: Context, threads: int) -> list[tuple[int, int]]:

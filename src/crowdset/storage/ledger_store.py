@@ -82,10 +82,12 @@ def _postgres(session: Session) -> bool:
 
 
 def _insert_ignoring_duplicates(
-    session: Session, table: type, rows: list[dict[str, object]]
+    session: Session, table: type, rows: list[dict[str, object]], unique: str
 ) -> None:
+    """Insert ``rows``, skipping those whose ``unique`` column is taken (another writer made
+    them first); any other conflict still raises."""
     insert = pg_insert if _postgres(session) else sqlite_insert
-    session.execute(insert(table).values(rows).on_conflict_do_nothing())
+    session.execute(insert(table).values(rows).on_conflict_do_nothing(index_elements=[unique]))
 
 
 def _lock_stream(session: Session, name: str) -> LedgerStream:
@@ -93,7 +95,7 @@ def _lock_stream(session: Session, name: str) -> LedgerStream:
     row = session.execute(query).scalar_one_or_none()
     if row is None:
         row_values: dict[str, object] = {"stream": name, "last_seq": 0, "last_hash": GENESIS_HASH}
-        _insert_ignoring_duplicates(session, LedgerStream, [row_values])
+        _insert_ignoring_duplicates(session, LedgerStream, [row_values], "stream")
         row = session.execute(query).scalar_one()
     return row
 
@@ -144,6 +146,7 @@ def _accounts(
                 }
                 for ref in sorted(missing)
             ],
+            "key",
         )
         found = read()
     return {ref: found[key] for key, ref in keys.items()}
@@ -196,8 +199,7 @@ def post(
                 raise IdempotencyConflict(
                     "this Idempotency-Key was already used for a different request: "
                     "send a new key for a new operation",
-                    seq=earlier.seq,
-                )
+                )  # nothing about the first request: the same answer for every conflict
             return _view(earlier, replayed=True)
 
     stream = _lock_stream(session, ledger.stream_of(draft))
