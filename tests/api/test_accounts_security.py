@@ -205,3 +205,13 @@ def test_issuance_records_the_operator(
 
 def test_the_production_default_rail_is_disabled() -> None:
     assert Settings.model_fields["payments_rail"].default == "disabled"
+
+
+def test_an_idempotency_conflict_reveals_nothing_of_the_first_request(
+    client: TestClient, callers: dict[str, Caller]
+) -> None:
+    headers = dict(callers["worker"].headers, **{"Idempotency-Key": "once"})
+    assert client.post(f"{API}/stake", json={"amount": 10}, headers=headers).status_code == 201
+    clash = client.post(f"{API}/stake", json={"amount": 11}, headers=headers)
+    assert clash.status_code == 409
+    assert set(clash.json()) == {"type", "title", "status", "detail", "code"}

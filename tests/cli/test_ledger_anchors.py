@@ -3,6 +3,8 @@ moved back) passes `ledger verify`, but `ledger verify --anchors` catches it."""
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from pathlib import Path
 
 import pytest
@@ -105,3 +107,23 @@ def test_without_an_anchor_file_the_command_says_which_setting(ctx: Context) -> 
     code, output = cli(ctx, "ledger", "anchor")
     assert code != 0
     assert "ledger_anchor_file" in output
+
+
+def test_the_server_anchors_the_head_while_it_serves(
+    ctx: Context, worker: int, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from crowdset.api.app import create_app
+
+    anchors = tmp_path / "served.jsonl"
+    settings = ctx.settings.model_copy(update={"ledger_anchor_file": anchors})
+    served = dataclasses.replace(ctx, settings=settings)
+    with TestClient(create_app(settings, served)) as client:
+        assert client.get("/api/v1/health").status_code == 200
+        for _ in range(100):
+            if anchors.exists() and anchors.read_text():
+                break
+            time.sleep(0.05)
+    found = ledger_anchors.read_anchors(anchors)
+    assert found and ledger_anchors.verify_anchors(ctx, found) == []

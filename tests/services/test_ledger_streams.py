@@ -158,3 +158,26 @@ def test_two_campaigns_payments_do_not_serialise_on_one_row(
             text("SELECT balance FROM ledger_accounts WHERE key = 'platform:fees'")
         ).scalar_one()
     assert fees == 32
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_one_key_sent_twice_at_once_moves_money_once(
+    ctx: Context, make_user: Callable[..., int]
+) -> None:
+    worker = make_user(credits=1_000)
+    start = threading.Barrier(8)
+    posted: list[ledger_store.PostedTransaction] = []
+
+    def stake() -> None:
+        start.wait()
+        posted.append(ledger.stake(ctx, worker, 100, idempotency_key="same-click"))
+
+    threads = [threading.Thread(target=stake) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(posted) == 8
+    assert len({tx.seq for tx in posted}) == 1
+    assert sorted(tx.replayed for tx in posted) == [False] + [True] * 7
+    assert ledger.balances(ctx, worker).staked == 100

@@ -67,6 +67,14 @@ TABLE: list[tuple[str, str, dict[str, str] | None, tuple[str, str, str, str]]] =
     ("GET", "/profile", None, MEMBERS),
     ("POST", "/profile/demographics", {"country": "DE", "consent": "yes"}, WORKER),
     ("POST", "/profile/demographics/withdraw", {}, WORKER),
+    (
+        "POST",
+        "/profile/password",
+        {"current_password": "not it", "new_password": "a brand new passphrase"},
+        MEMBERS,
+    ),
+    ("POST", "/profile/logout-everywhere", {}, MEMBERS),
+    ("GET", "/docs", None, ALL),  # the API reference (Swagger UI from /static)
     ("GET", "/wallet", None, MEMBERS),
     ("POST", "/wallet/stake", {"amount": "1"}, WORKER),
     ("POST", "/wallet/unstake", {"amount": "1"}, WORKER),

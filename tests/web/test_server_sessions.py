@@ -130,3 +130,25 @@ def test_wrong_passwords_on_the_login_page_are_throttled(
     assert "too many wrong passwords" in parse(refused.text).text.lower()
     clock.advance(seconds=int(refused.headers["retry-after"]))
     web.login("worker@web.test")
+
+
+def test_an_id_past_the_database_range_in_a_page_address_is_a_404(
+    people: People, as_role: Callable[[str], Browser]
+) -> None:
+    requester = as_role("requester")
+    for path in ("/campaigns/9223372036854775808", "/campaigns/99999999999999999999999"):
+        assert requester.get(path).status_code == 404
+
+
+def test_the_api_reference_is_served_from_this_site_under_the_pages_csp(web: Browser) -> None:
+    response = web.get("/docs")
+    assert response.status_code == 200
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["x-frame-options"] == "DENY"
+    scripts = [s.attrs.get("src", "") for s in parse(response.text).find_all("script")]
+    assert scripts == ["/static/swagger-ui-bundle.js", "/static/swagger-init.js"]
+    assert "cdn" not in response.text.lower() and "<script>" not in response.text
+    for path in [*scripts, "/static/swagger-ui.css"]:
+        assert web.get(path).status_code == 200
+    assert web.get("/redoc").status_code == 404

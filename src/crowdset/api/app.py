@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
 from crowdset import __version__
-from crowdset.api import problems
+from crowdset.api import anchoring, openapi, problems
 from crowdset.api.limits import BodySizeLimit, JsonBodyLimits
 from crowdset.api.routes import (
     campaigns,
@@ -43,11 +43,14 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
         version=__version__,
         description="Crowd-made, validated, fairly paid training data. Amounts are integers in "
         "minor units; money-moving calls need an `Idempotency-Key` header.",
-        docs_url="/docs",
+        docs_url=None,  # /docs is a page of the web app: Swagger UI from /static, with its CSP
+        redoc_url=None,
         openapi_url=f"{API_PREFIX}/openapi.json",
+        lifespan=anchoring.lifespan(ctx),  # anchors the ledger head when ledger_anchor_file is set
     )
     app.state.context = ctx
     problems.install(app)
+    openapi.install(app)  # every status and problem type each route can answer
     for module in (system, users, tokens, wallet, operator, campaigns, labeling, review, work):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(mechanism.router, prefix=API_PREFIX)  # due process (SPEC §6)

@@ -75,7 +75,9 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
         error.status_code, "http_error"
     )
-    return problem(error.status_code, str(error.detail), str(error.detail), code)
+    response = problem(error.status_code, str(error.detail), str(error.detail), code)
+    response.headers.update(error.headers or {})  # a 405 says which methods are allowed
+    return response
 
 
 async def _out_of_range(request: Request, error: Exception) -> JSONResponse:

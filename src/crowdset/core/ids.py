@@ -1,4 +1,5 @@
-"""Shared parameter types: every id the API reads, in a path, a query or a body, is an ``Id``.
+"""Shared parameter types: every id the API and the web pages read, in a path, a query or a
+body, is an ``Id``.
 
 Ids are bounded to the database's integer range (the ``INTEGER`` primary keys: 32 bits on
 PostgreSQL), so an id no row can have is refused with a 422 naming the parameter instead of

@@ -155,3 +155,4 @@ def _install_error_pages(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, bad_address)
+    app.add_exception_handler(OverflowError, bad_address)  # an id past the database's range

@@ -17,6 +17,7 @@ from crowdset.core.documents import load_document
 from crowdset.core.economics import wage_floor
 from crowdset.core.generation.crossval import CrossValidationReport
 from crowdset.core.generation.spec import CampaignSpec, load_spec, parse_spec
+from crowdset.core.ids import Id
 from crowdset.core.labeling.spec import LabelingSpec, load_labeling_spec
 from crowdset.core.money import parse_amount
 from crowdset.core.permissions import Action
@@ -313,7 +314,7 @@ def _series_json(ctx: Context, series: campaign_stats.CampaignSeries) -> dict[st
     }
 
 
-def _dashboard(ctx: Context, viewer: Viewer, campaign_id: int) -> dict[str, Any]:
+def _dashboard(ctx: Context, viewer: Viewer, campaign_id: Id) -> dict[str, Any]:
     view = campaigns.get_campaign(ctx, viewer.principal, campaign_id)
     cost: dict[str, Any] | None = None
     cost_error = None
@@ -344,7 +345,7 @@ def _dashboard_page(
     request: Request,
     ctx: Context,
     viewer: Viewer,
-    campaign_id: int,
+    campaign_id: Id,
     status: int = 200,
     **overrides: Any,
 ) -> Response:
@@ -358,12 +359,12 @@ def _dashboard_page(
 
 
 @router.get("/campaigns/{campaign_id}")
-def dashboard(request: Request, ctx: ContextDep, viewer: Runner, campaign_id: int) -> Response:
+def dashboard(request: Request, ctx: ContextDep, viewer: Runner, campaign_id: Id) -> Response:
     return _dashboard_page(request, ctx, viewer, campaign_id)
 
 
 @router.get("/campaigns/{campaign_id}/live")
-def live(request: Request, ctx: ContextDep, viewer: Runner, campaign_id: int) -> Response:
+def live(request: Request, ctx: ContextDep, viewer: Runner, campaign_id: Id) -> Response:
     """The part of the dashboard htmx refreshes while the campaign runs."""
     view = campaigns.get_campaign(ctx, viewer.principal, campaign_id)
     if view.kind in labeling.LABELING_KINDS:
@@ -382,7 +383,7 @@ def _lifecycle_route(action: Lifecycle) -> None:
     }[action]
 
     def change(
-        request: Request, ctx: ContextDep, viewer: Runner, posted: FormDep, campaign_id: int
+        request: Request, ctx: ContextDep, viewer: Runner, posted: FormDep, campaign_id: Id
     ) -> Response:
         try:
             view = move(ctx, viewer.principal, campaign_id)
@@ -408,7 +409,7 @@ for _action in ("launch", "accept_pilot", "pause", "resume", "close"):
 
 @router.post("/campaigns/{campaign_id}/escrow")
 def top_up(
-    request: Request, ctx: ContextDep, viewer: Runner, posted: FormDep, campaign_id: int
+    request: Request, ctx: ContextDep, viewer: Runner, posted: FormDep, campaign_id: Id
 ) -> Response:
     form = Form.of(posted, ("amount", "idempotency_key"))
     try:
@@ -436,7 +437,7 @@ def top_up(
 
 @router.post("/campaigns/{campaign_id}/cross-validation")
 def cross_validation(
-    request: Request, ctx: ContextDep, viewer: Runner, posted: FormDep, campaign_id: int
+    request: Request, ctx: ContextDep, viewer: Runner, posted: FormDep, campaign_id: Id
 ) -> Response:
     report: CrossValidationReport | None = None
     try:
@@ -451,7 +452,7 @@ def cross_validation(
 
 @router.post("/campaigns/{campaign_id}/blacklist")
 def blacklist(
-    request: Request, ctx: ContextDep, viewer: Runner, posted: FormDep, campaign_id: int
+    request: Request, ctx: ContextDep, viewer: Runner, posted: FormDep, campaign_id: Id
 ) -> Response:
     form = Form.of(posted, ("worker",))
     worker = form.value("worker").strip()
@@ -471,7 +472,7 @@ def blacklist(
 
 
 @router.get("/campaigns/{campaign_id}/export/{format}")
-def export(ctx: ContextDep, viewer: Runner, campaign_id: int, format: ExportFormat) -> Response:
+def export(ctx: ContextDep, viewer: Runner, campaign_id: Id, format: ExportFormat) -> Response:
     view = campaigns.get_campaign(ctx, viewer.principal, campaign_id)
     queries = campaigns.accepted_queries(ctx, viewer.principal, campaign_id)
     buffer = io.StringIO()

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from crowdset.core.ids import Id
 from crowdset.core.mechanism.appeals import MAX_APPEAL_CHARS, MAX_NOTE_CHARS, AppealStatus
 from crowdset.core.permissions import Action
 from crowdset.errors import DomainError
@@ -55,7 +56,7 @@ def _sanction(
     request: Request,
     ctx: Context,
     viewer: Viewer,
-    sanction_id: int,
+    sanction_id: Id,
     form: Form | None = None,
     status: int = 200,
 ) -> Response:
@@ -74,13 +75,13 @@ def _sanction(
 
 
 @router.get("/sanctions/{sanction_id}")
-def sanction(request: Request, ctx: ContextDep, viewer: Anyone, sanction_id: int) -> Response:
+def sanction(request: Request, ctx: ContextDep, viewer: Anyone, sanction_id: Id) -> Response:
     return _sanction(request, ctx, viewer, sanction_id)
 
 
 @router.post("/sanctions/{sanction_id}/appeal")
 def appeal(
-    request: Request, ctx: ContextDep, viewer: Worker, sanction_id: int, posted: FormDep
+    request: Request, ctx: ContextDep, viewer: Worker, sanction_id: Id, posted: FormDep
 ) -> Response:
     form = Form.of(posted, ("text",))
     try:
@@ -96,7 +97,7 @@ def appeal(
 
 @router.post("/sanctions/{sanction_id}/decision")
 def decide(
-    request: Request, ctx: ContextDep, viewer: Decider, sanction_id: int, posted: FormDep
+    request: Request, ctx: ContextDep, viewer: Decider, sanction_id: Id, posted: FormDep
 ) -> Response:
     form = Form.of(posted, ("note", "decision"))
     choice = text_of(posted, "decision")

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from crowdset.core.ids import Id, Index
 from crowdset.core.labeling.spec import STARS
 from crowdset.core.money import format_amount
 from crowdset.core.permissions import Action
@@ -74,14 +75,14 @@ def answer_of(posted: FormData, name: str, *, multi_label: bool, form: Form) -> 
     return values[0]
 
 
-def _progress(request: Request, campaign_id: int) -> int:
+def _progress(request: Request, campaign_id: Id) -> int:
     """How many tutorial questions this browser has seen answered (to continue there)."""
     remembered = request.session.get("tutorials", {})
     found = remembered.get(str(campaign_id), 0) if isinstance(remembered, dict) else 0
     return found if isinstance(found, int) else 0
 
 
-def _remember(request: Request, campaign_id: int, answered: int) -> None:
+def _remember(request: Request, campaign_id: Id, answered: int) -> None:
     remembered = request.session.get("tutorials", {})
     remembered = dict(remembered) if isinstance(remembered, dict) else {}
     remembered[str(campaign_id)] = answered
@@ -138,7 +139,7 @@ def _onboarding_page(
 
 
 @router.get("/labeling/{campaign_id}")
-def onboarding(request: Request, ctx: ContextDep, viewer: Worker, campaign_id: int) -> Response:
+def onboarding(request: Request, ctx: ContextDep, viewer: Worker, campaign_id: Id) -> Response:
     return _onboarding_page(request, ctx, viewer, labeling.onboarding(ctx, viewer.id, campaign_id))
 
 
@@ -150,7 +151,7 @@ def _question_page(
     ctx: Context,
     viewer: Viewer,
     found: Onboarding,
-    index: int,
+    index: Index,
     form: Form,
     feedback: TutorialFeedback | None = None,
     status: int = 200,
@@ -179,7 +180,7 @@ def _question_page(
 
 @router.get("/labeling/{campaign_id}/tutorial/{index}")
 def tutorial_question(
-    request: Request, ctx: ContextDep, viewer: Worker, campaign_id: int, index: int
+    request: Request, ctx: ContextDep, viewer: Worker, campaign_id: Id, index: Index
 ) -> Response:
     found = labeling.onboarding(ctx, viewer.id, campaign_id)
     return _question_page(request, ctx, viewer, found, index, Form())
@@ -191,8 +192,8 @@ def tutorial_answer(
     ctx: ContextDep,
     viewer: Worker,
     posted: FormDep,
-    campaign_id: int,
-    index: int,
+    campaign_id: Id,
+    index: Index,
 ) -> Response:
     found = labeling.onboarding(ctx, viewer.id, campaign_id)
     form = Form()
@@ -231,14 +232,14 @@ def _qualifier_page(
 
 
 @router.get("/labeling/{campaign_id}/qualifier")
-def qualifier(request: Request, ctx: ContextDep, viewer: Worker, campaign_id: int) -> Response:
+def qualifier(request: Request, ctx: ContextDep, viewer: Worker, campaign_id: Id) -> Response:
     found = labeling.onboarding(ctx, viewer.id, campaign_id)
     return _qualifier_page(request, ctx, viewer, found, Form())
 
 
 @router.post("/labeling/{campaign_id}/qualifier")
 def take_qualifier(
-    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, campaign_id: int
+    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, campaign_id: Id
 ) -> Response:
     found = labeling.onboarding(ctx, viewer.id, campaign_id)
     form = Form()
@@ -271,7 +272,7 @@ def take_qualifier(
 
 @router.post("/labeling/{campaign_id}/next")
 def next_label(
-    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, campaign_id: int
+    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, campaign_id: Id
 ) -> Response:
     found = labeling.onboarding(ctx, viewer.id, campaign_id)
     if found.gate != "open":
@@ -289,7 +290,7 @@ def next_label(
 
 @router.post("/labeling/{campaign_id}/packages")
 def take_package(
-    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, campaign_id: int
+    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, campaign_id: Id
 ) -> Response:
     """Take a package of a review: its deposit is held from the available credits, and its
     pairs come as the reviewer's offers, the first one at once."""

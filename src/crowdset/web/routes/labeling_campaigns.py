@@ -21,6 +21,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
 from crowdset.core.economics import wage_floor
+from crowdset.core.ids import Id
 from crowdset.core.labeling.items import ItemRow, parse_items
 from crowdset.core.labeling.spec import LabelingSpec
 from crowdset.core.permissions import Action
@@ -185,7 +186,7 @@ def dashboard_page(
 
 @router.post("/campaigns/{campaign_id}/audit")
 def audit(
-    request: Request, ctx: ContextDep, viewer: Runner, posted: FormDep, campaign_id: int
+    request: Request, ctx: ContextDep, viewer: Runner, posted: FormDep, campaign_id: Id
 ) -> Response:
     """The requester checked one delivered label by hand: it counts toward the guarantee."""
     view = campaigns.get_campaign(ctx, viewer.principal, campaign_id)
@@ -215,7 +216,7 @@ def audit(
 
 
 def _pairs_download(
-    ctx: Context, viewer: Viewer, campaign_id: int, which: Literal["kept", "removed"], format: str
+    ctx: Context, viewer: Viewer, campaign_id: Id, which: Literal["kept", "removed"], format: str
 ) -> Response:
     """A review's kept pairs (TSV, or JSONL with their scores) or removed pairs (JSONL with
     the reason); challenge pairs are the requester's own and not included."""
@@ -240,20 +241,20 @@ def _pairs_download(
 
 @router.get("/campaigns/{campaign_id}/pairs/kept/{format}")
 def kept_pairs(
-    ctx: ContextDep, viewer: Runner, campaign_id: int, format: Literal["tsv", "jsonl"]
+    ctx: ContextDep, viewer: Runner, campaign_id: Id, format: Literal["tsv", "jsonl"]
 ) -> Response:
     return _pairs_download(ctx, viewer, campaign_id, "kept", format)
 
 
 @router.get("/campaigns/{campaign_id}/pairs/removed/{format}")
 def removed_pairs(
-    ctx: ContextDep, viewer: Runner, campaign_id: int, format: Literal["jsonl"]
+    ctx: ContextDep, viewer: Runner, campaign_id: Id, format: Literal["jsonl"]
 ) -> Response:
     return _pairs_download(ctx, viewer, campaign_id, "removed", format)
 
 
 @router.get("/campaigns/{campaign_id}/results/{format}")
-def results(ctx: ContextDep, viewer: Runner, campaign_id: int, format: ResultsFormat) -> Response:
+def results(ctx: ContextDep, viewer: Runner, campaign_id: Id, format: ResultsFormat) -> Response:
     """The delivered labels of the regular items (gold items are the requester's own)."""
     rows = [
         dataclasses.asdict(row)

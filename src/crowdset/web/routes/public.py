@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from crowdset.core.permissions import Role, authorize_user_creation
 from crowdset.errors import DomainError, NotFound, TooManyAttempts, Unauthenticated
@@ -101,6 +101,14 @@ def logout(request: Request, posted: FormDep) -> Response:
     end_session(request)
     flash(request, "You are logged out.")
     return _see_other("/")
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_reference(request: Request) -> HTMLResponse:
+    """The REST API reference: Swagger UI from this site's own static files, under the pages'
+    Content-Security-Policy (no CDN, no inline script)."""
+    template = request.app.state.templates.get_template("api_reference.html")
+    return HTMLResponse(template.render(openapi_url="/api/v1/openapi.json"))
 
 
 SIGNUP_FIELDS = ("email", "display_name", "password", "password_again")

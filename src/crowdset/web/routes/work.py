@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from crowdset.core.ids import Id
 from crowdset.core.permissions import Action
 from crowdset.errors import AnswerRefused, Conflict, DomainError
 from crowdset.services import campaign_stats, generation, labeling, offers
@@ -117,13 +118,13 @@ def _offer_page(
 
 
 @router.get("/work/offers/{offer_id}")
-def show_offer(request: Request, ctx: ContextDep, viewer: Worker, offer_id: int) -> Response:
+def show_offer(request: Request, ctx: ContextDep, viewer: Worker, offer_id: Id) -> Response:
     return _offer_page(request, ctx, viewer.id, offers.get_offer(ctx, viewer.id, offer_id))
 
 
 @router.post("/work/offers/{offer_id}/accept")
 def accept(
-    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, offer_id: int
+    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, offer_id: Id
 ) -> Response:
     try:
         offers.accept_offer(ctx, viewer.id, offer_id)
@@ -135,7 +136,7 @@ def accept(
 
 @router.post("/work/offers/{offer_id}/skip")
 def skip(
-    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, offer_id: int
+    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, offer_id: Id
 ) -> Response:
     offer = offers.get_offer(ctx, viewer.id, offer_id)
     try:
@@ -164,7 +165,7 @@ def _signals(posted: FormData) -> tuple[float | None, int]:
 
 @router.post("/work/offers/{offer_id}/query")
 def submit_query(
-    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, offer_id: int
+    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, offer_id: Id
 ) -> Response:
     form = Form.of(posted, QUERY_FIELDS)
     offer = offers.get_offer(ctx, viewer.id, offer_id)
@@ -200,7 +201,7 @@ def submit_query(
 
 @router.post("/work/offers/{offer_id}/vote")
 def submit_vote(
-    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, offer_id: int
+    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, offer_id: Id
 ) -> Response:
     form = Form.of(posted, VOTE_FIELDS)
     offer = offers.get_offer(ctx, viewer.id, offer_id)
@@ -231,7 +232,7 @@ def submit_vote(
 
 @router.post("/work/offers/{offer_id}/revision")
 def submit_revision(
-    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, offer_id: int
+    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, offer_id: Id
 ) -> Response:
     """Record the edited translation of a pair near a review's cut (SPEC §4 revision)."""
     form = Form.of(posted, ("target",))
@@ -250,7 +251,7 @@ def submit_revision(
 
 @router.post("/work/offers/{offer_id}/label")
 def submit_label(
-    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, offer_id: int
+    request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, offer_id: Id
 ) -> Response:
     """Record the answer, then go straight to the worker's next offer of the same campaign."""
     form = Form.of(posted, ("seconds_on_task",))
