@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${BIN:-.venv/bin}"
 examples="${ST_MAX_EXAMPLES:-8}"
-budget="${ST_MAX_TIME:-30}"
+budget="${ST_MAX_TIME:-20}"
 port="${ST_PORT:-8765}"
 
 work="$(mktemp -d)"
