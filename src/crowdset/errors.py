@@ -13,7 +13,8 @@
     ├── Unauthenticated           unauthenticated  401   6
     │   └── TooManyAttempts       too_many_attempts 429  6
     ├── Forbidden                 forbidden        403   6
-    └── LedgerCorrupt             ledger_corrupt   500   7
+    ├── LedgerCorrupt             ledger_corrupt   500   7
+    └── Unavailable               unavailable      503   8
 
 Every error carries a stable ``code`` (documented in docs/errors.md), a message that says what
 was wrong, the offending value and the fix, and keyword ``fields`` that adapters pass through
@@ -143,6 +144,17 @@ class LedgerCorrupt(DomainError):
     status = 500
     exit_code = 7
     title = "Ledger verification failed"
+
+
+class Unavailable(DomainError):
+    """The database cannot serve the request now — every pooled connection busy, the
+    connection lost, the server refusing clients — and nothing was applied; retry after
+    ``fields['retry_after']`` seconds (with the same ``Idempotency-Key``)."""
+
+    code = "unavailable"
+    status = 503
+    exit_code = 8
+    title = "Service unavailable"
 
 
 def all_error_classes() -> list[type[DomainError]]:

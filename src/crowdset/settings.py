@@ -39,6 +39,23 @@ class Settings(BaseSettings):
         DEFAULT_DATABASE_URL,
         description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db.",
     )
+    database_pool_size: int = Field(
+        5,
+        ge=1,
+        le=500,
+        description="PostgreSQL connections each process keeps open (docs/settings.md: "
+        "processes × (pool size + overflow) must fit the server's max_connections).",
+    )
+    database_max_overflow: int = Field(
+        5, ge=0, le=500, description="Connections a process may open beyond the pool at peaks."
+    )
+    database_pool_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        description="How long a request waits for a free connection before it is answered "
+        "503 with Retry-After.",
+    )
     fair_hourly_wage: int = Field(
         60, gt=0, description="Credits per hour of work: 1 credit pays one minute at 60."
     )

@@ -36,6 +36,14 @@ from crowdset.web import create_web_app
 API_PREFIX = "/api/v1"
 
 
+def app_from_environment() -> FastAPI:
+    """The app of one ``crowdset serve --workers N`` process: its settings come from the
+    ``CROWDSET_*`` variables the command set for it."""
+    from crowdset.settings import load_settings
+
+    return create_app(load_settings())
+
+
 def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
     ctx = context or open_context(settings)
     app = FastAPI(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from crowdset.core.permissions import Action, authorize
@@ -78,6 +78,33 @@ def idempotency_key(
 
 
 IdempotencyKeyDep = Annotated[str, Depends(idempotency_key)]
+
+
+def submission_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Recommended: a fresh UUID per answer. A retry with the same key is "
+            "answered as the first call was (header `Idempotent-Replayed: true`) and applied "
+            "once; the same key with another request is refused (409).",
+        ),
+    ] = None,
+) -> str | None:
+    """The optional ``Idempotency-Key`` of a submission (the money routes require theirs)."""
+    return key
+
+
+SubmissionKeyDep = Annotated[str | None, Depends(submission_key)]
+
+
+def mark_replayed(response: Response, replayed: bool, status_code: int | None = None) -> None:
+    """A replayed answer says so, as the money routes do (and is a 200 where the first call
+    created something)."""
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+        if status_code is not None:
+            response.status_code = status_code
 
 
 def client_address(request: Request, ctx: ContextDep) -> str:

@@ -12,7 +12,7 @@ The campaign's rules are in ``generation_rules``; votes, decisions and what they
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -26,7 +26,7 @@ from crowdset.core.generation.spec import CampaignSpec, IntentSpec
 from crowdset.core.ledger import AccountKind, escrow_account, user_account
 from crowdset.core.mechanism import Track, TrackRecord
 from crowdset.errors import AnswerRefused, Conflict, InvalidInput, NotFound, RuleViolation
-from crowdset.services import mechanism
+from crowdset.services import idempotency, mechanism
 from crowdset.services.context import Context
 from crowdset.services.generation_controls import ControlPool
 from crowdset.services.generation_decisions import (
@@ -124,6 +124,7 @@ class OfferView:
 class SubmitResult:
     query_id: int
     status: str
+    replayed: bool = False  # the first answer to this Idempotency-Key, sent again
 
 
 @dataclass(frozen=True)
@@ -256,13 +257,20 @@ def _plan_write_units(
     offers: list[Offer],
     room: int,
     budget: int,
+    *,
+    claim: bool = False,
 ) -> list[_Unit]:
-    """Writing units still needed, intents interleaved so each progresses evenly."""
+    """Writing units still needed, intents interleaved so each progresses evenly. With
+    ``claim``, an open task is reused only once claimed (``store.claim_tasks``): two
+    dispatches at once never offer the same task."""
     counts = store.status_counts(session, campaign.id)
     busy_tasks = {o.task_id for o in offers if o.kind == "write"}
     open_tasks = store.open_tasks(session, campaign.id)
     in_flight = Counter(t.intent for t in open_tasks if t.id in busy_tasks)
     open_tasks = [t for t in open_tasks if t.id not in busy_tasks]
+    if claim:
+        free_tasks = set(store.claim_tasks(session, [t.id for t in open_tasks], ctx.now()))
+        open_tasks = [t for t in open_tasks if t.id in free_tasks]
     needed: dict[str, int] = {}
     for intent in spec.intents:
         done = counts.get((intent.name, "accepted"), 0) + counts.get((intent.name, "validating"), 0)
@@ -361,20 +369,20 @@ def _offer(
     *,
     task: GenerationTask | None = None,
     query: Query | None = None,
-) -> None:
-    session.add(
-        Offer(
-            campaign_id=campaign.id,
-            worker_id=worker_id,
-            kind=kind,
-            task_id=task.id if task is not None else None,
-            query_id=query.id if query is not None else None,
-            status="open",
-            refusals=0,
-            created_at=now,
-            expires_at=expires,
-        )
+) -> Offer:
+    offer = Offer(
+        campaign_id=campaign.id,
+        worker_id=worker_id,
+        kind=kind,
+        task_id=task.id if task is not None else None,
+        query_id=query.id if query is not None else None,
+        status="open",
+        refusals=0,
+        created_at=now,
+        expires_at=expires,
     )
+    session.add(offer)
+    return offer
 
 
 def _offer_units(
@@ -386,8 +394,10 @@ def _offer_units(
     units: list[_Unit],
     draw: _Draw,
     now: datetime,
+    made_offers: list[Offer] | None = None,
 ) -> int:
-    """Offer each unit to a worker drawn by offer weight among those who may take it.
+    """Offer each unit to a worker drawn by offer weight among those who may take it (the
+    offers made are appended to ``made_offers`` when given).
 
     A vote offer is a control instead with the validator's control share (SPEC §6.1:
     ``control_share``, or ``probation_share`` until their quality is established): the drawn
@@ -418,7 +428,9 @@ def _offer_units(
         ):
             control = draw.controls.pick(session, ctx.rng, worker, now)
             if control is not None:
-                _offer(session, campaign, worker, "vote", now, expires, query=control)
+                made_offer = _offer(session, campaign, worker, "vote", now, expires, query=control)
+                if made_offers is not None:
+                    made_offers.append(made_offer)
                 draw.controls.offered_to(control, worker)
                 draw.inbox[worker] += 1
                 draw.free -= vote_cost
@@ -429,20 +441,30 @@ def _offer_units(
             draw.free -= vote_cost
         draw.inbox[worker] += 1
         unit.excluded.add(worker)
-        _offer(session, campaign, worker, unit.kind, now, expires, task=unit.task, query=unit.query)
+        made_offer = _offer(
+            session, campaign, worker, unit.kind, now, expires, task=unit.task, query=unit.query
+        )
+        if made_offers is not None:
+            made_offers.append(made_offer)
         made += 1
     session.flush()
     return made
 
 
 def _pools(
-    session: Session, ctx: Context, campaign: Campaign, spec: CampaignSpec, now: datetime
+    session: Session,
+    ctx: Context,
+    campaign: Campaign,
+    spec: CampaignSpec,
+    now: datetime,
+    asker: int | None = None,
 ) -> dict[str, dict[int, selection.Candidate]]:
-    """Who may get write and vote offers: active, not blacklisted, staked at least the
-    required stake, not revoked on that track; weighted by stake and, when the campaign says
-    so, by their posterior mean on the track (SPEC §6.2, §6.6)."""
+    """Who may get write and vote offers: active (``asker`` is: they are asking), not
+    blacklisted, staked at least the required stake, not revoked on that track; weighted by
+    stake and, when the campaign says so, by their posterior mean on the track (SPEC §6.2,
+    §6.6)."""
     members = store.active_workers(
-        session, campaign.id, now - timedelta(seconds=spec.active_window_seconds)
+        session, campaign.id, now - timedelta(seconds=spec.active_window_seconds), asker=asker
     )
     minor = ctx.settings.minor_per_unit
     stake = store.stakes(session, [m.worker_id for m in members])
@@ -488,17 +510,139 @@ def _admitted(
     )
 
 
-def dispatch(session: Session, ctx: Context, campaign: Campaign, asker: int | None = None) -> int:
+def screen(session: Session, ctx: Context, campaign: Campaign, asker: int) -> bool:
+    """Read-only, no lock: is ``asker`` a candidate, and does this ask's draw
+    (:func:`crowdset.core.selection.admits`) admit them? ``True`` means: claim with
+    ``dispatch(..., asker, admitted=True)``."""
+    if campaign.status != "running":
+        return False
+    spec = spec_of(campaign)
+    pools = _pools(session, ctx, campaign, spec, ctx.now(), asker=asker)
+    if not any(asker in pool for pool in pools.values()):
+        return False
+    return _admitted(ctx, spec, pools, asker)
+
+
+def _claim_for(
+    session: Session,
+    ctx: Context,
+    campaign: Campaign,
+    spec: CampaignSpec,
+    prices: Pricing,
+    pools: dict[str, dict[int, selection.Candidate]],
+    asker: int,
+    now: datetime,
+) -> int:
+    """Offers for an admitted asker without a campaign-wide lock (decision record 0005).
+
+    The caller holds the asker's member row. Queries to vote on and open tasks to reuse are
+    claimed ``FOR UPDATE SKIP LOCKED`` and their offers counted after the claim; last, under
+    the narrow escrow lock (``store.guard_escrow``), everything in flight is counted again and
+    the offers of this call that the escrow or the intents' targets cannot take are taken
+    back, newest first."""
+    offers = store.open_offers(session, campaign.id, now=now)
+    inbox = Counter(o.worker_id for o in offers)
+    room = spec.max_open_offers - inbox[asker]
+    if room <= 0:
+        return 0
+    validating = store.queries(session, campaign.id, status="validating")
+    wanted: list[int] = []
+    if asker in pools["vote"]:
+        for unit in _vote_units(session, spec, validating, offers):
+            query = unit.query
+            if query is not None and asker not in unit.excluded and query.id not in wanted:
+                wanted.append(query.id)
+    claimed = store.claim_queries(session, wanted[: room * 2])
+    if claimed:
+        offers = store.open_offers(session, campaign.id, now=now)  # counted after the claim
+    votes: list[_Unit] = []
+    for unit in _vote_units(session, spec, claimed, offers):
+        if asker not in unit.excluded and all(v.query is not unit.query for v in votes):
+            votes.append(unit)
+    draw = _Draw(
+        pools=pools,
+        inbox=inbox,
+        free=free_escrow(session, campaign, prices, offers, validating),
+        controls=ControlPool.load(session, campaign, spec, offers),
+        control_shares=mechanism.control_shares(
+            session, campaign.id, spec.mechanism, Track.VOTE, sorted(pools["vote"])
+        ),
+    )
+    mine: list[Offer] = []
+    _offer_units(session, ctx, campaign, spec, prices, votes, draw, now, mine)
+    write_room = max(0, spec.max_open_offers - draw.inbox[asker]) if pools["write"] else 0
+    budget = max(0, draw.free // prices.query_exposure) if prices.query_exposure else write_room
+    writes = _plan_write_units(session, ctx, campaign, spec, offers, write_room, budget, claim=True)
+    _offer_units(session, ctx, campaign, spec, prices, writes, draw, now, mine)
+    if not mine:
+        return 0
+    session.flush()
+    store.guard_escrow(session, campaign.id)
+    return len(mine) - _take_back(session, campaign, spec, prices, mine, now)
+
+
+def _take_back(
+    session: Session,
+    campaign: Campaign,
+    spec: CampaignSpec,
+    prices: Pricing,
+    mine: list[Offer],
+    now: datetime,
+) -> int:
+    """Under the escrow lock: withdraw this dispatch's newest offers while the escrow cannot
+    pay everything in flight at its most, or an intent has more queries written, in
+    validation and offered than its target. Returns how many were taken back."""
+    taken = 0
+    counts = store.status_counts(session, campaign.id)
+    targets = {i.name: i.target for i in spec.intents}
+    while mine:
+        everyone = store.open_offers(session, campaign.id, now=now)
+        intents = store.task_intents(
+            session, [o.task_id for o in everyone if o.kind == "write" and o.task_id is not None]
+        )
+        writing = Counter(intents.values())
+        over = {
+            name
+            for name, target in targets.items()
+            if counts.get((name, "accepted"), 0)
+            + counts.get((name, "validating"), 0)
+            + writing[name]
+            > target
+        }
+        surplus = [
+            o for o in reversed(mine) if o.kind == "write" and intents.get(o.task_id) in over
+        ]
+        if not surplus and free_escrow(session, campaign, prices, everyone) >= 0:
+            break
+        victim = surplus[0] if surplus else mine[-1]
+        mine.remove(victim)
+        session.delete(victim)
+        session.flush()
+        taken += 1
+    return taken
+
+
+def dispatch(
+    session: Session,
+    ctx: Context,
+    campaign: Campaign,
+    asker: int | None = None,
+    *,
+    admitted: bool = False,
+) -> int:
     """Expire stale offers and offer open units to workers drawn by offer weight.
 
     With ``asker``, only the asking worker may receive offers in this call (up to
-    ``max_open_offers``), and only when :func:`crowdset.core.selection.admits` admits them;
-    without, every unit is drawn among all candidates (simulations and tests).
+    ``max_open_offers``), and only when :func:`crowdset.core.selection.admits` admits them
+    (already drawn when ``admitted``, by :func:`screen`): call with the campaign row
+    share-locked and the asker's member row locked; units are claimed, not serialised
+    (:func:`_claim_for`). Without ``asker``, every unit is drawn among all candidates
+    (simulations and tests).
 
     Votes go first (they unblock decisions): ``validators_per_query`` per query, then one more
     at a time while its weighted verdict is undecided, up to ``mechanism.max_votes``; a share
-    ``control_share`` of vote offers are controls. Call with the campaign row locked. Returns
-    the number of offers made.
+    ``control_share`` of vote offers are controls. Without ``asker``, call with the campaign
+    row locked. Returns the number of offers made.
     """
     now = ctx.now()
     store.expire_offers(session, campaign.id, now)
@@ -506,16 +650,17 @@ def dispatch(session: Session, ctx: Context, campaign: Campaign, asker: int | No
         return 0
     spec = spec_of(campaign)
     prices = pricing_of(ctx, spec)
-    offers = store.open_offers(session, campaign.id)
-    pools = _pools(session, ctx, campaign, spec, now)
+    pools = _pools(session, ctx, campaign, spec, now, asker=asker)
     if asker is not None:
         if not any(asker in pool for pool in pools.values()):
             return 0
-        if not _admitted(ctx, spec, pools, asker):
+        if not admitted and not _admitted(ctx, spec, pools, asker):
             return 0
         pools = {
             kind: {w: c for w, c in pool.items() if w == asker} for kind, pool in pools.items()
         }
+        return _claim_for(session, ctx, campaign, spec, prices, pools, asker, now)
+    offers = store.open_offers(session, campaign.id)
     inbox = Counter(o.worker_id for o in offers)
     everyone = set(pools["write"]) | set(pools["vote"])
     if not any(inbox[w] < spec.max_open_offers for w in everyone):
@@ -601,14 +746,24 @@ SUBMIT_USE_CASE = {
 }
 
 
+EXCLUSIVE_KINDS = ("review",)
+"""Campaign kinds whose answers still take the campaign's row lock: a review's package, once
+rated, is judged against every other package of the campaign."""
+
+
 def submittable(session: Session, offer: Offer, kind: str) -> Campaign:
-    """The offer's campaign, row-locked, when it still takes answers of this kind."""
+    """The offer's campaign, share-locked (any number of submissions at once; a status change
+    waits for them), when it still takes answers of this kind. Each use case then locks the
+    rows its answer changes (decision record 0005); a review's answers lock the campaign."""
     if offer.kind != kind:
         raise InvalidInput(
             f"offer {offer.id} is a {offer.kind} offer: use {SUBMIT_USE_CASE[offer.kind]}",
             offer_id=offer.id,
         )
-    campaign = store.campaign(session, offer.campaign_id, for_update=True)
+    exclusive = store.campaign(session, offer.campaign_id).kind in EXCLUSIVE_KINDS
+    campaign = store.campaign(
+        session, offer.campaign_id, for_update=exclusive, shared=not exclusive
+    )
     if campaign.status not in ("running", "paused", "pilot"):
         raise Conflict(
             f"campaign {campaign.id} is {campaign.status}: it takes no more answers",
@@ -625,11 +780,14 @@ def submit_query(
     *,
     seconds_on_task: float | None = None,
     paste_events: int = 0,
+    idempotency_key: str | None = None,
 ) -> SubmitResult:
     """Run the automatic checks; a passing query goes to validation.
 
     A failing one raises ``AnswerRefused`` naming each reason; the offer stays open so the
-    worker can fix the query and submit again before it expires.
+    worker can fix the query and submit again before it expires. With ``idempotency_key``,
+    a retry gets the first result back (``replayed``) instead of an error
+    (``services.idempotency``).
     """
     text = " ".join(text.split())
     if seconds_on_task is not None and seconds_on_task < 0:
@@ -677,7 +835,25 @@ def submit_query(
         session.flush()
         return SubmitResult(query.id, query.status)
 
-    result = ctx.db.run(work)
+    once = idempotency.run_once(
+        ctx,
+        work,
+        actor_id=worker_id,
+        key=idempotency_key,
+        use_case="submit_query",
+        request={
+            "offer_id": offer_id,
+            "text": text,
+            "seconds_on_task": seconds_on_task,
+            "paste_events": paste_events,
+        },
+        encode=lambda found: (
+            [found.query_id, found.status] if isinstance(found, SubmitResult) else None
+        ),
+        decode=lambda kept: SubmitResult(int(kept[0]), str(kept[1])),
+        took_effect=lambda found: isinstance(found, SubmitResult),
+    )
+    result = once.result
     if isinstance(result, list):
         first = result[0]
         raise AnswerRefused(
@@ -686,13 +862,21 @@ def submit_query(
             reasons=[{"reason": f.reason, "message": f.message} for f in result],
             offer_id=offer_id,
         )
-    return result
+    return replace(result, replayed=once.replayed)
 
 
-def submit_vote(ctx: Context, worker_id: int, offer_id: int, vote: VoteInput) -> None:
+def submit_vote(
+    ctx: Context,
+    worker_id: int,
+    offer_id: int,
+    vote: VoteInput,
+    *,
+    idempotency_key: str | None = None,
+) -> idempotency.Once[None]:
     """Record a blind vote and pay it (into pending); once a query has
     ``validators_per_query`` votes, each vote may decide it. A vote on a control is evidence
-    on the validator (``generation_decisions.answer_control``), paid the same way."""
+    on the validator (``generation_decisions.answer_control``), paid the same way. With
+    ``idempotency_key``, a retry is answered as the first call was (``replayed``)."""
     if len(vote.comment) > 2000:
         raise InvalidInput("comment is limited to 2,000 characters", field="comment")
 
@@ -700,8 +884,11 @@ def submit_vote(ctx: Context, worker_id: int, offer_id: int, vote: VoteInput) ->
         now = ctx.now()
         offer = own_offer(session, worker_id, offer_id, now)
         campaign = submittable(session, offer, "vote")
-        query = session.get(Query, offer.query_id)
-        assert query is not None
+        assert offer.query_id is not None
+        query = store.lock_query(session, offer.query_id)  # its votes and decision, one at a time
+        voters = {v.worker_id for v in store.votes(session, query.id)}
+        mechanism_store.lock_tracks(session, campaign.id, [worker_id, query.worker_id, *voters])
+        store.lock_standings(session, [worker_id, query.worker_id, *voters])
         offer.status, offer.finished_at = "done", now
         control = query.control is not None and query.status in ("control", "accepted")
         if query.status != "validating" and not control:
@@ -731,7 +918,14 @@ def submit_vote(ctx: Context, worker_id: int, offer_id: int, vote: VoteInput) ->
         ):
             decide(session, ctx, campaign, query)
 
-    ctx.db.run(work)
+    return idempotency.run_once(
+        ctx,
+        work,
+        actor_id=worker_id,
+        key=idempotency_key,
+        use_case="submit_vote",
+        request={"offer_id": offer_id, **asdict(vote)},
+    )
 
 
 def worker_standing(ctx: Context, worker_id: int) -> StandingView:

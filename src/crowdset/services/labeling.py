@@ -33,8 +33,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -61,9 +62,10 @@ from crowdset.core.ledger import escrow_account
 from crowdset.core.mechanism import Evidence, MechanismSettings
 from crowdset.core.quality import WorkerQuality
 from crowdset.errors import Conflict, InvalidInput, NotFound
-from crowdset.services import mechanism, review
+from crowdset.services import idempotency, mechanism, review
 from crowdset.services.context import Context
 from crowdset.services.generation import OfferView, own_offer, submittable
+from crowdset.services.idempotency import Once
 from crowdset.storage import campaign_store as store
 from crowdset.storage import labeling_store as items_store
 from crowdset.storage import ledger_store
@@ -225,10 +227,16 @@ def _gate(
 
 
 def _candidates(
-    session: Session, ctx: Context, campaign: Campaign, spec: LabelingSpec, now: datetime
+    session: Session,
+    ctx: Context,
+    campaign: Campaign,
+    spec: LabelingSpec,
+    now: datetime,
+    asker: int | None = None,
 ) -> dict[int, selection.Candidate]:
+    """Who may be drawn, weighted; ``asker`` counts as active (they are asking now)."""
     members = store.active_workers(
-        session, campaign.id, now - timedelta(seconds=spec.active_window_seconds)
+        session, campaign.id, now - timedelta(seconds=spec.active_window_seconds), asker=asker
     )
     minor = ctx.settings.minor_per_unit
     ids = [m.worker_id for m in members]
@@ -276,8 +284,11 @@ class _Controls:
         if self.share > 0:
             self.counts = items_store.control_counts(self.session, self.campaign.id, worker_ids)
 
-    def pick(self, worker_id: int, rng: np.random.Generator) -> LabelItem | None:
-        """A control the worker has not seen, when their share is due; else ``None``."""
+    def pick(
+        self, worker_id: int, rng: np.random.Generator, *, claim: bool = False
+    ) -> LabelItem | None:
+        """A control the worker has not seen, when their share is due; else ``None``. With
+        ``claim``, one that no other transaction holds (``items_store.control_for``)."""
         offers, controls = self.counts.get(worker_id, (0, 0))
         if not wants_control(offers, controls, self.share, rng.random()):
             return None
@@ -295,7 +306,9 @@ class _Controls:
         # consensus gold cannot be known in advance
         source = kinds[int(rng.integers(len(kinds)))]
         index = int(rng.integers(unseen[source]))
-        return items_store.control_for(self.session, campaign_id, worker_id, views, source, index)
+        return items_store.control_for(
+            self.session, campaign_id, worker_id, views, source, index, claim=claim
+        )
 
     def offered(self, worker_id: int, item: LabelItem, control: bool) -> None:
         offers, controls = self.counts.get(worker_id, (0, 0))
@@ -325,7 +338,124 @@ def _units(
     return units[:budget]
 
 
-def dispatch(session: Session, ctx: Context, campaign: Campaign, asker: int | None = None) -> int:
+def screen(session: Session, ctx: Context, campaign: Campaign, asker: int) -> bool:
+    """Read-only, no lock: would a dispatch for ``asker`` make them an offer now? Draws the
+    asker's admission (``selection.admits``) and checks that they have room, that the escrow
+    covers one more judgment and that an item is waiting for them. ``True`` means: claim with
+    ``dispatch(..., asker, admitted=True)``."""
+    if campaign.status not in ("running", "pilot"):
+        return False
+    spec = spec_of(campaign)
+    if spec.review is not None:  # revisions only (packages are taken, not drawn)
+        return bool(items_store.items_in_revision(session, campaign.id))
+    now = ctx.now()
+    settings = mechanism_of(spec)
+    candidates = _candidates(session, ctx, campaign, spec, now, asker=asker)
+    if asker not in candidates or not selection.admits(
+        asker,
+        list(candidates.values()),
+        ctx.rng,
+        rule=settings.selection,
+        cap=float(settings.stake_cap),
+    ):
+        return False
+    offers = store.open_offers(session, campaign.id, now=now)
+    if _asker_budget(session, ctx, campaign, spec, offers, asker) <= 0:
+        return False
+    return bool(items_store.open_items_for(session, campaign.id, asker, limit=1))
+
+
+def _asker_budget(
+    session: Session,
+    ctx: Context,
+    campaign: Campaign,
+    spec: LabelingSpec,
+    offers: list[Offer],
+    asker: int,
+) -> int:
+    """Offers the asker may get now: their room under ``max_open_offers``, within what the
+    escrow still covers after every offer in flight, and within the pilot."""
+    exposure = pricing_of(ctx, spec).exposure
+    room = spec.max_open_offers - sum(1 for o in offers if o.worker_id == asker)
+    free = ledger_store.balance_of(session, escrow_account(campaign.id)) - len(offers) * exposure
+    return min(room, free // exposure, _pilot_room(session, campaign, spec, len(offers)))
+
+
+def _claim_for(
+    session: Session, ctx: Context, campaign: Campaign, spec: LabelingSpec, asker: int
+) -> int:
+    """Offers for an admitted asker without a campaign-wide lock (decision record 0005).
+
+    The caller holds the asker's member row (their open offers cannot change meanwhile). Items
+    are claimed ``FOR UPDATE SKIP LOCKED`` and their offers in flight counted after the claim,
+    so no item gets more offers than it needs; a control is claimed the same way. Last, under
+    the narrow escrow lock (``store.guard_escrow``), every offer in flight is counted again and
+    those of this call that the escrow or the pilot cannot cover are taken back."""
+    now = ctx.now()
+    candidate = _candidates(session, ctx, campaign, spec, now, asker=asker).get(asker)
+    if candidate is None:
+        return 0
+    settings = mechanism_of(spec)
+    rule, cap = settings.selection, float(settings.stake_cap)
+    offers = store.open_offers(session, campaign.id, now=now)
+    budget = _asker_budget(session, ctx, campaign, spec, offers, asker)
+    if budget <= 0:
+        return 0
+    items = items_store.claim_items_for(session, campaign.id, asker, budget, spec.overlap.min)
+    in_flight = items_store.offers_in_flight(session, [i.id for i in items])
+    controls = _Controls(session, campaign, settings)
+    controls.load([asker])
+    expires = now + timedelta(seconds=spec.offer_ttl_seconds)
+    made: list[tuple[Offer, LabelItem, bool]] = []
+    for unit in items:
+        if max(spec.overlap.min - unit.judgments, 1) - in_flight.get(unit.id, 0) <= 0:
+            continue  # offered meanwhile to as many workers as it needs
+        # the asker alone is in the draw; drawn all the same, so the generator runs as when
+        # the draw was among everyone (runs with a seed repeat)
+        if selection.draw([candidate], ctx.rng, rule=rule, cap=cap) is None:
+            continue
+        control = controls.pick(asker, ctx.rng, claim=True)
+        item = control if control is not None else unit
+        controls.offered(asker, item, control is not None)
+        offer = Offer(
+            campaign_id=campaign.id,
+            worker_id=asker,
+            kind="label",
+            item_id=item.id,
+            status="open",
+            refusals=0,
+            created_at=now,
+            expires_at=expires,
+        )
+        session.add(offer)
+        made.append((offer, item, control is not None))
+    if not made:
+        return 0
+    session.flush()
+    store.guard_escrow(session, campaign.id)
+    everyone = store.open_offers(session, campaign.id, now=now)  # ours and all committed
+    exposure = pricing_of(ctx, spec).exposure
+    free = ledger_store.balance_of(session, escrow_account(campaign.id)) - len(everyone) * exposure
+    over = -(free // exposure) if free < 0 else 0  # offers the escrow cannot cover
+    if campaign.status == "pilot" and spec.pilot is not None:
+        judged = items_store.judgment_count(session, campaign.id)
+        over = max(over, judged + len(everyone) - spec.pilot.units)
+    for offer, shown, was_control in made[len(made) - min(over, len(made)) :]:
+        if was_control:
+            shown.control_views -= 1
+        session.delete(offer)
+    session.flush()
+    return len(made) - min(over, len(made))
+
+
+def dispatch(
+    session: Session,
+    ctx: Context,
+    campaign: Campaign,
+    asker: int | None = None,
+    *,
+    admitted: bool = False,
+) -> int:
     """Expire stale offers; offer items still needing judgments to workers drawn by
     ``selection.offer_weight`` (the spec's ``mechanism.selection`` rule and ``stake_cap``)
     × their posterior mean on the campaign's track, among those who passed the gates. When a
@@ -334,8 +464,10 @@ def dispatch(session: Session, ctx: Context, campaign: Campaign, asker: int | No
 
     With ``asker``, only the asking worker can get offers from this call (up to
     ``max_open_offers``), and only when ``selection.admits`` them among the active
-    candidates, so shares follow the weights when work is plentiful too.
-    Call with the campaign row locked."""
+    candidates (already drawn when ``admitted``, by :func:`screen`), so shares follow the
+    weights when work is plentiful too: call with the campaign row share-locked and the
+    asker's member row locked (:func:`_claim_for`). Without ``asker`` (simulations, tests,
+    a review's revisions), call with the campaign row locked."""
     now = ctx.now()
     store.expire_offers(session, campaign.id, now)
     if campaign.status not in ("running", "pilot"):
@@ -347,13 +479,15 @@ def dispatch(session: Session, ctx: Context, campaign: Campaign, asker: int | No
         return review.offer_revisions(session, ctx, campaign, spec)
     settings = mechanism_of(spec)
     rule, cap = settings.selection, float(settings.stake_cap)
-    candidates = _candidates(session, ctx, campaign, spec, now)
     if asker is not None:
-        if asker not in candidates or not selection.admits(
-            asker, list(candidates.values()), ctx.rng, rule=rule, cap=cap
-        ):
-            return 0
-        candidates = {asker: candidates[asker]}
+        if not admitted:
+            candidates = _candidates(session, ctx, campaign, spec, now, asker=asker)
+            if asker not in candidates or not selection.admits(
+                asker, list(candidates.values()), ctx.rng, rule=rule, cap=cap
+            ):
+                return 0
+        return _claim_for(session, ctx, campaign, spec, asker)
+    candidates = _candidates(session, ctx, campaign, spec, now)
     prices = pricing_of(ctx, spec)
     offers = store.open_offers(session, campaign.id)
     inbox = Counter(o.worker_id for o in offers)
@@ -607,9 +741,11 @@ def submit_label(
     answer: object,
     *,
     seconds_on_task: float | None = None,
-) -> None:
+    idempotency_key: str | None = None,
+) -> Once[None]:
     """Record the worker's answer and pay it into pending; update quality, overlap and
-    revocation."""
+    revocation. With ``idempotency_key``, a retry is answered as the first call was
+    (``replayed``; ``services.idempotency``)."""
     if seconds_on_task is not None and seconds_on_task < 0:
         raise InvalidInput("seconds_on_task cannot be negative", field="seconds_on_task")
 
@@ -619,8 +755,12 @@ def submit_label(
         campaign = submittable(session, offer, "label")
         spec = spec_of(campaign)
         parsed = _parse_answer(spec, answer)
-        item = items_store.item(session, offer.item_id or 0)
-        member = store.campaign_worker(session, campaign.id, worker_id)
+        # the rows this answer changes, locked: its item, the worker's member row and the
+        # records of everyone the item's consensus may judge (decision record 0005)
+        item = items_store.lock_item(session, offer.item_id or 0)
+        judges = [j.worker_id for j in items_store.kept_judgments(session, item.id)]
+        member = store.lock_member(session, campaign.id, worker_id)
+        tracks_store.lock_tracks(session, campaign.id, [worker_id, *judges])
         if member is None:  # offers only go to members; kept for safety
             raise NotFound(f"no offer has id {offer_id}", offer_id=offer_id)
         offer.status, offer.finished_at = "done", now
@@ -673,7 +813,14 @@ def submit_label(
                 session, campaign.id, "pilot_complete", at=now, detail={"units": spec.pilot.units}
             )
 
-    ctx.db.run(work)
+    return idempotency.run_once(
+        ctx,
+        work,
+        actor_id=worker_id,
+        key=idempotency_key,
+        use_case="submit_label",
+        request={"offer_id": offer_id, "answer": answer, "seconds_on_task": seconds_on_task},
+    )
 
 
 def require_fair_price_after_pilot(session: Session, ctx: Context, campaign: Campaign) -> None:
@@ -928,11 +1075,15 @@ class PackageView:
     deposit: int  # held now; returned unless the package's error exceeds the bar
     due_at: datetime
     status: str
+    replayed: bool = False  # the package an earlier call with this Idempotency-Key took
 
 
-def take_package(ctx: Context, worker_id: int, campaign_id: int) -> PackageView:
+def take_package(
+    ctx: Context, worker_id: int, campaign_id: int, *, idempotency_key: str | None = None
+) -> PackageView:
     """Take a package of pairs to review (SPEC §4); its deposit is held until it is judged.
-    Its pairs then come as the worker's offers, in order."""
+    Its pairs then come as the worker's offers, in order. With ``idempotency_key``, a retry
+    gets the same package back (``replayed``) instead of a second one or an error."""
 
     def work(session: Session) -> PackageView:
         campaign = _labeling_campaign(session, campaign_id, for_update=True)
@@ -964,15 +1115,41 @@ def take_package(ctx: Context, worker_id: int, campaign_id: int) -> PackageView:
             package.status,
         )
 
-    return ctx.db.run(work)
+    once = idempotency.run_once(
+        ctx,
+        work,
+        actor_id=worker_id,
+        key=idempotency_key,
+        use_case="take_package",
+        request={"campaign_id": campaign_id},
+        encode=_package_json,
+        decode=_package_of,
+    )
+    return replace(once.result, replayed=once.replayed)
+
+
+def _package_json(package: PackageView) -> dict[str, object]:
+    return {**asdict(package), "due_at": package.due_at.isoformat(), "replayed": False}
+
+
+def _package_of(kept: dict[str, Any]) -> PackageView:
+    return PackageView(**{**kept, "due_at": datetime.fromisoformat(kept["due_at"])})
 
 
 MAX_TRANSLATION_CHARS = 5_000
 
 
-def submit_revision(ctx: Context, worker_id: int, offer_id: int, target: str) -> None:
+def submit_revision(
+    ctx: Context,
+    worker_id: int,
+    offer_id: int,
+    target: str,
+    *,
+    idempotency_key: str | None = None,
+) -> Once[None]:
     """Replace a pair's translation (SPEC §4 revision): the old one is kept beside it, its
-    ratings leave the score and the pair goes back to be rated again. Paid from the reserve."""
+    ratings leave the score and the pair goes back to be rated again. Paid from the reserve.
+    With ``idempotency_key``, a retry is answered as the first call was (``replayed``)."""
     target = " ".join(target.split())
     if not target:
         raise InvalidInput("target: the revised translation cannot be empty", field="target")
@@ -993,4 +1170,11 @@ def submit_revision(ctx: Context, worker_id: int, offer_id: int, target: str) ->
         offer.status, offer.finished_at = "done", now
         review.apply_revision(session, ctx, campaign, spec, item, target, worker_id)
 
-    ctx.db.run(work)
+    return idempotency.run_once(
+        ctx,
+        work,
+        actor_id=worker_id,
+        key=idempotency_key,
+        use_case="submit_revision",
+        request={"offer_id": offer_id, "target": target},
+    )

@@ -24,10 +24,9 @@ from crowdset.core.ledger import (
 from crowdset.errors import InvalidInput, NotFound
 from crowdset.services.context import Context
 from crowdset.services.generation import require_no_work_under_review
+from crowdset.services.idempotency import scoped_key as _scoped_key
 from crowdset.storage import ledger_store, users_store
 from crowdset.storage.ledger_store import PostedTransaction
-
-MAX_KEY_LENGTH = 150
 
 
 @dataclass(frozen=True)
@@ -46,19 +45,6 @@ class Balances:
     @property
     def total(self) -> int:
         return self.available + self.staked + self.locked + self.deposit
-
-
-def _scoped_key(actor_id: int | None, key: str | None) -> str | None:
-    if key is None:
-        return None
-    key = key.strip()
-    if not key or len(key) > MAX_KEY_LENGTH:
-        raise InvalidInput(
-            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters: use a fresh UUID per "
-            "operation",
-            field="Idempotency-Key",
-        )
-    return f"{actor_id or 0}:{key}"
 
 
 def _fingerprint(draft: TransactionDraft, actor_id: int | None) -> str:

@@ -9,6 +9,14 @@ worker who gets nothing is told when to ask again (:class:`NoOffer`); the interv
 for every worker — the modelled time of one task — because an interval that grew as a
 worker's share shrank would square the shares of those who follow it
 (see :func:`ask_again_after`).
+
+Asking takes no campaign-wide lock (decision record 0005). A first, read-only transaction
+finds the worker's current offer or draws their admission in each campaign; most asks end
+there, an offer held or a 204, writing nothing. Only an admitted ask opens a write
+transaction, which share-locks the campaign, locks the asker's own member row and claims
+units ``FOR UPDATE SKIP LOCKED``; the escrow is checked under a narrow lock just before
+commit. A worker's presence (``last_seen_at``) is written at most every
+``SEEN_EVERY_SECONDS``.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -30,6 +38,9 @@ from crowdset.storage.models import Campaign, Offer
 TAKING_WORK = ("running", "pilot")
 ASK_AGAIN_MIN_SECONDS = 2
 ASK_AGAIN_MAX_SECONDS = 60
+SEEN_EVERY_SECONDS = 10
+"""A worker's presence in a campaign is written at most this often: asks in between only
+read. Far below any campaign's ``active_window_seconds`` (at least 30)."""
 
 
 @dataclass(frozen=True)
@@ -65,11 +76,24 @@ def offer_view(session: Session, offer: Offer, campaign: Campaign, ctx: Context)
     return generation.offer_view(session, offer, campaign, ctx)
 
 
-def _dispatch(session: Session, ctx: Context, campaign: Campaign, asker: int) -> int:
-    """Enter the asker in the campaign's draw; offers are made for them alone."""
+def _screen(session: Session, ctx: Context, campaign: Campaign, asker: int) -> bool:
+    """Read-only: the asker's draw in the campaign; ``True`` when a claim may offer them work."""
     if _is_labeling(campaign):
-        return labeling.dispatch(session, ctx, campaign, asker=asker)
-    return generation.dispatch(session, ctx, campaign, asker=asker)
+        return labeling.screen(session, ctx, campaign, asker)
+    return generation.screen(session, ctx, campaign, asker)
+
+
+def _dispatch(session: Session, ctx: Context, campaign: Campaign, asker: int) -> int:
+    """Offers for the admitted asker alone."""
+    if _is_labeling(campaign):
+        return labeling.dispatch(session, ctx, campaign, asker=asker, admitted=True)
+    return generation.dispatch(session, ctx, campaign, asker=asker, admitted=True)
+
+
+def _exclusive(campaign: Campaign) -> bool:
+    """A review's revisions are drawn among every deposit holder at once: that dispatch
+    still takes the campaign's row lock."""
+    return _is_labeling(campaign) and labeling.spec_of(campaign).review is not None
 
 
 def _task_seconds(campaign: Campaign) -> float:
@@ -90,6 +114,72 @@ def _ttl_seconds(campaign: Campaign) -> int:
     return generation.spec_of(campaign).offer_ttl_seconds
 
 
+@dataclass(frozen=True)
+class _Look:
+    """What the read-only first step of an ask found."""
+
+    held: OfferView | None
+    admitted: tuple[int, ...] = ()  # campaigns whose draw admitted the asker: claim there
+    exclusive: tuple[int, ...] = ()  # of those, the ones dispatched under the campaign lock
+    unseen: tuple[int, ...] = ()  # campaigns where the asker's presence is due a write
+    task_seconds: tuple[float, ...] = ()
+
+
+def _current(
+    session: Session, ctx: Context, worker_id: int, campaign_id: int | None, now: datetime
+) -> OfferView | None:
+    for offer in store.worker_offers(session, worker_id):
+        if campaign_id is not None and offer.campaign_id != campaign_id:
+            continue
+        if offer.expires_at > now:
+            campaign = store.campaign(session, offer.campaign_id)
+            return offer_view(session, offer, campaign, ctx)
+    return None
+
+
+def _look(session: Session, ctx: Context, worker_id: int, campaign_id: int | None) -> _Look:
+    now = ctx.now()
+    running = [c for status in TAKING_WORK for c in store.campaigns(session, status=status)]
+    running.sort(key=lambda c: c.id)
+    if campaign_id is not None:
+        running = [c for c in running if c.id == campaign_id]
+    members = {c.id: store.campaign_worker(session, c.id, worker_id) for c in running}
+    allowed = [c for c in running if (member := members[c.id]) is None or not member.blacklisted]
+    stale = now - timedelta(seconds=SEEN_EVERY_SECONDS)
+    unseen = [
+        c.id for c in allowed if (member := members[c.id]) is None or member.last_seen_at < stale
+    ]
+    held = _current(session, ctx, worker_id, campaign_id, now)
+    if held is not None:  # work in hand: no need to draw (drawing is the costly part)
+        return _Look(held, unseen=tuple(c for c in unseen if members[c] is not None))
+    admitted = [c for c in allowed if _screen(session, ctx, c, worker_id)]
+    return _Look(
+        None,
+        admitted=tuple(c.id for c in admitted),
+        exclusive=tuple(c.id for c in admitted if _exclusive(c)),
+        unseen=tuple(unseen),
+        task_seconds=tuple(_task_seconds(c) for c in allowed),
+    )
+
+
+def _claim(
+    session: Session, ctx: Context, worker_id: int, campaign_id: int | None, look: _Look
+) -> OfferView | None:
+    """The write step: the asker's presence where it is due, then offers where they were
+    admitted, campaign by campaign in id order."""
+    now = ctx.now()
+    for found in sorted(set(look.admitted) | set(look.unseen)):
+        exclusive = found in look.exclusive
+        campaign = store.campaign(session, found, for_update=exclusive, shared=not exclusive)
+        store.mark_seen(session, found, worker_id, now)
+        member = store.lock_member(session, found, worker_id)
+        if found not in look.admitted or member is None or member.blacklisted:
+            continue
+        if campaign.status in TAKING_WORK:
+            _dispatch(session, ctx, campaign, worker_id)
+    return _current(session, ctx, worker_id, campaign_id, now)
+
+
 def ask_for_work(
     ctx: Context, worker_id: int, campaign_id: int | None = None
 ) -> OfferView | NoOffer:
@@ -98,47 +188,24 @@ def ask_for_work(
 
     An offer the worker already holds comes before new ones (and costs no draw). Offers go to
     workers drawn by weight, not first come, first served: nothing now does not mean that no
-    work exists.
+    work exists. An ask that is not admitted anywhere writes nothing (unless the worker's
+    presence is due, every ``SEEN_EVERY_SECONDS``).
     """
+    look = ctx.db.run(lambda session: _look(session, ctx, worker_id, campaign_id), readonly=True)
+    if look.held is not None:
+        if look.unseen:
 
-    def work(session: Session) -> OfferView | NoOffer:
-        now = ctx.now()
-        running = [c for status in TAKING_WORK for c in store.campaigns(session, status=status)]
-        running.sort(key=lambda c: c.id)
-        if campaign_id is not None:
-            running = [c for c in running if c.id == campaign_id]
-        members = {c.id: store.campaign_worker(session, c.id, worker_id) for c in running}
-        allowed = [
-            c for c in running if (member := members[c.id]) is None or not member.blacklisted
-        ]
+            def seen(session: Session) -> None:
+                for found in look.unseen:
+                    store.mark_seen(session, found, worker_id, ctx.now())
 
-        def current() -> OfferView | None:
-            for offer in store.worker_offers(session, worker_id):
-                if campaign_id is not None and offer.campaign_id != campaign_id:
-                    continue
-                if offer.expires_at > now:
-                    campaign = store.campaign(session, offer.campaign_id)
-                    return offer_view(session, offer, campaign, ctx)
-            return None
-
-        held = current()
-        if held is not None:  # work in hand: no need to draw (drawing is the costly part)
-            for c in allowed:
-                member = members[c.id]
-                if member is not None:
-                    member.last_seen_at = now
-            return held
-        for found in allowed:  # lock in id order: no deadlocks between dispatchers
-            locked = store.campaign(session, found.id, for_update=True)
-            store.touch_worker(session, locked.id, worker_id, now)
-            session.flush()
-            _dispatch(session, ctx, locked, worker_id)
-        drawn = current()
+            ctx.db.run(seen)
+        return look.held
+    if look.admitted or look.unseen:
+        drawn = ctx.db.run(lambda session: _claim(session, ctx, worker_id, campaign_id, look))
         if drawn is not None:
             return drawn
-        return NoOffer(ask_again_after(_task_seconds(c) for c in allowed))
-
-    return ctx.db.run(work)
+    return NoOffer(ask_again_after(look.task_seconds))
 
 
 def next_offer(ctx: Context, worker_id: int, campaign_id: int | None = None) -> OfferView | None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crowdset.core.ledger import AccountKind, OwnerKind
@@ -28,11 +31,20 @@ from crowdset.storage.models import (
 OPEN_OFFER_STATES = ("open", "accepted")
 
 
-def campaign(session: Session, campaign_id: int, *, for_update: bool = False) -> Campaign:
-    """The campaign, row-locked when ``for_update`` (serialises work on one campaign)."""
+def campaign(
+    session: Session, campaign_id: int, *, for_update: bool = False, shared: bool = False
+) -> Campaign:
+    """The campaign, row-locked when ``for_update`` (serialises work on one campaign: status
+    changes, close). ``shared`` takes a share lock instead (PostgreSQL ``FOR SHARE``): any
+    number of dispatches and submissions hold it at once, and a status change waits for them
+    (decision record 0005)."""
     statement = select(Campaign).where(Campaign.id == campaign_id)
     if for_update:
         statement = statement.with_for_update()
+    elif shared:
+        statement = statement.with_for_update(read=True)
+    if for_update or shared:  # the row as it is once locked, not as this session last read it
+        statement = statement.execution_options(populate_existing=True)
     found = session.execute(statement).scalar_one_or_none()
     if found is None:
         raise NotFound(f"no campaign has id {campaign_id}", campaign_id=campaign_id)
@@ -89,17 +101,78 @@ def touch_worker(session: Session, campaign_id: int, worker_id: int, now: dateti
         row.last_seen_at = now
 
 
-def active_workers(session: Session, campaign_id: int, since: datetime) -> list[CampaignWorker]:
-    return list(
+def mark_seen(session: Session, campaign_id: int, worker_id: int, now: datetime) -> None:
+    """:func:`touch_worker` as one upsert statement: two first asks of one worker at once
+    never collide on the new row, and the row is locked for the rest of the transaction."""
+    values = {"campaign_id": campaign_id, "worker_id": worker_id, "last_seen_at": now}
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(CampaignWorker)
+        .values(**values)
+        .on_conflict_do_update(
+            index_elements=["campaign_id", "worker_id"], set_={"last_seen_at": now}
+        )
+    )
+
+
+def lock_member(session: Session, campaign_id: int, worker_id: int) -> CampaignWorker | None:
+    """The worker's row in the campaign, locked (``FOR UPDATE``) and read afresh: the narrow
+    lock that keeps one worker's open offers within ``max_open_offers``."""
+    return session.execute(
+        select(CampaignWorker)
+        .where(CampaignWorker.campaign_id == campaign_id, CampaignWorker.worker_id == worker_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
+def active_workers(
+    session: Session, campaign_id: int, since: datetime, *, asker: int | None = None
+) -> list[CampaignWorker]:
+    """Members seen since ``since`` and not blacklisted. ``asker`` counts as seen now (they
+    are asking): their row is included however old, or an unsaved one made for them."""
+    seen = CampaignWorker.last_seen_at >= since
+    if asker is not None:
+        seen = seen | (CampaignWorker.worker_id == asker)
+    found = list(
         session.execute(
             select(CampaignWorker)
             .where(
                 CampaignWorker.campaign_id == campaign_id,
-                CampaignWorker.last_seen_at >= since,
+                seen,
                 CampaignWorker.blacklisted.is_(False),
             )
             .order_by(CampaignWorker.worker_id)
         ).scalars()
+    )
+    missing = asker is not None and all(m.worker_id != asker for m in found)
+    if asker is not None and missing and campaign_worker(session, campaign_id, asker) is None:
+        found.append(new_member(campaign_id, asker, since))  # never asked before: no row yet
+        found.sort(key=lambda m: m.worker_id)
+    return found
+
+
+def new_member(campaign_id: int, worker_id: int, now: datetime) -> CampaignWorker:
+    """A member row as a first ask creates it, not added to any session (a read-only look
+    at a worker who has never asked)."""
+    return CampaignWorker(
+        campaign_id=campaign_id,
+        worker_id=worker_id,
+        last_seen_at=now,
+        blacklisted=False,
+        successes=0,
+        failures=0,
+        tutorial_done=False,
+        tutorial_answered=0,
+        qualifier_attempts=0,
+        qualifier_score=None,
+        qualified=False,
+        revoked_at=None,
+        quality_correct=0.0,
+        quality_wrong=0.0,
+        answers=0,
+        gold_answers=0,
+        gold_correct=0,
     )
 
 
@@ -120,41 +193,108 @@ def stakes(session: Session, worker_ids: Sequence[int]) -> dict[int, int]:
 
 
 def standing(session: Session, worker_id: int) -> WorkerStanding:
+    """The worker's lock standing, created when new (when another transaction creates it at
+    the same moment, theirs is read back, locked)."""
     row = session.get(WorkerStanding, worker_id)
     if row is None:
-        row = WorkerStanding(
+        new = WorkerStanding(
             worker_id=worker_id,
             generation_locked=False,
             generation_streak=0,
             validation_locked=False,
             validation_streak=0,
         )
-        session.add(row)
-        session.flush()
+        try:
+            with session.begin_nested():  # no campaign-wide lock orders first rows any more
+                session.add(new)
+            row = new
+        except IntegrityError:
+            row = session.execute(
+                select(WorkerStanding)
+                .where(WorkerStanding.worker_id == worker_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).scalar_one()
     return row
 
 
-def open_offers(session: Session, campaign_id: int) -> list[Offer]:
-    return list(
-        session.execute(
-            select(Offer).where(
-                Offer.campaign_id == campaign_id, Offer.status.in_(OPEN_OFFER_STATES)
-            )
-        ).scalars()
+def lock_standings(session: Session, worker_ids: Sequence[int]) -> None:
+    """Lock (``FOR UPDATE``, in worker order) and read afresh the workers' lock standings
+    that exist: a decision that may change them holds them."""
+    if not worker_ids:
+        return
+    session.execute(
+        select(WorkerStanding)
+        .where(WorkerStanding.worker_id.in_(sorted(set(worker_ids))))
+        .order_by(WorkerStanding.worker_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+
+
+def open_offers(session: Session, campaign_id: int, *, now: datetime | None = None) -> list[Offer]:
+    """The campaign's open and accepted offers; with ``now``, only those not yet expired (a
+    read that needs no :func:`expire_offers` first)."""
+    statement = select(Offer).where(
+        Offer.campaign_id == campaign_id, Offer.status.in_(OPEN_OFFER_STATES)
     )
+    if now is not None:
+        statement = statement.where(Offer.expires_at > now)
+    return list(session.execute(statement).scalars())
 
 
 def expire_offers(session: Session, campaign_id: int, now: datetime) -> int:
-    result = session.execute(
-        update(Offer)
+    """Mark the campaign's stale offers expired. Rows another transaction holds (a
+    submission, another dispatch expiring them) are skipped, not waited for: whoever holds
+    them finishes them, and every read of open offers that matters filters on
+    ``expires_at`` anyway."""
+    stale = (
+        select(Offer.id)
         .where(
             Offer.campaign_id == campaign_id,
             Offer.status.in_(OPEN_OFFER_STATES),
             Offer.expires_at <= now,
         )
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(session.execute(stale).scalars())
+    if not ids:
+        return 0
+    result = session.execute(
+        update(Offer)
+        .where(Offer.id.in_(ids), Offer.status.in_(OPEN_OFFER_STATES))
         .values(status="expired", finished_at=now)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+ESCROW_LOCK_SPACE = 16_005  # the first key of crowdset's PostgreSQL advisory locks on escrow
+
+
+def guard_escrow(session: Session, campaign_id: int) -> None:
+    """The narrow lock under which a dispatch checks, just before it commits, that the
+    campaign's escrow still covers every offer in flight with its own (PostgreSQL: a
+    transaction advisory lock on the campaign, held for the last few statements only;
+    SQLite: its one writer at a time is the lock already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :campaign)"),
+            {"space": ESCROW_LOCK_SPACE, "campaign": campaign_id},
+        )
+
+
+def worker_open_offers(session: Session, campaign_id: int, worker_id: int, now: datetime) -> int:
+    """How many unexpired offers the worker holds in the campaign."""
+    return int(
+        session.execute(
+            select(func.count()).where(
+                Offer.campaign_id == campaign_id,
+                Offer.worker_id == worker_id,
+                Offer.status.in_(OPEN_OFFER_STATES),
+                Offer.expires_at > now,
+            )
+        ).scalar_one()
+    )
 
 
 def withdraw_offers(
@@ -202,6 +342,70 @@ def open_tasks(session: Session, campaign_id: int) -> list[GenerationTask]:
             .order_by(GenerationTask.id)
         ).scalars()
     )
+
+
+def claim_tasks(session: Session, task_ids: Sequence[int], now: datetime) -> list[int]:
+    """Of ``task_ids``, those no other transaction holds and no unexpired write offer is out
+    on, claimed (``FOR UPDATE SKIP LOCKED``; the offers are counted after the claim)."""
+    if not task_ids:
+        return []
+    locked = list(
+        session.execute(
+            select(GenerationTask.id)
+            .where(GenerationTask.id.in_(task_ids), GenerationTask.status == "open")
+            .order_by(GenerationTask.id)
+            .with_for_update(skip_locked=True)
+        ).scalars()
+    )
+    busy = set(
+        session.execute(
+            select(Offer.task_id).where(
+                Offer.task_id.in_(locked),
+                Offer.kind == "write",
+                Offer.status.in_(OPEN_OFFER_STATES),
+                Offer.expires_at > now,
+            )
+        ).scalars()
+    )
+    return [task_id for task_id in locked if task_id not in busy]
+
+
+def claim_queries(session: Session, query_ids: Sequence[int]) -> list[Query]:
+    """Of ``query_ids`` (in that order), the validating queries no other transaction holds,
+    claimed (``FOR UPDATE SKIP LOCKED``) and read afresh."""
+    if not query_ids:
+        return []
+    rows = {
+        q.id: q
+        for q in session.execute(
+            select(Query)
+            .where(Query.id.in_(query_ids), Query.status == "validating")
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        ).scalars()
+    }
+    return [rows[i] for i in query_ids if i in rows]
+
+
+def lock_query(session: Session, query_id: int) -> Query:
+    """The query, locked (``FOR UPDATE``) and read afresh: votes on one query, and its
+    decision, happen one at a time."""
+    return session.execute(
+        select(Query)
+        .where(Query.id == query_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def task_intents(session: Session, task_ids: Sequence[int]) -> dict[int | None, str]:
+    """Each task's intent."""
+    if not task_ids:
+        return {}
+    rows = session.execute(
+        select(GenerationTask.id, GenerationTask.intent).where(GenerationTask.id.in_(task_ids))
+    )
+    return {int(task_id): str(intent) for task_id, intent in rows.all()}
 
 
 def last_task_id(session: Session, campaign_id: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from crowdset.core.labeling.items import ItemRow
@@ -47,6 +47,20 @@ def add_items(session: Session, campaign_id: int, rows: Sequence[ItemRow]) -> No
 
 def item(session: Session, item_id: int) -> LabelItem:
     found = session.get(LabelItem, item_id)
+    if found is None:
+        raise NotFound(f"no item has id {item_id}", item_id=item_id)
+    return found
+
+
+def lock_item(session: Session, item_id: int) -> LabelItem:
+    """The item, locked (``FOR UPDATE``) and read afresh: its judgments are counted and its
+    consensus settled by one submission at a time."""
+    found = session.execute(
+        select(LabelItem)
+        .where(LabelItem.id == item_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
     if found is None:
         raise NotFound(f"no item has id {item_id}", item_id=item_id)
     return found
@@ -131,6 +145,42 @@ def open_items_for(
     )
 
 
+def claim_items_for(
+    session: Session, campaign_id: int, worker_id: int, limit: int, overlap_min: int
+) -> list[LabelItem]:
+    """:func:`open_items_for` that still need an offer — fewer offers out on them than
+    ``max(overlap_min − judgments, 1)`` — each row claimed (``FOR UPDATE SKIP LOCKED`` on
+    PostgreSQL) and read afresh: an item another dispatch or a submission holds is passed
+    over, not waited for, so workers of one campaign are served in parallel (decision record
+    0005). The caller counts the offers again once the rows are claimed."""
+    judged, offered = _seen_by(campaign_id, worker_id)
+    out = (
+        select(func.count())
+        .where(Offer.item_id == LabelItem.id, Offer.status.in_(("open", "accepted")))
+        .scalar_subquery()
+    )
+    missing = case(
+        (overlap_min - LabelItem.judgments > 1, overlap_min - LabelItem.judgments), else_=1
+    )
+    return list(
+        session.execute(
+            select(LabelItem)
+            .where(
+                LabelItem.campaign_id == campaign_id,
+                LabelItem.status == "open",
+                LabelItem.gold.is_(None),
+                LabelItem.id.not_in(judged),
+                LabelItem.id.not_in(offered),
+                out < missing,
+            )
+            .order_by(LabelItem.judgments, LabelItem.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        ).scalars()
+    )
+
+
 def gold_item_ids(session: Session, campaign_id: int) -> list[int]:
     return list(
         session.execute(
@@ -164,13 +214,25 @@ def control_count_for(
 
 
 def control_for(
-    session: Session, campaign_id: int, worker_id: int, max_views: int, source: str, index: int
+    session: Session,
+    campaign_id: int,
+    worker_id: int,
+    max_views: int,
+    source: str,
+    index: int,
+    *,
+    claim: bool = False,
 ) -> LabelItem | None:
-    """The ``index``-th (by id) of the controls :func:`control_count_for` counts."""
+    """The ``index``-th (by id) of the controls :func:`control_count_for` counts. With
+    ``claim``, among those no other transaction holds, locked and read afresh (its view count
+    changes): ``None`` when the one drawn is held elsewhere."""
     where = _controls_for(campaign_id, worker_id, max_views, source)
-    return session.execute(
-        select(LabelItem).where(where).order_by(LabelItem.id).offset(index).limit(1)
-    ).scalar_one_or_none()
+    statement = select(LabelItem).where(where).order_by(LabelItem.id).offset(index).limit(1)
+    if claim:
+        statement = statement.with_for_update(skip_locked=True).execution_options(
+            populate_existing=True
+        )
+    return session.execute(statement).scalar_one_or_none()
 
 
 def consensus_controls_in_service(session: Session, campaign_id: int, max_views: int) -> int:

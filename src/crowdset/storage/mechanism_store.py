@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crowdset.errors import NotFound
@@ -14,10 +15,11 @@ from crowdset.storage.models import Sanction, WorkerTrack
 def track_row(
     session: Session, campaign_id: int, worker_id: int, track: str, *, create: bool = True
 ) -> WorkerTrack | None:
-    """The worker's record on one track of one campaign (created empty when ``create``)."""
+    """The worker's record on one track of one campaign (created empty when ``create``; when
+    another transaction creates it at the same moment, theirs is read back)."""
     row = session.get(WorkerTrack, (campaign_id, worker_id, track))
     if row is None and create:
-        row = WorkerTrack(
+        new = WorkerTrack(
             campaign_id=campaign_id,
             worker_id=worker_id,
             track=track,
@@ -34,9 +36,40 @@ def track_row(
             fined=0,
             cost_of_failures=0,
         )
-        session.add(row)
-        session.flush()
+        try:
+            with session.begin_nested():  # no campaign-wide lock orders first records any more
+                session.add(new)
+            row = new
+        except IntegrityError:
+            row = session.execute(
+                select(WorkerTrack)
+                .where(
+                    WorkerTrack.campaign_id == campaign_id,
+                    WorkerTrack.worker_id == worker_id,
+                    WorkerTrack.track == track,
+                )
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).scalar_one()
     return row
+
+
+def lock_tracks(session: Session, campaign_id: int, worker_ids: Sequence[int]) -> None:
+    """Lock (``FOR UPDATE``, in worker order) and read afresh the workers' records on every
+    track of the campaign: a submission that may change them holds them, so two submissions
+    at once never lose an update (decision record 0005)."""
+    if not worker_ids:
+        return
+    session.execute(
+        select(WorkerTrack)
+        .where(
+            WorkerTrack.campaign_id == campaign_id,
+            WorkerTrack.worker_id.in_(sorted(set(worker_ids))),
+        )
+        .order_by(WorkerTrack.worker_id, WorkerTrack.track)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
 
 
 def track_rows(

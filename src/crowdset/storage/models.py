@@ -602,3 +602,20 @@ class CorpusPair(Base):
     line: Mapped[int] = mapped_column(BigInteger)
     source: Mapped[str] = mapped_column(Text)
     target: Mapped[str] = mapped_column(Text)
+
+
+# --- idempotent requests (issue 16) -----------------------------------------------------------
+
+
+class IdempotentRequest(Base):
+    """A request sent with an ``Idempotency-Key`` that moves no money (a query, a vote, a
+    label, a revision, a package taken): the key scoped to its caller, the request's
+    fingerprint and what the first call answered, replayed to a retry. Money-moving calls
+    keep theirs on the ledger transaction they post."""
+
+    __tablename__ = "idempotent_requests"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    result: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

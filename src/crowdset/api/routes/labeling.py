@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from crowdset.api.deps import ContextDep, allowed
+from crowdset.api.deps import ContextDep, SubmissionKeyDep, allowed, mark_replayed
 from crowdset.api.params import Id, Index
 from crowdset.api.schemas_campaigns import CampaignPublic, campaign_public
 from crowdset.api.schemas_labeling import (
@@ -150,10 +150,19 @@ def qualifier(
 
 
 @router.post("/work/offers/{offer_id}/label", status_code=status.HTTP_204_NO_CONTENT, tags=["work"])
-def label(ctx: ContextDep, caller: Worker, offer_id: Id, body: LabelBody) -> Response:
+def label(
+    ctx: ContextDep, caller: Worker, offer_id: Id, body: LabelBody, key: SubmissionKeyDep
+) -> Response:
     """Your answer to a label offer: a label, a list of labels (multi-label) or a star from 1
     to 5. It is paid now, like every answer."""
-    labeling.submit_label(
-        ctx, caller.user_id, offer_id, body.answer, seconds_on_task=body.seconds_on_task
+    done = labeling.submit_label(
+        ctx,
+        caller.user_id,
+        offer_id,
+        body.answer,
+        seconds_on_task=body.seconds_on_task,
+        idempotency_key=key,
     )
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    mark_replayed(response, done.replayed)
+    return response

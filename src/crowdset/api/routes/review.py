@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from crowdset.api.deps import ContextDep, allowed
+from crowdset.api.deps import ContextDep, SubmissionKeyDep, allowed, mark_replayed
 from crowdset.api.params import Id
 from crowdset.api.schemas_review import (
     CorpusBody,
@@ -316,11 +316,15 @@ def send_to_revision(ctx: ContextDep, caller: Runner, campaign_id: Id) -> Revisi
 @router.post(
     "/work/offers/{offer_id}/revision", status_code=status.HTTP_204_NO_CONTENT, tags=["work"]
 )
-def revise(ctx: ContextDep, caller: Worker, offer_id: Id, body: RevisionBody) -> Response:
+def revise(
+    ctx: ContextDep, caller: Worker, offer_id: Id, body: RevisionBody, key: SubmissionKeyDep
+) -> Response:
     """Your edited translation for a revise offer (`kind: revise`): it replaces the pair's
     translation, which is then rated again. Paid on submission."""
-    labeling.submit_revision(ctx, caller.user_id, offer_id, body.target)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    done = labeling.submit_revision(ctx, caller.user_id, offer_id, body.target, idempotency_key=key)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    mark_replayed(response, done.replayed)
+    return response
 
 
 @router.post(
@@ -330,11 +334,16 @@ def revise(ctx: ContextDep, caller: Worker, offer_id: Id, body: RevisionBody) ->
     tags=["work"],
     responses={409: {"description": "No pair needs review now, or you hold an open package."}},
 )
-def take_package(ctx: ContextDep, caller: Worker, campaign_id: Id) -> TakenPackagePublic:
+def take_package(
+    ctx: ContextDep, caller: Worker, campaign_id: Id, key: SubmissionKeyDep, response: Response
+) -> TakenPackagePublic:
     """Take a package of a review campaign: its deposit (1.5 × its reward) is held from your
     available credits until it is judged. Its pairs then come as your offers (`/work/next`);
-    rate each with `/work/offers/{id}/label` and a star from 1 to 5."""
-    return taken_package_public(labeling.take_package(ctx, caller.user_id, campaign_id))
+    rate each with `/work/offers/{id}/label` and a star from 1 to 5. With an
+    `Idempotency-Key`, a retry gets the same package back (200) instead of a second one."""
+    taken = labeling.take_package(ctx, caller.user_id, campaign_id, idempotency_key=key)
+    mark_replayed(response, taken.replayed, status.HTTP_200_OK)
+    return taken_package_public(taken)
 
 
 @router.get("/work/packages", response_model=list[MyPackagePublic], tags=["work"])

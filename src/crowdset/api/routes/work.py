@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from crowdset.api.deps import ContextDep, allowed
+from crowdset.api.deps import ContextDep, SubmissionKeyDep, allowed, mark_replayed
 from crowdset.api.params import Id
 from crowdset.api.schemas_campaigns import (
     OfferPublic,
@@ -83,9 +83,17 @@ def skip(ctx: ContextDep, caller: Worker, offer_id: Id) -> Response:
     response_model=SubmittedPublic,
     status_code=status.HTTP_201_CREATED,
 )
-def submit_query(ctx: ContextDep, caller: Worker, offer_id: Id, body: QueryBody) -> SubmittedPublic:
+def submit_query(
+    ctx: ContextDep,
+    caller: Worker,
+    offer_id: Id,
+    body: QueryBody,
+    key: SubmissionKeyDep,
+    response: Response,
+) -> SubmittedPublic:
     """Submit the query you wrote. A query failing an automatic check is refused (422,
-    `answer_refused`) with every reason; fix it and submit again before the offer expires."""
+    `answer_refused`) with every reason; fix it and submit again before the offer expires.
+    With an `Idempotency-Key`, a retry gets the first answer back (200)."""
     result = generation.submit_query(
         ctx,
         caller.user_id,
@@ -93,14 +101,18 @@ def submit_query(ctx: ContextDep, caller: Worker, offer_id: Id, body: QueryBody)
         body.text,
         seconds_on_task=body.seconds_on_task,
         paste_events=body.paste_events,
+        idempotency_key=key,
     )
+    mark_replayed(response, result.replayed, status.HTTP_200_OK)
     return SubmittedPublic(query_id=result.query_id, status=result.status)
 
 
 @router.post("/work/offers/{offer_id}/vote", status_code=status.HTTP_204_NO_CONTENT)
-def vote(ctx: ContextDep, caller: Worker, offer_id: Id, body: VoteBody) -> Response:
+def vote(
+    ctx: ContextDep, caller: Worker, offer_id: Id, body: VoteBody, key: SubmissionKeyDep
+) -> Response:
     """Your blind verdict on a query: the query is good only if every answer is yes."""
-    generation.submit_vote(
+    done = generation.submit_vote(
         ctx,
         caller.user_id,
         offer_id,
@@ -111,8 +123,11 @@ def vote(ctx: ContextDep, caller: Worker, offer_id: Id, body: VoteBody) -> Respo
             values_ok=body.values_ok,
             comment=body.comment,
         ),
+        idempotency_key=key,
     )
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    mark_replayed(response, done.replayed)
+    return response
 
 
 @router.get("/work/standing", response_model=StandingPublic)
