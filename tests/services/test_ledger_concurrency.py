@@ -18,11 +18,19 @@ from crowdset.core import ledger as rules
 from crowdset.errors import InsufficientFunds
 from crowdset.services import ledger
 from crowdset.services.context import Context
+from crowdset.settings import Settings
 
 THREADS = 32
 OPERATIONS = 500
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # one connection per thread: this test is about the ledger's locks, not the pool's queue
+    # (a busy CI machine made threads wait past the pool timeout and answer 503)
+    return settings.model_copy(update={"database_pool_size": THREADS, "database_max_overflow": 0})
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

@@ -26,11 +26,19 @@ from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 from crowdset.services.generation import OfferView
 from crowdset.services.offers import NoOffer
+from crowdset.settings import Settings
 from crowdset.storage import campaign_store, ledger_store
 from crowdset.storage.models import Offer
 
 WRITING = ("INSERT", "UPDATE", "DELETE")
 LOCKING = ("FOR UPDATE", "FOR SHARE", "BEGIN IMMEDIATE", "PG_ADVISORY")
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # a connection for each of the 16 threads below: a busy machine must not turn a pool wait
+    # into a 503 in a test about locks
+    return settings.model_copy(update={"database_pool_size": 16, "database_max_overflow": 0})
 
 
 @contextmanager
