@@ -65,6 +65,25 @@ def test_the_address_is_throttled_across_accounts(
     assert _login(client, "correct horse") == 429
 
 
+def test_sign_ups_that_hit_taken_addresses_are_throttled_like_wrong_passwords(
+    ctx: Context, client: TestClient, callers: dict[str, Caller]
+) -> None:
+    """Probing which e-mail addresses have accounts is as slow as guessing passwords, and the
+    refusal neither names the address nor makes its owner wait."""
+    free = ctx.settings.login_free_failures
+    body = {"email": "worker@api.test", "password": "a long new password"}
+    for _ in range(free):
+        response = client.post(f"{API}/users", json=body)
+        assert response.status_code == 409
+        assert "worker@api.test" not in response.text
+    refused = client.post(f"{API}/users", json={**body, "email": "someone.new@api.test"})
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) >= 1
+    other_client = TestClient(client.app, client=("10.9.9.9", 50000))
+    body = {"email": "worker@api.test", "password": "correct horse"}
+    assert other_client.post(f"{API}/auth/token", json=body).status_code == 201
+
+
 def test_the_forwarded_address_counts_only_when_trusted() -> None:
     assert login_throttle.client_address("10.0.0.1", "1.2.3.4", trust_forwarded=False) == (
         "10.0.0.1"

@@ -121,16 +121,32 @@ def common_passwords() -> frozenset[str]:
 
 
 def create_user(
-    ctx: Context, *, email: str, password: str, role: str, display_name: str = ""
+    ctx: Context,
+    *,
+    email: str,
+    password: str,
+    role: str,
+    display_name: str = "",
+    address: str | None = None,
 ) -> UserView:
+    """A new account. ``address``: a self sign-up from that client address, which the login
+    throttle counts: an address already taken is a failure there, so nobody can test which
+    addresses have accounts faster than they could guess passwords."""
     email = check_email(email)
     check_password(password, email=email, common=common_passwords())
     checked_role = check_role(role)
+    if address is not None:
+        login_throttle.check(ctx, None, address)
     password_hash = _hasher(ctx).hash(password)  # slow on purpose: outside the transaction
+    taken = Conflict(
+        "an account with this e-mail address already exists: log in, or sign up with another "
+        "address",
+        field="email",
+    )
 
     def work(session: Session) -> UserView:
         if users_store.user_by_email(session, email) is not None:
-            raise Conflict(f"a user with email {email!r} already exists", field="email")
+            raise taken
         user = User(
             email=email,
             display_name=display_name.strip() or email.split("@")[0],
@@ -146,8 +162,10 @@ def create_user(
 
     try:
         return ctx.db.run(work)
-    except IntegrityError:
-        raise Conflict(f"a user with email {email!r} already exists", field="email") from None
+    except (Conflict, IntegrityError):
+        if address is not None:
+            login_throttle.record_failure(ctx, None, address)
+        raise taken from None
 
 
 def get_user(ctx: Context, user_id: int) -> UserView:

@@ -32,8 +32,11 @@ def client_address(peer: str | None, forwarded_for: str | None, *, trust_forward
     return (peer or "unknown")[:64]
 
 
-def _keys(email: str, address: str) -> list[str]:
-    return [f"account:{email.strip().lower()[:380]}", f"address:{address}"]
+def _keys(email: str | None, address: str) -> list[str]:
+    """The counters an attempt touches; ``email=None``: the address's alone (a sign-up that
+    hit a taken address must not make that account's owner wait)."""
+    account = [] if email is None else [f"account:{email.strip().lower()[:380]}"]
+    return [*account, f"address:{address}"]
 
 
 def delay_after(failures: int, *, free: int, most: int) -> int:
@@ -44,7 +47,7 @@ def delay_after(failures: int, *, free: int, most: int) -> int:
     return int(min(most, 2 ** min(failures - free, 40)))
 
 
-def check(ctx: Context, email: str, address: str) -> None:
+def check(ctx: Context, email: str | None, address: str) -> None:
     """Raise ``TooManyAttempts`` (with ``retry_after`` seconds) while the account or the
     address must wait."""
     keys = _keys(email, address)
@@ -65,7 +68,7 @@ def check(ctx: Context, email: str, address: str) -> None:
         )
 
 
-def record_failure(ctx: Context, email: str, address: str) -> None:
+def record_failure(ctx: Context, email: str | None, address: str) -> None:
     settings = ctx.settings
     keys = _keys(email, address)
 

@@ -25,8 +25,11 @@ EditDemographics = Annotated[Principal, Depends(allowed(Action.EDIT_DEMOGRAPHICS
 
 
 @router.post("/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
-def create_user(body: UserCreate, ctx: ContextDep, caller: OptionalPrincipalDep) -> UserPublic:
-    """Sign up as a worker (no token needed), or, as an operator, create any account."""
+def create_user(
+    body: UserCreate, ctx: ContextDep, caller: OptionalPrincipalDep, address: ClientAddressDep
+) -> UserPublic:
+    """Sign up as a worker (no token needed), or, as an operator, create any account. Sign-ups
+    that hit a taken address count against the client address like wrong passwords (429)."""
     authorize_user_creation(caller.role if caller else None, body.role)
     user = accounts.create_user(
         ctx,
@@ -34,6 +37,7 @@ def create_user(body: UserCreate, ctx: ContextDep, caller: OptionalPrincipalDep)
         password=body.password,
         role=body.role.value,
         display_name=body.display_name,
+        address=None if caller else address,
     )
     return UserPublic.model_validate(user)
 

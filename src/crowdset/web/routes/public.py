@@ -136,6 +136,7 @@ def signup(request: Request, ctx: ContextDep, posted: FormDep) -> Response:
                 password=password,
                 role=Role.WORKER.value,
                 display_name=text_of(posted, "display_name"),
+                address=client_address(request),
             )
         except DomainError as error:
             form.fail(error, ctx.settings, default="email")
