@@ -21,10 +21,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ sys.path.insert(0, str(HERE))
 
 CROWDKIT = """
 import sys
+import tempfile
 import pandas as pd
 from crowdkit.aggregation import DawidSkene
 answers, output = sys.argv[1], sys.argv[2]
@@ -55,16 +56,22 @@ def crowdset_command() -> list[str]:
 
 
 def timed(command: list[str]) -> dict[str, float]:
-    """Run ``command`` to its end; its CPU seconds, wall seconds and peak memory."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    """Run ``command`` to its end: its own CPU seconds (user + system), wall seconds and peak
+    resident memory, from the kernel's accounting of that one process (``wait4``)."""
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"cpu_s": cpu, "wall_s": wall, "max_rss_mib": after.ru_maxrss / 1024}
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        child = subprocess.Popen(command, stdout=out, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            out.seek(0)
+            err.seek(0)
+            raise SystemExit(
+                f"{' '.join(command)} failed:\n{out.read().decode()}\n{err.read().decode()}"
+            )
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"cpu_s": cpu, "wall_s": wall, "max_rss_mib": usage.ru_maxrss / 1024}
 
 
 def write_inputs(n_tasks: int, folder: Path) -> dict[str, Path]:

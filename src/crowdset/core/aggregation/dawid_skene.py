@@ -129,14 +129,16 @@ class DawidSkene(ClassificationAggregator):
             counts = design.confusion_counts(probas)
             errors = self._m_step(design, counts)
             log_errors = np.log(errors)
-            log_lik = design.log_likelihoods(log_errors, out=spare)
-            spare = probas  # free again once the objective below is computed
             new_loss = evidence_lower_bound(counts, log_errors, priors, probas, scratch)
             new_loss /= answers.n_answers
             self.loss_history_.append(new_loss)
             if new_loss - loss < self.tol:
                 break
             loss = new_loss
+            # the next E-step's sums, only when there is a next iteration: at a million tasks
+            # one of these costs as much as the rest of the iteration
+            log_lik = design.log_likelihoods(log_errors, out=spare)
+            spare = probas
 
         self.n_iter_ = len(self.loss_history_)
         self.probas_ = probas_frame(probas, answers)
