@@ -10,10 +10,10 @@ from collections import defaultdict
 from pathlib import Path
 
 RUNS = {
-    "generation": "examples/smart-lights.yaml",
-    "ring": "examples/smart-lights.yaml, --mix ring=0.33 --workers 12",
-    "labeling": "examples/sentiment.yaml",
-    "review": "examples/review.yaml",
+    "generation": "examples/smart-lights.yaml, --scale 2",
+    "ring": "examples/smart-lights.yaml, --mix ring=0.33 --workers 12 --scale 2",
+    "labeling": "examples/sentiment.yaml, --scale 20",
+    "review": "examples/review.yaml, --scale 10",
 }
 
 

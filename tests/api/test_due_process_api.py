@@ -41,8 +41,8 @@ def test_pending_quality_sanction_appeal_and_decision(
         "vote",
         "pending",
     )
-    assert track["bar"] == 0.7 and track["lower"] < 0.7 and track["controls_to_release"] > 0
-    assert "bar of 70%" in track["why_pending"]
+    assert track["bar"] == 0.8 and track["lower"] < 0.8 and track["controls_to_release"] > 0
+    assert "bar of 80%" in track["why_pending"]
     refused = client.get(f"{API}/me/quality", headers=requester.headers)
     assert refused.status_code == 403 and refused.headers["content-type"] == PROBLEM
 

@@ -22,7 +22,7 @@ from crowdset.core.labeling.items import parse_items
 from crowdset.core.labeling.spec import parse_labeling_spec
 from crowdset.services import accounts, campaigns, labeling, labeling_reports, ledger
 from crowdset.services.context import Context
-from crowdset.storage.models import LabelItem, Offer
+from crowdset.storage.models import Judgment, LabelItem, Offer
 from tests.api.conftest import Caller
 from tests.api.test_campaigns_api import (
     API,
@@ -332,18 +332,20 @@ def test_estimate_a_labeling_spec_from_its_items_or_their_number(
     from_items = post(client, requester, "/campaigns/estimate", with_items(spec, items))
     from_count = post(client, requester, "/campaigns/estimate", spec | {"item_count": 3})
     assert (from_items.status_code, from_count.status_code) == (200, 200), from_items.text
-    # 3 regular items × 3 judgments = 9, plus ceil(9 × 0.2 / 0.8) = 3 gold judgments
+    # 3 regular items × 3 judgments = 9, plus ceil(9 × 0.2 / 0.8) = 3 gold judgments, plus
+    # the controls of probation: 5 a worker for 10 workers, at most what 9 judgments made on
+    # probation would take beyond the share, ceil(9 × (1 − 0.25)) = 7
     assert (
         from_items.json()
         == from_count.json()
         == {
             "items": 3,
             "judgments": 9,
-            "gold_judgments": 3,
-            "work": 12 * 20,
-            "fee": 12 * 2,
-            "total": 12 * 22,
-            "worker_minutes": 2.0,
+            "gold_judgments": 10,
+            "work": 19 * 20,
+            "fee": 19 * 2,
+            "total": 19 * 22,
+            "worker_minutes": pytest.approx(19 * 10 / 60),
             "price_per_judgment": 20,
         }
     )
@@ -831,10 +833,19 @@ def test_no_worker_facing_response_tells_a_gold_item_apart(
             break
 
     def gold_offers(session: Session) -> set[int]:
+        """Offers of the requester's gold, and of consensus gold (SPEC §6.1: an item settled
+        with confidence serves as a control afterwards; its judgment says it was one)."""
         rows = session.execute(
             select(Offer.id)
             .join(LabelItem, LabelItem.id == Offer.item_id)
-            .where(Offer.campaign_id == campaign_id, LabelItem.gold.is_not(None))
+            .outerjoin(
+                Judgment,
+                (Judgment.item_id == Offer.item_id) & (Judgment.worker_id == Offer.worker_id),
+            )
+            .where(
+                Offer.campaign_id == campaign_id,
+                LabelItem.gold.is_not(None) | Judgment.gold.is_(True),
+            )
         )
         return {offer_id for (offer_id,) in rows}
 

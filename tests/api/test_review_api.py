@@ -375,7 +375,10 @@ def test_a_review_from_a_corpus_over_http(
     assert post(client, requester, f"/campaigns/{campaign_id}/close").status_code == 200
     judged = get(client, requester, f"/campaigns/{campaign_id}/packages").json()
     assert {p["status"] for p in judged} == {"passed"}
-    assert all(p["error"] is not None and p["error"] <= 1.5 for p in judged)
+    # two challenge pairs make nobody a reference (that takes seven right): packages of real
+    # pairs only have nothing to be judged against, and pass at close
+    assert all(p["error"] is None or p["error"] <= 1.5 for p in judged)
+    assert any(p["error"] is not None for p in judged)  # the challenge pairs judged the first
     assert all(available(client, r) > 10_000 for r in reviewers)  # deposits back, pool paid
 
     # Nothing a reviewer got tells a challenge pair apart.

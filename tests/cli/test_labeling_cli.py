@@ -45,12 +45,15 @@ def cli(database_url: str) -> Cli:
 @pytest.mark.parametrize(
     ("spec", "items", "kind", "counts", "escrow"),
     [
-        # 32 items × 5 judgments = 160, plus ceil(160 × 0.15 / 0.85) = 29 gold, at 0.05 + 0.01
+        # 32 items × 5 judgments = 160, plus ceil(160 × 0.15 / 0.85) = 29 gold and 50 controls
+        # of probation (5 for each of 10 workers), at 0.06 + 0.01
         pytest.param(
-            SENTIMENT, SENTIMENT_ITEMS, "classify", (32, 8), "11.34 credit", id="sentiment"
+            SENTIMENT, SENTIMENT_ITEMS, "classify", (32, 8), "16.73 credit", id="sentiment"
         ),
-        # 16 items × 5 judgments = 80, plus ceil(80 × 0.1 / 0.9) = 9 gold, at 0.10 + 0.01
-        pytest.param(RATINGS, RATINGS_ITEMS, "rate", (16, 3), "9.79 credit", id="ratings"),
+        # 16 items × 5 judgments = 80, plus ceil(80 × 0.1 / 0.9) = 9 gold and 72 controls of
+        # probation (10 for each of 10 workers at the rate track's bar of 0.8, at most
+        # ceil(80 × (1 − 1/9))), at 0.10 + 0.01
+        pytest.param(RATINGS, RATINGS_ITEMS, "rate", (16, 3), "17.71 credit", id="ratings"),
     ],
 )
 def test_the_examples_estimate_and_create(

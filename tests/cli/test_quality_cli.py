@@ -42,7 +42,7 @@ def test_a_worker_sees_their_quality_appeals_and_the_requester_upholds(ctx: Cont
     code, output = cli(ctx, "sanctions", "list", "--as", "w@cli.test")
     assert code == 0 and "1.50 credit" in output and "none" in output, output
     code, output = cli(ctx, "sanctions", "show", str(sanction_id), "--as", "w@cli.test")
-    assert code == 0 and "below the bar of 70%" in output and "controls_failed: 10" in output
+    assert code == 0 and "below the bar of 80%" in output and "controls_failed: 10" in output
 
     code, output = cli(ctx, "sanctions", "show", str(sanction_id), "--as", "req@cli.test")
     assert code == 0, output

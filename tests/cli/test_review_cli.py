@@ -53,14 +53,15 @@ def services(database_url: str) -> Iterator[Context]:
 def test_the_example_review_from_its_pairs_file(cli: Cli) -> None:
     estimate = cli("campaign", "estimate", REVIEW, "--items", PAIRS, "--challenges", CHALLENGES)
     # W = 3 · 40 · 0.5 / 0.9 = 66.67 minutes: a pool of 66.67 credits at 1 credit a minute,
-    # the 5 % reserve on top (3.50: budget 70.17), plus the 10 % fee (7.02)
-    assert "70.17 credit" in estimate.output and "77.19 credit" in estimate.output
+    # the 5 % reserve on top (3.50) and in it the challenge ratings of probation (10 for each
+    # of 10 reviewers at ½ minute: 50.00; budget 120.17), plus the 10 % fee (12.02)
+    assert "120.17 credit" in estimate.output and "132.19 credit" in estimate.output
     created = cli(
         "campaign", "create", REVIEW, "--items", PAIRS, "--challenges", CHALLENGES,
         "--as", REQUESTER,
     ).output  # fmt: skip
     assert "created (draft, review, 40 pairs and 6 challenge pairs)" in created
-    assert "launching moves 77.19 credit into escrow" in created
+    assert "launching moves 132.19 credit into escrow" in created
     cli("campaign", "launch", "1")
     no_band = cli("campaign", "revise", "1", code=2)
     assert "has no revision band: set review.revision_band" in no_band.stderr

@@ -22,7 +22,11 @@ from crowdset.core.mechanism import (
     TrackRecord,
     Verdict,
     control_share_for,
+    controls_to_leave_probation,
+    decided_quality,
+    decision_accuracy,
     fine_for,
+    is_established,
     required_bond,
     standing_of,
     weighted_verdict,
@@ -335,6 +339,16 @@ def test_the_defaults_match_the_spec() -> None:
     assert math.isclose(FRESH, 2 / 3)
 
 
+def test_votes_and_ratings_have_a_higher_floor_and_a_higher_bar_raises_every_track() -> None:
+    assert (DEFAULTS.bar_on("vote"), DEFAULTS.bar_on("rate")) == (0.8, 0.8)
+    assert (DEFAULTS.bar_on("write"), DEFAULTS.bar_on("label")) == (0.7, 0.7)
+    strict = MechanismSettings(bar=0.9)
+    assert {strict.bar_on(t) for t in ("write", "vote", "label", "rate")} == {0.9}
+    assert MechanismSettings(track_bars={}).bar_on("vote") == 0.7
+    with pytest.raises(ValueError, match="vote track must lie in"):
+        MechanismSettings(track_bars={"vote": 1.5})
+
+
 # --- probation (control_share_for) -------------------------------------------------------------
 
 PROBATION = {"control_share": 0.1, "probation_share": 0.5, "bar": 0.7, "confidence": 0.95}
@@ -384,3 +398,109 @@ def test_always_saying_the_common_answer_scores_one_half(prior: float) -> None:
     right = p_common * balanced_decision_weight(common_good, prior, vetted=True)
     wrong = (1 - p_common) * balanced_decision_weight(not common_good, prior, vetted=True)
     assert right == pytest.approx(wrong)
+
+
+# --- decided work, established workers, probation -----------------------------------------------
+
+
+def _oracle(rng: np.random.Generator, answers: int) -> list[Standing]:
+    """A control oracle: every control right, the rest right half the time; its controls come
+    at the probation share until it is released, then at the campaign's share."""
+    record, verdicts = TrackRecord(), []
+    for _ in range(answers):
+        share = control_share_for(
+            record,
+            control_share=DEFAULTS.control_share,
+            probation_share=DEFAULTS.probation_share,
+            bar=DEFAULTS.bar,
+            confidence=DEFAULTS.confidence,
+            min_evidence=DEFAULTS.min_evidence,
+        )
+        if rng.random() < share:
+            record = record.observed(True, Evidence.CONTROL)
+        else:
+            record = record.observed(bool(rng.random() < 0.5), Evidence.DECISION)
+        verdicts.append(standing(record))
+    return verdicts
+
+
+def test_a_control_oracle_is_revoked_on_its_decided_work() -> None:
+    """Every control right keeps the whole posterior above the bar: its decided work alone
+    revokes it, within 120 answers in at least 19 of 20 runs."""
+    caught = [Standing.REVOKE in _oracle(np.random.default_rng(seed), 120) for seed in range(20)]
+    assert sum(caught) >= 19
+
+
+def test_honest_workers_are_practically_never_revoked_on_decided_work() -> None:
+    """SPEC §6.4: ≤ 1% of workers at 95% on controls and 90% agreement with decisions."""
+    rng = np.random.default_rng(3)
+    revoked = 0
+    for _ in range(300):
+        record = TrackRecord()
+        for _ in range(200):
+            if rng.random() < 0.2:
+                record = record.observed(bool(rng.random() < 0.95), Evidence.CONTROL)
+            else:
+                record = record.observed(bool(rng.random() < 0.9), Evidence.DECISION)
+            if standing(record) is Standing.REVOKE:
+                revoked += 1
+                break
+    assert revoked / 300 <= 0.01
+
+
+def test_decided_quality_leaves_the_controls_out() -> None:
+    record = TrackRecord(correct=30, wrong=0, controls=30)
+    record = record.observed(True, Evidence.DECISION).observed(False, Evidence.DECISION)
+    decided = decided_quality(record)
+    assert (decided.correct, decided.wrong) == (DECISION_WEIGHT, DECISION_WEIGHT)
+    assert decided.posterior_mean() < record.quality.posterior_mean()
+
+
+def test_seven_right_controls_leave_probation_at_the_defaults() -> None:
+    n = controls_to_leave_probation(DEFAULTS.bar, DEFAULTS.confidence)
+    assert n == 7
+    record = TrackRecord()
+    for _ in range(n):
+        record = record.observed(True, Evidence.CONTROL)
+    assert record.quality.quantile(1 - DEFAULTS.confidence) >= DEFAULTS.bar
+    assert controls_to_leave_probation(0.9, 0.99) > n  # a higher bar asks for more
+
+
+def _record(controls: int, decisions: int, decisions_failed: int) -> TrackRecord:
+    record = TrackRecord()
+    for _ in range(controls):
+        record = record.observed(True, Evidence.CONTROL)
+    for index in range(decisions):
+        record = record.observed(index >= decisions_failed, Evidence.DECISION)
+    return record
+
+
+@pytest.mark.parametrize(
+    ("controls", "decisions", "failed", "established"),
+    [
+        (0, 20, 0, False),  # never checked on a control
+        (7, 6, 0, False),  # too few decisions for their lower bound
+        (7, 7, 0, True),
+        (1, 7, 0, False),  # the whole lower bound not yet above the bar
+        (12, 10, 5, False),  # a coin on its decided work: a control oracle
+        (12, 14, 2, False),  # 86% agreement: not yet confidently above 0.7
+        (12, 20, 1, True),
+    ],
+)
+def test_is_established(controls: int, decisions: int, failed: int, established: bool) -> None:
+    record = _record(controls, decisions, failed)
+    found = is_established(record, bar=DEFAULTS.bar, confidence=DEFAULTS.confidence)
+    assert found is established
+
+
+def test_nobody_weighs_in_a_decision_before_a_check() -> None:
+    """Three fresh accounts (a ring) agreeing cannot accept at the 0.8 prior; right controls
+    give weight, failed ones take it away."""
+    assert decision_accuracy(None) == 0.5
+    assert verdict_of([(True, decision_accuracy(None))] * 3) is Verdict.UNDECIDED
+    assert decision_accuracy(_record(1, 0, 0)) == pytest.approx(2 / 3)
+    assert decision_accuracy(_record(7, 0, 0)) == pytest.approx(8 / 9)
+    trusted = decision_accuracy(_record(7, 0, 0))
+    assert verdict_of([(True, trusted)] * 3) is Verdict.ACCEPT
+    ring = TrackRecord().observed(True, Evidence.CONTROL).observed(False, Evidence.CONTROL)
+    assert decision_accuracy(ring) == 0.5

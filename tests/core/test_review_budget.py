@@ -103,6 +103,27 @@ def test_estimate_review_worked_example() -> None:
     assert estimate.challenge_share == Fraction(1, 20)
 
 
+def test_probation_minutes_are_priced_into_the_reserve() -> None:
+    """Extra challenge ratings of reviewers on probation (SPEC §6.1) come on top of the
+    reserve at the price: 70 ratings × ½ minute × 100 = 3,500."""
+    common = {
+        "pairs": 1000,
+        "reviewers": 3,
+        "minutes_per_pair": Fraction(1, 2),
+        "price_per_minute": 100,
+        "reserve_share": Decimal("0.05"),
+        "crowd": 10,
+        "hours_per_day": 2,
+    }
+    plain = estimate_review(**common)  # type: ignore[arg-type]
+    with_probation = estimate_review(**common, probation_minutes=Fraction(35))  # type: ignore[arg-type]
+    assert with_probation.pool == plain.pool
+    assert with_probation.reserve == plain.reserve + 3500
+    assert with_probation.budget == with_probation.pool + with_probation.reserve
+    with pytest.raises(InvalidInput, match="probation_minutes"):
+        estimate_review(**common, probation_minutes=-1)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "field", "message"),
     [

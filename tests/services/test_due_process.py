@@ -107,8 +107,8 @@ def test_pending_pay_says_why_and_when_then_settles_once_the_lower_bound_clears(
     assert pending.total == FEE_FREE_EARNING
     [track] = pending.tracks
     assert (track.campaign_id, track.track, track.status) == (campaign_id, "vote", "pending")
-    assert track.bar == 0.7 and track.lower < track.bar
-    assert "bar of 70%" in track.why_pending and "0 of 0 checks" in track.why_pending
+    assert track.bar == 0.8 and track.lower < track.bar
+    assert "bar of 80%" in track.why_pending and "0 of 0 checks" in track.why_pending
     assert track.controls_to_release is not None and track.controls_to_release > 1
     assert f"{track.controls_to_release} more checks answered right" in track.when_settles
 
@@ -145,7 +145,7 @@ def test_a_sanction_shows_its_reason_and_evidence_to_the_worker_and_the_requeste
     sanction_id = revoke(ctx, campaign_id, worker)
 
     seen = due_process.get_sanction(ctx, as_principal(ctx, worker), sanction_id)
-    assert "below the bar of 70%" in seen.reason
+    assert "below the bar of 80%" in seen.reason
     assert seen.evidence["controls_failed"] == seen.evidence["controls"] == 10
     assert seen.clawed_back == FEE_FREE_EARNING and seen.fine == 150  # 1.5 × earned
     assert seen.can_appeal and not seen.can_decide

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 from tests.conftest import FakeClock
 
 from crowdset.core.labeling.items import ItemRow, parse_items
-from crowdset.core.labeling.judging import required_stake
+from crowdset.core.labeling.judging import mechanism_of, required_stake
 from crowdset.core.labeling.spec import LabelingSpec, parse_labeling_spec
+from crowdset.core.mechanism import controls_to_leave_probation
 from crowdset.errors import Conflict, ImportFailed, InvalidInput, SpecInvalid, UnderPriced
 from crowdset.services import campaigns, labeling, labeling_reports, ledger, offers
 from crowdset.services.accounts import Principal
@@ -380,7 +381,11 @@ def test_rating_campaign_with_spammers_revokes_them_and_beats_the_plain_mean(
     unweighted = [float(np.mean(plain[k])) for k in keys]
     r_delivered = pearsonr(delivered, true)[0]
     r_unweighted = pearsonr(unweighted, true)[0]
-    assert r_delivered > r_unweighted + 0.02
+    # probation (half the offers gold until a worker's standing settles) revokes spammers
+    # within their first answers, so little spam is left for the weighting to beat: the
+    # delivered scores are still the better ones, and close to the truth
+    assert r_delivered > r_unweighted
+    assert r_delivered > 0.95
 
     report = labeling_reports.report(ctx, requester, campaign_id)
     assert report.guarantee is not None and report.guarantee.checked > 0
@@ -513,8 +518,9 @@ def test_controls_come_at_their_share_without_bursts_or_crowding_out_work(
 ) -> None:
     """The reported burst: under ``share: 0.15`` one worker got 8 gold items in their first
     14 offers, then "no work" while regular items had no judgment. Now a worker's controls
-    stay within one of 15 % of their offers, and they get regular work as long as any is
-    open for them."""
+    stay within one of ``probation_share`` (half) of their offers while on probation, the
+    controls beyond 15 % are no more than probation needs (seven right ones), and they get
+    regular work as long as any is open for them."""
     truth = {f"i{n}": "pos" for n in range(60)}
     gold = {f"i{n}" for n in range(20)}
     spec = classify_spec(
@@ -525,8 +531,11 @@ def test_controls_come_at_their_share_without_bursts_or_crowding_out_work(
     work_until_done(ctx, clock, campaign_id, crowd, np.random.default_rng(3))
     judgments = sorted(_rows(ctx, Judgment, campaign_id=campaign_id), key=lambda j: j.id)
     flags = [j.gold for j in judgments]
+    settings = mechanism_of(spec)
     for n in range(1, len(flags) + 1):
-        assert sum(flags[:n]) <= 0.15 * n + 1, flags[:n]
+        assert sum(flags[:n]) <= settings.probation_share * n + 1, flags[:n]
+    probation = controls_to_leave_probation(settings.bar, settings.confidence)
+    assert sum(flags) <= 0.15 * len(flags) + probation + 1, flags
     assert sum(flags[:20]) >= 2  # controls do come
     items = _rows(ctx, LabelItem, campaign_id=campaign_id)
     assert all(i.status == "settled" for i in items if i.gold is None)  # every regular item

@@ -8,8 +8,11 @@ with one fixed seed (the docs' table, docs/benchmarks.md, averages five seeds of
   rejection rate by < 2 points against the same crowd size all honest.
 
 The runs are bench/mechanism/run.sh's for seed 1: the examples as shipped, each with its default
-crowd (the smallest that holds the default mix), the ring with 12 persons. Three to five
-minutes on SQLite; each run is one module-scoped fixture, shared by the tests that read it.
+crowd (the smallest that holds the default mix), the ring with 12 persons, each campaign at the
+volume where every worker meets enough controls to be judged (``scale``: generation × 2,
+labeling × 20, review × 10; at × 1 the 40-item labeling example gives an account 2–22 answers,
+too few for any evidence to decide). A few minutes on SQLite; each run is one module-scoped
+fixture, shared by the tests that read it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ pytestmark = [pytest.mark.mechanism, pytest.mark.slow, pytest.mark.timeout(1200)
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 SEED = 1
+SCALES = {"generation": 2, "ring": 2, "labeling": 20, "review": 10}  # bench/mechanism/run.sh
 
 
 def _generation_text() -> str:
@@ -38,13 +42,22 @@ def _generation_text() -> str:
 
 @pytest.fixture(scope="module")
 def generation() -> AttackReport:
-    return run_attack(Settings(), _generation_text(), seed=SEED, baseline=False)
+    return run_attack(
+        Settings(), _generation_text(), seed=SEED, baseline=False, scale=SCALES["generation"]
+    )
 
 
 @pytest.fixture(scope="module")
 def ring() -> AttackReport:
     """A third of the crowd in the ring; the baseline is the same 12 persons, all honest."""
-    return run_attack(Settings(), _generation_text(), mix="ring=0.33", seed=SEED, workers=12)
+    return run_attack(
+        Settings(),
+        _generation_text(),
+        mix="ring=0.33",
+        seed=SEED,
+        workers=12,
+        scale=SCALES["ring"],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +65,9 @@ def labeling() -> AttackReport:
     text = (EXAMPLES / "sentiment.yaml").read_text()
     items = items_for(load_labeling_spec(text), EXAMPLES / "sentiment-items.csv")
     truth = _known_truth(EXAMPLES / "sentiment-truth.csv")
-    return run_attack(Settings(), text, items, truth, seed=SEED, baseline=False)
+    return run_attack(
+        Settings(), text, items, truth, seed=SEED, baseline=False, scale=SCALES["labeling"]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -64,33 +79,32 @@ def review() -> AttackReport:
         EXAMPLES / "review-challenges.jsonl",
     )
     truth = _review_truth(EXAMPLES / "review-truth.csv", items)
-    return run_attack(Settings(), text, items, truth, seed=SEED, baseline=False)
+    return run_attack(
+        Settings(), text, items, truth, seed=SEED, baseline=False, scale=SCALES["review"]
+    )
 
 
 EXAMPLE_RUNS = ["generation", "labeling", "review"]
 
 
 def _missed(reason: str) -> pytest.MarkDecorator:
-    """A target SPEC §6 sets that the mechanism does not meet yet (issue 14 stays open): the
-    assertion stays as it is, and the figures measured at seed 1 say by how much."""
-    return pytest.mark.xfail(reason=f"issue 14, open: {reason}", strict=False)
+    """A target SPEC §6 sets that seed 1 misses: the assertion stays as it is, and the figures
+    measured say by how much (docs/benchmarks.md has the five seeds)."""
+    return pytest.mark.xfail(reason=f"issue 14, seed 1: {reason}", strict=False)
 
 
-DISHONEST_PAYS = {
-    "generation": "control_oracle +213/h (it answers every control right; decisions on its "
-    "random votes weigh too little to revoke it), intent_drifter 0.0/h (not below zero)",
-    "labeling": "every cheat +32 to +102/h: 40 items give each account 2-22 answers, below "
-    "min_evidence, so pending pay is released at close",
-    "review": "review_constant +514/h, review_random +342/h, review_near_mean +290/h, "
-    "control_oracle +182/h: each reviewer's fate rests on one package of the 35-pair example",
-}
-
-
-def _examples(misses: dict[str, str]) -> list[object]:
-    return [
-        pytest.param(name, marks=_missed(misses[name])) if name in misses else name
-        for name in EXAMPLE_RUNS
-    ]
+DISHONEST_RUNS = [
+    "generation",
+    "labeling",
+    pytest.param(
+        "review",
+        marks=_missed(
+            "careless +7.1/h (its ratings are within a star of the reference 75% of the time, "
+            "the rate track's bar is 0.8: not yet confidently below it when the example closes; "
+            "forfeited deposits take most of what it earned); the mean over seeds 1-5 is -94.6/h"
+        ),
+    ),
+]
 
 
 def _report(request: pytest.FixtureRequest, name: str) -> AttackReport:
@@ -114,7 +128,7 @@ def _figures(rows: list[StrategyRow]) -> str:
     )
 
 
-@pytest.mark.parametrize("example", _examples(DISHONEST_PAYS))
+@pytest.mark.parametrize("example", DISHONEST_RUNS)
 def test_every_dishonest_strategy_nets_below_zero(
     request: pytest.FixtureRequest, example: str
 ) -> None:
@@ -127,15 +141,7 @@ def test_every_dishonest_strategy_nets_below_zero(
     assert not paying, f"{example}: dishonesty paid: {_figures(paying)}"
 
 
-@pytest.mark.parametrize(
-    "example",
-    _examples(
-        {
-            "labeling": "honest 28.4/h against 60: the example is priced at the floor and the "
-            "unpaid tutorial and qualifier (21 s) are counted as work"
-        }
-    ),
-)
+@pytest.mark.parametrize("example", EXAMPLE_RUNS)
 def test_honest_workers_earn_the_fair_wage(request: pytest.FixtureRequest, example: str) -> None:
     honest = _row(_report(request, example), Strategy.HONEST)
     assert honest.net_per_hour >= honest.fair_wage_per_hour, f"{example}: {_figures([honest])}"
@@ -164,7 +170,6 @@ def test_many_accounts_earn_no_more_than_one(request: pytest.FixtureRequest, exa
     )
 
 
-@_missed("7.5% of the ring's junk accepted at seed 1 (4.4% over seeds 1-5)")
 def test_a_ring_of_a_third_gets_under_two_percent_of_its_junk_accepted(
     ring: AttackReport,
 ) -> None:

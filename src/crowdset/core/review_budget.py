@@ -159,12 +159,19 @@ def estimate_review(
     crowd: int,
     hours_per_day: Number,
     challenge_share: Number = DEFAULT_CHALLENGE_SHARE,
+    probation_minutes: Number = 0,
 ) -> ReviewEstimate:
     """Workload, pool, reserve, budget and days to finish of a review, before anything is spent:
-    the pool pays ``W`` at ``price_per_minute``; the reserve comes on top."""
+    the pool pays ``W`` at ``price_per_minute``; the reserve comes on top, and with it
+    ``probation_minutes`` at the price: the extra challenge pairs of reviewers on probation
+    (SPEC §6.1), paid from the reserve at close like any rating beyond the plan."""
     workload = review_workload(pairs, reviewers, minutes_per_pair, challenge_share)
     pool = review_pool(workload, price_per_minute)
-    reserve = reserve_for(pool, reserve_share)
+    probation = _exact(probation_minutes, "probation_minutes")
+    _check(probation >= 0, "probation_minutes", probation, "≥ 0")
+    reserve = reserve_for(pool, reserve_share) + math.ceil(
+        probation * _exact(price_per_minute, "price_per_minute")
+    )
     return ReviewEstimate(
         pairs=pairs,
         reviewers=reviewers,

@@ -196,7 +196,7 @@ def _track_quality(row: WorkerTrack, campaign: Campaign, mech: MechanismSettings
         mean=quality.posterior_mean(),
         lower=quality.quantile(1.0 - mech.confidence),
         upper=quality.upper_bound(mech.confidence),
-        bar=mech.bar,
+        bar=mech.bar_on(row.track),
         confidence=mech.confidence,
         evidence=quality.evidence,
         min_evidence=mech.min_evidence,
@@ -210,7 +210,9 @@ def _track_quality(row: WorkerTrack, campaign: Campaign, mech: MechanismSettings
         clawed_back=row.clawed_back,
         fined=row.fined,
         revoked_at=row.revoked_at,
-        controls_to_release=controls_to_release(record, bar=mech.bar, confidence=mech.confidence),
+        controls_to_release=controls_to_release(
+            record, bar=mech.bar_on(row.track), confidence=mech.confidence
+        ),
     )
 
 

@@ -58,7 +58,7 @@ from crowdset.services import mechanism
 from crowdset.services.context import Context
 from crowdset.services.generation_rules import pricing_of, spec_of
 from crowdset.storage import campaign_store as store
-from crowdset.storage import ledger_store, mechanism_store
+from crowdset.storage import ledger_store
 from crowdset.storage.models import Campaign, Query, Vote, WorkerStanding
 
 # --- money ------------------------------------------------------------------------------------
@@ -248,7 +248,9 @@ def decide(
     prices = pricing_of(ctx, spec)
     votes = store.votes(session, query.id, query.round)
     voters = [vote.worker_id for vote in votes]
-    accuracy = mechanism.accuracies(session, campaign.id, Track.VOTE, voters)
+    accuracy = mechanism.decision_accuracies(
+        session, campaign.id, spec.mechanism, Track.VOTE, voters
+    )
     decision = verdict_of(spec, [(vote.valid, accuracy[vote.worker_id]) for vote in votes])
     now = ctx.now()
     memo = f"campaign {campaign.id} query {query.id}"
@@ -262,8 +264,8 @@ def decide(
     query.status, query.decided_at = ("accepted" if accepted else "rejected"), now
     if accepted:
         _pay_writer(session, ctx, campaign, query, prices.per_query, f"{memo} accepted")
-        if len(votes) >= spec.validators_per_query and all(vote.valid for vote in votes):
-            query.control = "good"  # unanimous: a known-good control from now on
+        if _unanimous_by_established(session, campaign, spec, votes):
+            query.control = "good"  # a known-good control from now on
     for vote in votes:
         vote.agreed = vote.valid == accepted
     _judge_voters(session, ctx, campaign, spec, votes, accuracy)
@@ -310,6 +312,39 @@ def _pay_writer(
     query.paid = True
 
 
+def _established_voters(
+    session: Session, campaign: Campaign, spec: CampaignSpec, votes: Sequence[Vote]
+) -> set[int]:
+    """The validators among ``votes`` whose quality on the vote track is established, on
+    controls and on their decided votes (``core.mechanism.is_established``): a validator who
+    answers controls right and votes at random on the rest vouches for nothing."""
+    return mechanism.established(
+        session, campaign.id, spec.mechanism, Track.VOTE, sorted({v.worker_id for v in votes})
+    )
+
+
+def _vetted_voters(
+    session: Session, campaign: Campaign, spec: CampaignSpec, votes: Sequence[Vote]
+) -> set[int]:
+    """The validators among ``votes`` whose quality rests on controls: their lower bound
+    clears the vote track's bar (``mechanism.released``). A ring member fails half its
+    controls and never gets there; a verdict they share vouches for nothing."""
+    return mechanism.released(
+        session, campaign.id, spec.mechanism, Track.VOTE, sorted({v.worker_id for v in votes})
+    )
+
+
+def _unanimous_by_established(
+    session: Session, campaign: Campaign, spec: CampaignSpec, votes: Sequence[Vote]
+) -> bool:
+    """Does an accepted query become a known-good control? Only when at least
+    ``validators_per_query`` votes said yes and every voter is established: a ring that
+    accepts its own junk must not also turn it into the answer key."""
+    if len(votes) < spec.validators_per_query or not all(vote.valid for vote in votes):
+        return False
+    return _established_voters(session, campaign, spec, votes) == {v.worker_id for v in votes}
+
+
 def _grade(
     session: Session,
     campaign: Campaign,
@@ -321,14 +356,8 @@ def _grade(
     """``CONTROL`` when the validators whose quality rests on controls reach the same
     confident verdict on their own (SPEC §6.1: decisions made by workers whose own quality
     was established on controls); ``DECISION`` otherwise."""
-    rows = mechanism_store.tracks_of(
-        session, campaign.id, Track.VOTE.value, [vote.worker_id for vote in votes]
-    )
-    vetted = [
-        (vote.valid, accuracy[vote.worker_id])
-        for vote in votes
-        if (row := rows.get(vote.worker_id)) is not None and row.controls > 0
-    ]
+    trusted = _vetted_voters(session, campaign, spec, votes)
+    vetted = [(vote.valid, accuracy[vote.worker_id]) for vote in votes if vote.worker_id in trusted]
     if vetted and verdict_of(spec, vetted, min_votes=1).verdict is verdict:
         return Evidence.CONTROL
     return Evidence.DECISION
@@ -357,9 +386,7 @@ def _judge_voters(
     rate, so an always-yes or a random validator scores 1/2 either way, and a validator who
     answers controls right and the rest at random (a control oracle) is caught by decisions.
     A verdict that validators vetted on controls reach on their own counts as a control."""
-    rows = mechanism_store.tracks_of(
-        session, campaign.id, Track.VOTE.value, [vote.worker_id for vote in votes]
-    )
+    trusted = _vetted_voters(session, campaign, spec, votes)
     prior = _acceptance_share(session, campaign)
     for vote in votes:
         others = [
@@ -373,9 +400,7 @@ def _judge_voters(
         vetted_votes = [
             (other.valid, accuracy[other.worker_id])
             for other in votes
-            if other.worker_id != vote.worker_id
-            and (row := rows.get(other.worker_id)) is not None
-            and row.controls > 0
+            if other.worker_id != vote.worker_id and other.worker_id in trusted
         ]
         vetted = (
             bool(vetted_votes) and verdict_of(spec, vetted_votes, min_votes=1).verdict is verdict

@@ -60,6 +60,7 @@ from crowdset.core.labeling.judging import (
 from crowdset.core.labeling.spec import LABELING_TYPES, Answer, LabelingSpec
 from crowdset.core.ledger import escrow_account
 from crowdset.core.mechanism import Evidence, MechanismSettings
+from crowdset.core.mechanism import is_established as established_record
 from crowdset.core.quality import WorkerQuality
 from crowdset.errors import Conflict, InvalidInput, NotFound
 from crowdset.services import idempotency, mechanism, review
@@ -138,23 +139,14 @@ def quality_of(row: WorkerTrack | None) -> WorkerQuality:
     return mechanism.record_of(row).quality
 
 
-ESTABLISHED_DECISIONS = 5  # a lucky random answerer agrees with 4 of 5 decisions 5% of the time
-
-
 def is_established(row: WorkerTrack | None, settings: MechanismSettings) -> bool:
-    """May the worker help make consensus gold (SPEC §6.1)? Their quality is established:
-    checked on controls, the posterior's lower bound clears the bar, and their agreement with
-    at least ``ESTABLISHED_DECISIONS`` decisions alone is above it too. A cheat who answers
-    the requester's gold right and the rest at random passes the first two for a while,
-    never the third."""
-    if row is None or row.revoked_at is not None or row.controls == 0:
+    """May the worker help make consensus gold (SPEC §6.1)? Their quality on the track is
+    established (``core.mechanism.is_established``) and not revoked."""
+    if row is None or row.revoked_at is not None:
         return False
-    if row.decisions < ESTABLISHED_DECISIONS:
-        return False
-    if quality_of(row).quantile(1.0 - settings.confidence) < settings.bar:
-        return False
-    agreed = float(row.decisions - row.decisions_failed)
-    return WorkerQuality(agreed, float(row.decisions_failed)).posterior_mean() >= settings.bar
+    return established_record(
+        mechanism.record_of(row), bar=settings.bar_on(row.track), confidence=settings.confidence
+    )
 
 
 def tracks_of(
@@ -273,16 +265,25 @@ CONTROL_SOURCES = ("spec", "consensus")
 class _Controls:
     """Serving controls during one dispatch: each worker's offers and controls so far."""
 
-    def __init__(self, session: Session, campaign: Campaign, settings: MechanismSettings):
+    def __init__(
+        self, session: Session, campaign: Campaign, spec: LabelingSpec, settings: MechanismSettings
+    ):
         self.session = session
         self.campaign = campaign
-        self.share = settings.control_share
+        self.track = track_of(spec)
+        self.settings = settings
         self.max_views = settings.control_max_views
         self.counts: dict[int, tuple[int, int]] = {}
+        self.shares: dict[int, float] = {}
 
     def load(self, worker_ids: list[int]) -> None:
-        if self.share > 0:
+        """Each worker's offers and controls so far, and their share: ``probation_share``
+        until their quality on the track is established (``mechanism.control_shares``)."""
+        if self.settings.control_share > 0:
             self.counts = items_store.control_counts(self.session, self.campaign.id, worker_ids)
+            self.shares = mechanism.control_shares(
+                self.session, self.campaign.id, self.settings, self.track, worker_ids
+            )
 
     def pick(
         self, worker_id: int, rng: np.random.Generator, *, claim: bool = False
@@ -290,7 +291,8 @@ class _Controls:
         """A control the worker has not seen, when their share is due; else ``None``. With
         ``claim``, one that no other transaction holds (``items_store.control_for``)."""
         offers, controls = self.counts.get(worker_id, (0, 0))
-        if not wants_control(offers, controls, self.share, rng.random()):
+        share = self.shares.get(worker_id, self.settings.control_share)
+        if not wants_control(offers, controls, share, rng.random()):
             return None
         campaign_id, views = self.campaign.id, self.max_views
         unseen = {
@@ -403,7 +405,7 @@ def _claim_for(
         return 0
     items = items_store.claim_items_for(session, campaign.id, asker, budget, spec.overlap.min)
     in_flight = items_store.offers_in_flight(session, [i.id for i in items])
-    controls = _Controls(session, campaign, settings)
+    controls = _Controls(session, campaign, spec, settings)
     controls.load([asker])
     expires = now + timedelta(seconds=spec.offer_ttl_seconds)
     made: list[tuple[Offer, LabelItem, bool]] = []
@@ -501,7 +503,7 @@ def dispatch(
     in_flight = Counter(o.item_id for o in offers if o.item_id is not None)
     units = _units(session, campaign, spec, in_flight, budget, asker)
     taken = items_store.judges(session, sorted({u.id for u in units}))
-    controls = _Controls(session, campaign, settings)
+    controls = _Controls(session, campaign, spec, settings)
     controls.load(sorted(candidates))
     expires = now + timedelta(seconds=spec.offer_ttl_seconds)
     made = 0
@@ -611,9 +613,14 @@ def _observe(
 ) -> None:
     """One piece of evidence on the worker's track; on revocation, withdraw their offers,
     re-queue their kept answers on unsettled items and keep the member row in sync."""
-    failure_cost = pricing_of(ctx, spec).per_judgment if evidence is Evidence.CONTROL else 0
-    if spec.review is not None:
-        failure_cost = 0  # a review pays its pool at close: a rating costs nothing yet
+    failure_cost = 0
+    if evidence is Evidence.CONTROL:
+        # a failed control cost a paid judgment; in a review, a rating at the pool's price
+        failure_cost = (
+            pricing_of(ctx, spec).per_judgment
+            if spec.review is None
+            else review.rating_price(session, campaign)
+        )
     seen = mechanism.observe(
         session,
         ctx,

@@ -24,7 +24,10 @@ from crowdset.core.mechanism import (
     Track,
     TrackRecord,
     control_share_for,
+    decided_quality,
+    decision_accuracy,
     fine_for,
+    is_established,
     standing_of,
 )
 from crowdset.services.context import Context
@@ -93,10 +96,70 @@ def control_shares(
             record_of(rows[worker]) if worker in rows else TrackRecord(),
             control_share=settings.control_share,
             probation_share=settings.probation_share,
-            bar=settings.bar,
+            bar=settings.bar_on(track.value),
             confidence=settings.confidence,
             min_evidence=settings.min_evidence,
         )
+        for worker in worker_ids
+    }
+
+
+def established(
+    session: Session,
+    campaign_id: int,
+    settings: MechanismSettings,
+    track: Track,
+    worker_ids: Sequence[int],
+) -> set[int]:
+    """Those of ``worker_ids`` whose quality on the track is established and not revoked
+    (``core.mechanism.is_established``)."""
+    rows = store.tracks_of(session, campaign_id, track.value, worker_ids)
+    return {
+        worker
+        for worker, row in rows.items()
+        if row.revoked_at is None
+        and is_established(
+            record_of(row), bar=settings.bar_on(track.value), confidence=settings.confidence
+        )
+    }
+
+
+def released(
+    session: Session,
+    campaign_id: int,
+    settings: MechanismSettings,
+    track: Track,
+    worker_ids: Sequence[int],
+) -> set[int]:
+    """Those of ``worker_ids`` checked on controls whose posterior's lower bound clears the
+    track's bar (the rule that releases pending pay) and who are not revoked."""
+    rows = store.tracks_of(session, campaign_id, track.value, worker_ids)
+    bar = settings.bar_on(track.value)
+    return {
+        worker
+        for worker, row in rows.items()
+        if row.revoked_at is None
+        and row.controls > 0
+        and record_of(row).quality.quantile(1.0 - settings.confidence) >= bar
+    }
+
+
+def decision_accuracies(
+    session: Session,
+    campaign_id: int,
+    settings: MechanismSettings,
+    track: Track,
+    worker_ids: Sequence[int],
+) -> dict[int, float]:
+    """The accuracy each worker's judgment weighs with in a decision: their evidence under a
+    flat prior, so nobody weighs before a check (``core.mechanism.decision_accuracy``). A
+    campaign without controls has nothing to check against: there the track's posterior
+    mean (the prior's benefit of the doubt) weighs, or nothing could ever be decided."""
+    if settings.control_share <= 0:
+        return accuracies(session, campaign_id, track, worker_ids)
+    rows = store.tracks_of(session, campaign_id, track.value, worker_ids)
+    return {
+        worker: decision_accuracy(record_of(rows[worker]) if worker in rows else None)
         for worker in worker_ids
     }
 
@@ -191,7 +254,7 @@ def observe(
         row.cost_of_failures += failure_cost
     verdict = standing_of(
         record,
-        bar=settings.bar,
+        bar=settings.bar_on(track.value),
         confidence=settings.confidence,
         min_evidence=settings.min_evidence,
     )
@@ -253,7 +316,7 @@ def revoke(
         "decisions_failed": row.decisions_failed,
         "accuracy_mean": round(quality.posterior_mean(), 4),
         "accuracy_upper_bound": round(quality.upper_bound(settings.confidence), 4),
-        "bar": settings.bar,
+        "bar": settings.bar_on(row.track),
         "confidence": settings.confidence,
         "earned": row.earned,
         "cost_of_failures": row.cost_of_failures,
@@ -262,10 +325,17 @@ def revoke(
     text = reason or (
         f"Your accuracy at {TRACK_WORK.get(row.track, row.track)} in this campaign is below "
         f"the bar of "
-        f"{settings.bar:.0%} with {settings.confidence:.0%} confidence: "
+        f"{settings.bar_on(row.track):.0%} with {settings.confidence:.0%} confidence: "
         f"{row.controls_failed} of {row.controls} checks with a known answer and "
         f"{row.decisions_failed} of {row.decisions} confident decisions went against you."
     )
+    if reason is None and row.controls_failed == 0:
+        decided = decided_quality(record_of(row)).posterior_mean()
+        text += (
+            f" You passed the checks, but the rest of your work agreed with the confident "
+            f"decisions only about {decided:.0%} of the time."
+        )
+        evidence["decided_accuracy_mean"] = round(decided, 4)
     sanction = Sanction(
         campaign_id=campaign.id,
         worker_id=row.worker_id,

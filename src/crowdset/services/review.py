@@ -24,14 +24,16 @@ from sqlalchemy.orm import Session
 from crowdset.core import ledger, selection
 from crowdset.core.aggregation import ReviewerWeightedScore
 from crowdset.core.economics import fee_for
-from crowdset.core.labeling.judging import mechanism_of
+from crowdset.core.labeling.judging import mechanism_of, probation_controls
 from crowdset.core.labeling.packages import (
     deposit_for,
     nominal_reward,
+    package_challenges,
     package_error,
     pool_due,
     rating_within,
     reference_weight,
+    rests_on_one_reviewer,
     split_pool,
     weighted_reference,
 )
@@ -66,7 +68,17 @@ def review_estimate(ctx: Context, spec: LabelingSpec, pairs: int) -> ReviewEstim
         crowd=ESTIMATE_CROWD,
         hours_per_day=ESTIMATE_HOURS_PER_DAY,
         challenge_share=Fraction(str(spec.gold.share)),
+        probation_minutes=probation_ratings(spec, pairs)
+        * Fraction(str(spec.review.minutes_per_pair)),
     )
+
+
+def probation_ratings(spec: LabelingSpec, pairs: int) -> int:
+    """Challenge ratings beyond the plan that probation asks of the reviewers assumed at
+    launch: the same allowance as any labeling campaign's
+    (``core.labeling.judging.probation_controls``), priced into the reserve."""
+    assert spec.review is not None
+    return probation_controls(spec, spec.review.reviewers * pairs)
 
 
 def launch_budget(session: Session, campaign: Campaign) -> dict[str, int]:
@@ -94,7 +106,12 @@ def take_package(
                 f"you already hold package {package.id}: finish it first",
                 package_id=package.id,
             )
-    challenges = round(settings.package_size * spec.gold.share)
+    challenges = package_challenges(
+        settings.package_size,
+        spec.gold.share,
+        on_probation=_on_probation(session, campaign, spec, worker_id),
+        probation_share=mechanism_of(spec).probation_share,
+    )
     wanted = settings.package_size - challenges
     candidates = items_store.open_items(session, campaign.id, limit=wanted * 20 + 100)
     taken = items_store.judges(session, [i.id for i in candidates])
@@ -158,6 +175,25 @@ def take_package(
     return package
 
 
+def _on_probation(session: Session, campaign: Campaign, spec: LabelingSpec, worker_id: int) -> bool:
+    """Not yet a reference on their challenge answers (``reference_weight``)."""
+    settings = mechanism_of(spec)
+    if settings.control_share <= 0:
+        return False
+    row = mechanism_store.track_row(session, campaign.id, worker_id, Track.RATE.value, create=False)
+    if row is None:
+        return True
+    return (
+        reference_weight(
+            row.controls,
+            row.controls_failed,
+            settings.bar_on(Track.RATE.value),
+            settings.confidence,
+        )
+        is None
+    )
+
+
 def after_judgment(
     session: Session, ctx: Context, campaign: Campaign, spec: LabelingSpec, package_id: int
 ) -> None:
@@ -169,7 +205,7 @@ def after_judgment(
         judge_packages(session, ctx, campaign, spec)
 
 
-def _rating_price(session: Session, campaign: Campaign) -> int:
+def rating_price(session: Session, campaign: Campaign) -> int:
     """The pool's price of one planned rating: what re-rating a failed one costs."""
     budget = launch_budget(session, campaign)
     return budget["pool"] // max(budget["ratings"], 1)
@@ -248,7 +284,7 @@ def reference_weights(session: Session, campaign: Campaign, spec: LabelingSpec) 
         weight = reference_weight(
             row.controls,
             row.controls_failed,
-            settings.bar,
+            settings.bar_on(Track.RATE.value),
             settings.confidence,
             mechanism.record_of(row).quality.posterior_mean(),
         )
@@ -268,29 +304,42 @@ def _kept_ratings(session: Session, campaign: Campaign) -> KeptRatings:
     return found
 
 
-def _references(
+ReferenceRow = tuple[float, list[tuple[int, float, float]], float | None]
+
+
+def _reference_rows(
     session: Session,
     judgments: list[Judgment],
     worker_id: int,
     weights: dict[int, float],
     kept: KeptRatings,
-) -> list[tuple[float, float | None]]:
-    """Each rating with its reference: a challenge's known stars, else the weighted mean of
-    the kept ratings of the pair by *other* reviewers who are references; ``None`` without."""
-    pairs: list[tuple[float, float | None]] = []
+) -> list[ReferenceRow]:
+    """Each rating with what it is judged against: (stars, the kept ratings of the pair by
+    *other* reviewers who are references as (reviewer, stars, weight), a challenge's known
+    stars or ``None``)."""
+    rows: list[ReferenceRow] = []
     for judgment in judgments:
         rating = float(str(judgment.answer))
         item = items_store.item(session, judgment.item_id)
         if item.gold is not None:
-            pairs.append((rating, float(str(item.gold))))
+            rows.append((rating, [], float(str(item.gold))))
             continue
         others = [
-            (float(str(other.answer)), weights[other.worker_id])
+            (other.worker_id, float(str(other.answer)), weights[other.worker_id])
             for other in kept.get(item.id, [])
             if other.worker_id != worker_id and other.worker_id in weights
         ]
-        pairs.append((rating, weighted_reference(others)))
-    return pairs
+        rows.append((rating, others, None))
+    return rows
+
+
+def _references(rows: list[ReferenceRow]) -> list[tuple[float, float | None]]:
+    """Each rating with its reference: a challenge's known stars, else the weighted mean of
+    the other references' ratings; ``None`` without."""
+    return [
+        (rating, known if known is not None else weighted_reference([(s, w) for _, s, w in others]))
+        for rating, others, known in rows
+    ]
 
 
 def _move_deposit(
@@ -309,6 +358,11 @@ def _move_deposit(
             session, draft(package.worker_id, amount, memo), now=ctx.now(), actor_id=None
         )
     return amount
+
+
+def _unestablished(rows: list[ReferenceRow], trusted: set[int]) -> set[int]:
+    """The reviewers this package is judged against whose own quality is not established."""
+    return {reviewer for _, others, _ in rows for reviewer, _, _ in others} - trusted
 
 
 def judge_packages(
@@ -336,21 +390,39 @@ def judge_packages(
     if not waiting:
         return
     weights = reference_weights(session, campaign, spec)
+    trusted = mechanism.established(
+        session, campaign.id, mechanism_of(spec), Track.RATE, sorted(weights)
+    )
     kept_ratings = _kept_ratings(session, campaign)
     tolerance = spec.quality.rating_tolerance
-    price = _rating_price(session, campaign)
+    price = rating_price(session, campaign)
     for package in waiting:
         if package.status != "submitted":
             continue  # set aside by a revocation during this loop
         judgments = items_store.package_judgments(session, package.id)
-        references = _references(session, judgments, package.worker_id, weights, kept_ratings)
+        rows = _reference_rows(session, judgments, package.worker_id, weights, kept_ratings)
+        references = _references(rows)
         found = package_error(references)
         if not closing and found.references < settings.min_references:
             continue
+        failed = found.rms is not None and found.rms > settings.max_package_error
+        # a reviewer whose own challenge record makes them a reference is not forfeited on
+        # the word of one reference whose decided work is not established (a control oracle)
+        if (
+            failed
+            and package.worker_id in weights
+            and rests_on_one_reviewer(
+                rows, _unestablished(rows, trusted), settings.max_package_error
+            )
+        ):
+            if not closing:
+                continue  # judged again once the references' own work is known
+            failed = False  # at close the doubt goes to the reviewer
         package.error, package.reference_pairs = found.rms, found.references
         package.judged_at = now
         memo = f"campaign {campaign.id} package {package.id}"
-        if found.rms is not None and found.rms > settings.max_package_error:
+        if failed:
+            assert found.rms is not None
             package.status = "forfeited"
             forfeited = _move_deposit(session, ctx, package, ledger.forfeit_deposit, memo)
             kept = [j for j in judgments if j.kept]

@@ -482,6 +482,7 @@ class Offer(Base):
         ),
         Index("ix_offers_campaign_status", "campaign_id", "status"),
         Index("ix_offers_worker_status", "worker_id", "status"),
+        Index("ix_offers_item_status", "item_id", "status"),  # offers out per item (0012)
     )
 
 

@@ -42,6 +42,7 @@ from crowdset.core.mechanism import (
     DECISION_WEIGHT,
     MechanismSettings,
     Track,
+    controls_to_leave_probation,
     required_bond,
 )
 from crowdset.core.quality import item_posterior, needs_more_judgments
@@ -134,8 +135,15 @@ def wants_control(offers_seen: int, controls_seen: int, share: float, draw: floa
     A worker's controls therefore stay within one of ``share ×`` their offers — no burst of
     controls, no long run without one — while where the next one falls stays random: right
     after a control the chance is small, and it grows with every regular offer until a control
-    is certain."""
-    return share > 0 and draw < share * (offers_seen + 1) - controls_seen
+    is certain.
+
+    A worker more than one control ahead of ``share`` — one who left probation's higher share
+    (``core.mechanism.control_share_for``) — meets controls at plain ``share``: counting the
+    surplus down first would give them a long run without any, which a cheat could learn."""
+    if share <= 0:
+        return False
+    due = share * (offers_seen + 1) - controls_seen
+    return draw < (share if due < -1.0 else due)
 
 
 def is_consensus_gold(
@@ -232,10 +240,33 @@ class LabelingEstimate:
     worker_minutes: float
 
 
+# Workers assumed at launch for the controls of probation (SPEC §6.1): each answers about
+# ``controls_to_leave_probation`` controls at ``probation_share`` before their share falls back
+# to ``gold.share``; what is not spent is refunded at close.
+PROBATION_CROWD = 10
+
+
+def probation_controls(spec: LabelingSpec, judgments: int) -> int:
+    """Controls beyond ``gold.share`` that probation asks of ``PROBATION_CROWD`` workers, and
+    never more than if every one of the ``judgments`` were made on probation."""
+    settings = mechanism_of(spec)
+    share, probation = settings.control_share, settings.probation_share
+    if share <= 0 or probation <= share or probation >= 1:
+        return 0
+    needed = controls_to_leave_probation(settings.bar_on(track_of(spec).value), settings.confidence)
+    offers = needed / probation  # offers a worker takes to meet them
+    per_worker = math.ceil(needed - share * offers)
+    at_most = math.ceil(judgments * (probation / (1 - probation) - share / (1 - share)))
+    return min(PROBATION_CROWD * per_worker, at_most)
+
+
 def labeling_estimate(spec: LabelingSpec, items: int, prices: LabelingPricing) -> LabelingEstimate:
+    """Every item at its maximum overlap, the gold at ``gold.share`` of all judgments, and the
+    controls of probation (:func:`probation_controls`)."""
     judgments = items * spec.overlap.max
     share = spec.gold.share
     gold = math.ceil(judgments * share / (1 - share)) if share else 0
+    gold += probation_controls(spec, judgments)
     count = judgments + gold
     work = count * prices.per_judgment
     fee = count * (prices.exposure - prices.per_judgment)

@@ -43,6 +43,48 @@ def deposit_for(reward: int, deposit_factor: Decimal) -> int:
     return int((Decimal(reward) * deposit_factor).to_integral_value(rounding=ROUND_FLOOR))
 
 
+def package_challenges(
+    size: int, share: float, *, on_probation: bool, probation_share: float
+) -> int:
+    """Challenge pairs in a package of ``size`` (SPEC §6.1, §6.5): ``share`` of it, or
+    ``probation_share`` while the reviewer is on probation — not yet a reference on their
+    challenge answers (:func:`reference_weight`). A spammer then shows what they are in their
+    first package, and an honest reviewer becomes a reference after about two (seven right
+    challenges at the defaults), so few packages are judged against unvetted ratings. At
+    least one pair of every package is real work.
+
+    ``package_challenges(10, 0.1, on_probation=True, probation_share=0.5) == 5``."""
+    if size < 1:
+        raise InvalidInput("a package holds at least one pair", field="size")
+    wanted = max(share, probation_share) if on_probation else share
+    return max(0, min(size - 1, round(size * wanted)))
+
+
+def rests_on_one_reviewer(
+    rows: Sequence[tuple[float, Sequence[tuple[int, float, float]], float | None]],
+    suspects: set[int],
+    max_error: float,
+) -> bool:
+    """Would the package pass without the ratings of any one of ``suspects``? ``rows`` per
+    rated pair: (the package's rating, the others' (reviewer, stars, weight), the known stars
+    of a challenge or ``None``). A package is not forfeited on the word of one reviewer whose
+    own quality is not yet established (SPEC §6.5): a control oracle who answers challenges
+    right and rates the rest at random is a reference until its decided work shows otherwise,
+    and must not cost honest reviewers their deposits meanwhile."""
+    for suspect in sorted(suspects):
+        pairs: list[tuple[float, float | None]] = []
+        for rating, others, known in rows:
+            if known is not None:
+                pairs.append((rating, known))
+                continue
+            rest = [(stars, weight) for reviewer, stars, weight in others if reviewer != suspect]
+            pairs.append((rating, weighted_reference(rest)))
+        found = package_error(pairs)
+        if found.rms is None or found.rms <= max_error:
+            return True
+    return False
+
+
 def rating_within(rating: float, reference: float, tolerance: float) -> bool:
     """A rating is right when it lies within ``tolerance`` stars of its reference (the
     campaign's ``quality.rating_tolerance``, default 1: honest raters with half a star of noise

@@ -28,7 +28,15 @@ from crowdset.core.mechanism.evidence import (
 )
 from crowdset.core.mechanism.fines import fine_for, required_bond
 from crowdset.core.mechanism.settings import MechanismSettings
-from crowdset.core.mechanism.verdicts import Standing, control_share_for, standing_of
+from crowdset.core.mechanism.verdicts import (
+    Standing,
+    control_share_for,
+    controls_to_leave_probation,
+    decided_quality,
+    decision_accuracy,
+    is_established,
+    standing_of,
+)
 
 __all__ = [
     "CONTROL_WEIGHT",
@@ -40,7 +48,11 @@ __all__ = [
     "TrackRecord",
     "Verdict",
     "control_share_for",
+    "controls_to_leave_probation",
+    "decided_quality",
+    "decision_accuracy",
     "fine_for",
+    "is_established",
     "required_bond",
     "standing_of",
     "weighted_verdict",

@@ -6,7 +6,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+TrackName = Literal["write", "vote", "label", "rate"]
+
+
+def _track_bar_floors() -> dict[TrackName, float]:
+    return {"vote": 0.8, "rate": 0.8}
 
 
 class MechanismSettings(BaseModel):
@@ -42,6 +48,13 @@ class MechanismSettings(BaseModel):
     )
     bar: float = Field(
         0.7, gt=0, le=1, description="Accuracy a worker must plausibly reach on each track."
+    )
+    track_bars: dict[TrackName, float] = Field(
+        default_factory=_track_bar_floors,
+        description="Floors of the bar on tracks where a guess scores high: a vote is binary "
+        "(a coin scores 0.5, a validator random on 60% of queries 0.68) and a constant rating "
+        "is within a star of the truth 60% of the time; honest work scores about 0.95 on both. "
+        "The bar on a track is the larger of ``bar`` and its floor.",
     )
     confidence: float = Field(
         0.95, gt=0.5, lt=1, description="Credibility of the bounds that revoke or release."
@@ -81,3 +94,16 @@ class MechanismSettings(BaseModel):
     stake_cap: Decimal = Field(
         Decimal(1000), gt=0, description="Credits of stake above which weight stops growing."
     )
+
+    @field_validator("track_bars")
+    @classmethod
+    def _bars_are_accuracies(cls, bars: dict[TrackName, float]) -> dict[TrackName, float]:
+        for track, value in bars.items():
+            if not 0.0 < value <= 1.0:
+                raise ValueError(f"the bar on the {track} track must lie in (0, 1], got {value}")
+        return bars
+
+    def bar_on(self, track: str) -> float:
+        """The bar on ``track`` (a ``Track`` value): ``bar``, raised to the track's floor."""
+        floors = [value for name, value in self.track_bars.items() if name == track]
+        return max([self.bar, *floors])
