@@ -30,7 +30,7 @@ for seed in ${SEEDS:-1 2 3 4 5}; do
         review)
             $crowdset sim attack examples/review.yaml --items examples/review-pairs.tsv \
                 --challenges examples/review-challenges.jsonl --truth examples/review-truth.csv \
-                --scale 10 --seed "$seed" --no-baseline --format json >"$out/review-$seed.json" ;;
+                --scale 20 --seed "$seed" --no-baseline --format json >"$out/review-$seed.json" ;;
         *) echo "unknown run: $run" >&2; exit 2 ;;
         esac
     done

@@ -13,7 +13,7 @@ RUNS = {
     "generation": "examples/smart-lights.yaml, --scale 2",
     "ring": "examples/smart-lights.yaml, --mix ring=0.33 --workers 12 --scale 2",
     "labeling": "examples/sentiment.yaml, --scale 20",
-    "review": "examples/review.yaml, --scale 10",
+    "review": "examples/review.yaml, --scale 20",
 }
 
 

@@ -24,7 +24,7 @@ from crowdset.sim.attack import run_attack, scaled
 from crowdset.sim.attackers import generation as gen
 from crowdset.sim.attackers.crowd import Account
 from crowdset.sim.attackers.labeling import Answering
-from crowdset.sim.attackers.report import Outcome, rejection_rate, strategy_rows
+from crowdset.sim.attackers.report import Outcome, at_least_the_wage, rejection_rate, strategy_rows
 from crowdset.sim.attackers.strategies import (
     CATALOGUE,
     Strategy,
@@ -327,3 +327,13 @@ def test_scaled_multiplies_targets_or_repeats_items_with_their_truth() -> None:
         ("g~2", "bad [2]", "neg"),
     ]  # fmt: skip
     assert truth == {"a": "pos", "a~2": "pos"}
+
+
+def test_pay_of_exactly_the_wage_meets_the_honest_target() -> None:
+    """A review pays passed work at exactly the fair wage: 1,389.50 credits over 23.1583… h
+    is 60/h, which floating point writes as 59.999…"""
+    hours = 1389.5 / 60
+    assert 1389.5 / hours < 60
+    assert at_least_the_wage(1389.5 / hours, 60.0)
+    assert at_least_the_wage(60.5, 60.0)
+    assert not at_least_the_wage(59.99, 60.0)

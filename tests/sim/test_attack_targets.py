@@ -10,7 +10,7 @@ with one fixed seed (the docs' table, docs/benchmarks.md, averages five seeds of
 The runs are bench/mechanism/run.sh's for seed 1: the examples as shipped, each with its default
 crowd (the smallest that holds the default mix), the ring with 12 persons, each campaign at the
 volume where every worker meets enough controls to be judged (``scale``: generation × 2,
-labeling × 20, review × 10; at × 1 the 40-item labeling example gives an account 2–22 answers,
+labeling × 20, review × 20; at × 1 the 40-item labeling example gives an account 2–22 answers,
 too few for any evidence to decide). A few minutes on SQLite; each run is one module-scoped
 fixture, shared by the tests that read it.
 """
@@ -26,14 +26,14 @@ from crowdset.cli.sim import _known_truth, _review_truth
 from crowdset.core.labeling.spec import load_labeling_spec
 from crowdset.settings import Settings
 from crowdset.sim.attack import AttackReport, run_attack
-from crowdset.sim.attackers.report import StrategyRow
+from crowdset.sim.attackers.report import StrategyRow, at_least_the_wage
 from crowdset.sim.attackers.strategies import Strategy
 
 pytestmark = [pytest.mark.mechanism, pytest.mark.slow, pytest.mark.timeout(1200)]
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 SEED = 1
-SCALES = {"generation": 2, "ring": 2, "labeling": 20, "review": 10}  # bench/mechanism/run.sh
+SCALES = {"generation": 2, "ring": 2, "labeling": 20, "review": 20}  # bench/mechanism/run.sh
 
 
 def _generation_text() -> str:
@@ -87,26 +87,6 @@ def review() -> AttackReport:
 EXAMPLE_RUNS = ["generation", "labeling", "review"]
 
 
-def _missed(reason: str) -> pytest.MarkDecorator:
-    """A target SPEC §6 sets that seed 1 misses: the assertion stays as it is, and the figures
-    measured say by how much (docs/benchmarks.md has the five seeds)."""
-    return pytest.mark.xfail(reason=f"issue 14, seed 1: {reason}", strict=False)
-
-
-DISHONEST_RUNS = [
-    "generation",
-    "labeling",
-    pytest.param(
-        "review",
-        marks=_missed(
-            "careless +7.1/h (its ratings are within a star of the reference 75% of the time, "
-            "the rate track's bar is 0.8: not yet confidently below it when the example closes; "
-            "forfeited deposits take most of what it earned); the mean over seeds 1-5 is -94.6/h"
-        ),
-    ),
-]
-
-
 def _report(request: pytest.FixtureRequest, name: str) -> AttackReport:
     report: AttackReport = request.getfixturevalue(name)
     assert report.done, f"{name}: {report.notes}"
@@ -128,7 +108,7 @@ def _figures(rows: list[StrategyRow]) -> str:
     )
 
 
-@pytest.mark.parametrize("example", DISHONEST_RUNS)
+@pytest.mark.parametrize("example", EXAMPLE_RUNS)
 def test_every_dishonest_strategy_nets_below_zero(
     request: pytest.FixtureRequest, example: str
 ) -> None:
@@ -144,7 +124,9 @@ def test_every_dishonest_strategy_nets_below_zero(
 @pytest.mark.parametrize("example", EXAMPLE_RUNS)
 def test_honest_workers_earn_the_fair_wage(request: pytest.FixtureRequest, example: str) -> None:
     honest = _row(_report(request, example), Strategy.HONEST)
-    assert honest.net_per_hour >= honest.fair_wage_per_hour, f"{example}: {_figures([honest])}"
+    assert at_least_the_wage(honest.net_per_hour, honest.fair_wage_per_hour), (
+        f"{example}: {_figures([honest])}"
+    )
 
 
 @pytest.mark.parametrize("example", EXAMPLE_RUNS)

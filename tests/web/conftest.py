@@ -16,16 +16,20 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser as Chromium
 from playwright.sync_api import BrowserContext, Page, Playwright, ViewportSize, sync_playwright
+from sqlalchemy.orm import Session
 
 from crowdset.api.app import create_app
 from crowdset.core.generation.spec import parse_spec
 from crowdset.core.labeling.items import parse_items
 from crowdset.core.labeling.spec import parse_labeling_spec
+from crowdset.core.mechanism import Evidence, Track
 from crowdset.core.permissions import Role
 from crowdset.formats.review import pairs_from_json
-from crowdset.services import accounts, campaigns, corpora, ledger, offers
+from crowdset.services import accounts, campaigns, corpora, ledger, mechanism, offers
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
+from crowdset.services.generation_rules import spec_of
+from crowdset.storage import campaign_store
 from tests.services.conftest import next_of_kind
 from tests.web.browser import DESKTOP, LiveServer, chromium_or_skip, screenshot_folder
 from tests.web.html import Element, parse
@@ -262,6 +266,27 @@ def write_offer(ctx: Context, campaign_id: int, worker_id: int) -> int:
     """An open writing offer for ``worker_id`` (staked enough to be drawn)."""
     stake_at_least(ctx, worker_id, GENERATION_STAKE)
     return next_of_kind(ctx, worker_id, "write", campaign_id).id
+
+
+def checked_validator(ctx: Context, campaign_id: int, worker_id: int) -> None:
+    """One right control on the worker's vote track, as if answered (unpaid): a validator
+    nobody has checked weighs nothing in a decision (SPEC §6.2), and one right control gives
+    them the weight of the track's prior, log 2. These tests are about the pages."""
+
+    def work(session: Session) -> None:
+        campaign = campaign_store.campaign(session, campaign_id)
+        mechanism.observe(
+            session,
+            ctx,
+            campaign,
+            spec_of(campaign).mechanism,
+            Track.VOTE,
+            worker_id,
+            correct=True,
+            evidence=Evidence.CONTROL,
+        )
+
+    ctx.db.run(work)
 
 
 def vote_offer(ctx: Context, campaign_id: int, worker_id: int, query_text: str) -> int:

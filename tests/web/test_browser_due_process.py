@@ -57,7 +57,7 @@ def test_a_revoked_worker_appeals_and_the_requester_upholds(
     expect(worker.locator("#quality-table")).to_contain_text("revoked")
     worker.locator("#my-sanctions").get_by_role("link").first.click()
     expect(worker).to_have_url(re.compile(r"/sanctions/\d+$"))
-    expect(worker.locator("#sanction-reason")).to_contain_text("below the bar of 70%")
+    expect(worker.locator("#sanction-reason")).to_contain_text("below the bar of 80%")
     expect(worker.locator("#sanction-evidence")).to_contain_text("0 passed, 10 failed")
     worker.get_by_role("button", name="Send my appeal").click()  # empty first
     expect(worker.locator("#text-error")).to_contain_text("the appeal is empty")

@@ -30,7 +30,7 @@ def test_wallet_and_earnings_show_pending_pay_with_why_and_when(
     assert wallet.by_id("pending-heading").text == f"Pending pay: {money(50)}"
     row = wallet.by_id("pending-table").find_all("tr")[-1]
     assert "Lights" in row.text and "validating queries" in row.text
-    assert "bar of 70%" in row.text and "0 of 0 checks" in row.text
+    assert "bar of 80%" in row.text and "0 of 0 checks" in row.text
     assert "more checks answered right, or when the campaign closes" in row.text
     earnings = worker.page("/earnings")
     assert earnings.by_id("earned-pending").text == money(50)
@@ -69,7 +69,7 @@ def test_a_worker_appeals_and_the_requester_upholds_with_the_evidence_on_screen(
     assert quality.by_id(f"track-{campaign}-vote").find_all("td")[2].text == "revoked"
     assert f'href="{path}"' in worker.get("/quality").text
     page = worker.page(path)
-    assert "below the bar of 70%" in page.by_id("sanction-reason").text
+    assert "below the bar of 80%" in page.by_id("sanction-reason").text
     assert page.by_id("sanction-fine").text == money(150)
     assert page.by_id("sanction-clawed-back").text == money(100)
     assert "0 passed, 10 failed" in page.by_id("sanction-evidence").text

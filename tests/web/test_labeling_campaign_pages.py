@@ -87,8 +87,10 @@ def test_a_labeling_campaign_from_a_spec_and_an_items_file(
     page = parse(checked.text)
     cost = page.by_id("labeling-cost").text
     assert "Checked with reviews.csv: 4 items to label and 2 gold items." in cost
-    # 4 items × 3 judgments at most, and a 25% gold share on top: 4 more; 0.20 + 10% fee each
-    assert page.by_id("labeling-estimate-total").text == "3.52 credit"
+    # 4 items × 3 judgments at most, a 25% gold share on top (4 more) and the controls of
+    # probation, at most what 12 judgments made on probation take beyond the share
+    # (ceil(12 × (1 − 1/3)) = 8); 0.20 + 10% fee each: 24 × 0.22
+    assert page.by_id("labeling-estimate-total").text == "5.28 credit"
     assert "against a floor of 0.17 credit" in page.by_id("labeling-wage-floor").text
     assert "name: Sentiment" in field_value(page, "labeling_spec")  # kept to create from
     assert campaigns.list_campaigns(ctx, principal(ctx, people.requester)) == []
@@ -98,7 +100,7 @@ def test_a_labeling_campaign_from_a_spec_and_an_items_file(
     page = requester.page(created.headers["location"])
     assert "with 6 items (2 gold)" in page.text
     assert page.by_id("campaign-status").text == "draft"
-    assert page.by_id("labeling-estimate-total").text == "3.52 credit"
+    assert page.by_id("labeling-estimate-total").text == "5.28 credit"
     assert page.by_id("items-settled").text == "0 / 4"
     (view,) = campaigns.list_campaigns(ctx, principal(ctx, people.requester))
     assert (view.kind, view.name) == ("classify", "Sentiment")

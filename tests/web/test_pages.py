@@ -16,6 +16,7 @@ from tests.web.conftest import (
     TINY_SPEC,
     Browser,
     People,
+    checked_validator,
     principal,
     query_for,
     running_campaign,
@@ -36,6 +37,7 @@ def _accepted_query(
     generation.submit_query(ctx, people.worker, offer, text)
     for _ in range(3):
         validator = make_user("worker", credits=10_000)
+        checked_validator(ctx, campaign, validator)
         generation.submit_vote(ctx, validator, vote_offer(ctx, campaign, validator, text), YES)
     return text
 
@@ -162,6 +164,7 @@ def test_earnings_show_the_effective_hourly_rate(
     generation.submit_query(ctx, people.worker, offer, text)
     for _ in range(3):
         validator = make_user("worker", credits=10_000)
+        checked_validator(ctx, campaign, validator)
         generation.submit_vote(ctx, validator, vote_offer(ctx, campaign, validator, text), YES)
     worker = as_role("worker")
     page = worker.page("/earnings")

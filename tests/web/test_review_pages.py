@@ -413,11 +413,11 @@ def test_a_reviewer_takes_a_package_and_rates_its_pairs_side_by_side(
     mine = page.by_id("my-packages")
     assert [c.text for c in mine.find_all("td")][:4] == [
         str(package.id),
-        "waiting for references",
+        "passed",  # a first package on probation is half challenge pairs: judged at once
         "4 / 4",
         f"{terms.reward / 100:.2f} {money}",
     ]
-    assert "held" in mine.text
+    assert "returned" in mine.text  # the deposit, once the package passed
     assert page.by_id("take-package")  # the next one
     everywhere = worker.page("/labeling").by_id("my-packages")
     assert "Review en-de" in everywhere.text

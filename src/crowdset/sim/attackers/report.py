@@ -16,6 +16,7 @@ the same clock.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -89,12 +90,21 @@ def target_of(strategy: Strategy) -> str:
     return "net_per_hour < 0"
 
 
+def at_least_the_wage(net_per_hour: float, fair_wage_per_hour: float) -> bool:
+    """``net_per_hour ≥ fair_wage_per_hour``, where pay of exactly the wage counts: a review's
+    pool pays passed work at exactly the fair wage to the minor unit, and 1,389.50 credits over
+    23.158 3 hours comes out as 59.999 999 999 999 99 in floating point."""
+    return net_per_hour >= fair_wage_per_hour or math.isclose(
+        net_per_hour, fair_wage_per_hour, rel_tol=1e-9
+    )
+
+
 def meets_target(row: StrategyRow, honest: StrategyRow | None) -> bool | None:
     """Does the row meet :func:`target_of`? ``None`` for a sybil without honest persons to
     compare with."""
     if row.strategy == Strategy.HONEST.value:
         return (
-            row.net_per_hour >= row.fair_wage_per_hour
+            at_least_the_wage(row.net_per_hour, row.fair_wage_per_hour)
             and row.fined_or_revoked_share <= HONEST_PUNISHED_SHARE
         )
     if row.strategy == Strategy.SYBIL.value:
