@@ -22,16 +22,15 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
+
+from processes import timed  # noqa: E402
 
 CROWDKIT = """
 import sys
@@ -53,25 +52,6 @@ def crowdset_command() -> list[str]:
     """``crowdset`` of the environment running this script (the project's or the bench's)."""
     beside = Path(sys.executable).with_name("crowdset")
     return [str(beside)] if beside.exists() else [sys.executable, "-m", "crowdset.cli"]
-
-
-def timed(command: list[str]) -> dict[str, float]:
-    """Run ``command`` to its end: its own CPU seconds (user + system), wall seconds and peak
-    resident memory, from the kernel's accounting of that one process (``wait4``)."""
-    start = time.perf_counter()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(command, stdout=out, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)
-        if child.returncode != 0:
-            out.seek(0)
-            err.seek(0)
-            raise SystemExit(
-                f"{' '.join(command)} failed:\n{out.read().decode()}\n{err.read().decode()}"
-            )
-    cpu = usage.ru_utime + usage.ru_stime
-    return {"cpu_s": cpu, "wall_s": wall, "max_rss_mib": usage.ru_maxrss / 1024}
 
 
 def write_inputs(n_tasks: int, folder: Path) -> dict[str, Path]:

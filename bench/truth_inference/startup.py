@@ -19,12 +19,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
+sys.path.insert(0, str(HERE))
+
+from processes import timed  # noqa: E402
 
 
 def commands(work: Path) -> dict[str, list[str]]:
@@ -46,25 +48,6 @@ def commands(work: Path) -> dict[str, list[str]]:
             "corpus", "filter", str(corpus), "-o", str(work / "kept.tsv"),
         ],
     }  # fmt: skip
-
-
-def timed(command: list[str], env: dict[str, str]) -> dict[str, float]:
-    """Run ``command`` to its end: its own CPU seconds (user + system), wall seconds and peak
-    resident memory, from the kernel's accounting of that one process (``wait4``)."""
-    start = time.perf_counter()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(command, stdout=out, stderr=err, env=env)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)
-        if child.returncode != 0:
-            out.seek(0)
-            err.seek(0)
-            raise SystemExit(
-                f"{' '.join(command)} failed:\n{out.read().decode()}\n{err.read().decode()}"
-            )
-    cpu = usage.ru_utime + usage.ru_stime
-    return {"cpu_s": cpu, "wall_s": wall, "max_rss_mib": usage.ru_maxrss / 1024}
 
 
 def source_of(revision: str, folder: Path) -> Path:

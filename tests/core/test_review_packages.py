@@ -74,3 +74,15 @@ def test_a_package_far_from_every_reference_is_not_spared() -> None:
 def test_challenges_stay_in_the_error_whoever_is_left_out() -> None:
     rows = [(5.0, [], 1.0), (5.0, [], 1.0), (3.0, [(2, 3.0, 1.0)], None)]
     assert not rests_on_one_reviewer(rows, {2}, max_error=1.5)
+
+
+def test_an_oracles_package_is_not_spared_by_leaving_out_its_only_real_reference() -> None:
+    """Challenges right, real pairs at random, each real pair rated by one other reviewer:
+    without that reviewer only the challenges are left, which would pass it."""
+    rows = [
+        (5.0, [], 5.0),
+        (1.0, [], 1.0),
+        (1.0, [(2, 5.0, 1.0)], None),
+        (5.0, [(2, 1.0, 1.0)], None),
+    ]
+    assert not rests_on_one_reviewer(rows, {2}, max_error=1.5)

@@ -302,7 +302,7 @@ def test_sim_attack_prints_json_rows_for_a_tiny_campaign(tmp_path: Path) -> None
 
 @pytest.mark.parametrize(
     ("workflow", "persons"),
-    [(Workflow.GENERATION, 25), (Workflow.LABELING, 18), (Workflow.REVIEW, 13)],
+    [(Workflow.GENERATION, 25), (Workflow.LABELING, 20), (Workflow.REVIEW, 13)],
     ids=str,
 )
 def test_default_crowd_is_the_smallest_that_holds_the_mix(workflow: Workflow, persons: int) -> None:

@@ -463,8 +463,8 @@ def attack(
     throw-away database: try a spec before launch without touching your data. Strategies:
     honest, careless, spammer, slot_stuffer, intent_drifter, always_yes, random_voter, ring,
     control_oracle, sybil (generation); honest, careless, ring, control_oracle, same_label,
-    random_label, sybil (classify, rate); honest, careless, control_oracle, review_constant,
-    review_random, review_near_mean (review).
+    random_label, sleeper, sybil (classify, rate); honest, careless, control_oracle,
+    review_constant, review_random, review_near_mean (review).
 
     Example: crowdset sim attack examples/smart-lights.yaml --mix ring=0.33 --seed 1
     """

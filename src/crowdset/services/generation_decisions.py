@@ -20,7 +20,9 @@ the acceptance rate, while a validator who knows the controls and votes at rando
 is caught by decisions.
 
 **Decisions are quality-weighted** (SPEC §6.2): each vote counts ``±log(p / (1 − p))`` with
-``p`` the validator's posterior mean on the vote track, the prior is the campaign's
+``p`` the validator's evidence on the vote track under a flat prior
+(``core.mechanism.decision_accuracy``: nobody weighs before a check; a campaign without
+controls weighs the track's posterior mean), the prior is the campaign's
 ``expected_acceptance``; a query is decided once its posterior reaches
 ``mechanism.decision_confidence`` with at least ``validators_per_query`` votes, else it gets one
 more vote, up to ``mechanism.max_votes``. Undecided at the maximum (or at close) it is
@@ -28,10 +30,11 @@ more vote, up to ``mechanism.max_votes``. Undecided at the maximum (or at close)
 still loses it) and nobody judged on it — a contested query is no evidence against anyone.
 
 **The writer is judged on the decision**: accepted = correct. The evidence counts as a control
-(weight 1, may revoke) when the validators whose quality was established on controls reach the
-same confident decision on their own; otherwise as a decision (weight 0.5, never revokes alone).
-A refused query adds what its votes cost to the writer's cost of failures, the floor of their
-fine, so a cheat whose every answer is refused still pays for catching them.
+(weight 1, may revoke) when the validators released on controls (lower bound above the vote
+track's bar) reach the same confident decision on their own; otherwise as a decision (weight
+0.5, never revokes alone). A refused query adds what its votes cost to the writer's cost of
+failures, the floor of their fine, so a cheat whose every answer is refused still pays for
+catching them.
 
 **Revocation** (SPEC §6.4) ends the track in the campaign: open offers of that kind are
 withdrawn; a revoked validator's votes on undecided queries no longer count (the query gets
@@ -353,9 +356,9 @@ def _grade(
     accuracy: dict[int, float],
     verdict: Verdict,
 ) -> Evidence:
-    """``CONTROL`` when the validators whose quality rests on controls reach the same
-    confident verdict on their own (SPEC §6.1: decisions made by workers whose own quality
-    was established on controls); ``DECISION`` otherwise."""
+    """``CONTROL`` when the validators released on controls reach the same confident verdict
+    on their own (SPEC §6.1: decisions made by workers whose own quality was established on
+    controls); ``DECISION`` otherwise."""
     trusted = _vetted_voters(session, campaign, spec, votes)
     vetted = [(vote.valid, accuracy[vote.worker_id]) for vote in votes if vote.worker_id in trusted]
     if vetted and verdict_of(spec, vetted, min_votes=1).verdict is verdict:

@@ -9,7 +9,7 @@ Use cases that reach a person (a worker's own quality, appeals) are in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -28,6 +28,7 @@ from crowdset.core.mechanism import (
     decision_accuracy,
     fine_for,
     is_established,
+    is_released,
     standing_of,
 )
 from crowdset.services.context import Context
@@ -104,6 +105,25 @@ def control_shares(
     }
 
 
+def _workers_where(
+    session: Session,
+    campaign_id: int,
+    settings: MechanismSettings,
+    track: Track,
+    worker_ids: Sequence[int],
+    rule: Callable[..., bool],
+) -> set[int]:
+    """Those of ``worker_ids`` not revoked whose track record meets ``rule`` at the track's
+    bar and the campaign's confidence."""
+    rows = store.tracks_of(session, campaign_id, track.value, worker_ids)
+    bar, confidence = settings.bar_on(track.value), settings.confidence
+    return {
+        worker
+        for worker, row in rows.items()
+        if row.revoked_at is None and rule(record_of(row), bar=bar, confidence=confidence)
+    }
+
+
 def established(
     session: Session,
     campaign_id: int,
@@ -111,17 +131,8 @@ def established(
     track: Track,
     worker_ids: Sequence[int],
 ) -> set[int]:
-    """Those of ``worker_ids`` whose quality on the track is established and not revoked
-    (``core.mechanism.is_established``)."""
-    rows = store.tracks_of(session, campaign_id, track.value, worker_ids)
-    return {
-        worker
-        for worker, row in rows.items()
-        if row.revoked_at is None
-        and is_established(
-            record_of(row), bar=settings.bar_on(track.value), confidence=settings.confidence
-        )
-    }
+    """Those whose quality on the track is established (``core.mechanism.is_established``)."""
+    return _workers_where(session, campaign_id, settings, track, worker_ids, is_established)
 
 
 def released(
@@ -131,17 +142,9 @@ def released(
     track: Track,
     worker_ids: Sequence[int],
 ) -> set[int]:
-    """Those of ``worker_ids`` checked on controls whose posterior's lower bound clears the
-    track's bar (the rule that releases pending pay) and who are not revoked."""
-    rows = store.tracks_of(session, campaign_id, track.value, worker_ids)
-    bar = settings.bar_on(track.value)
-    return {
-        worker
-        for worker, row in rows.items()
-        if row.revoked_at is None
-        and row.controls > 0
-        and record_of(row).quality.quantile(1.0 - settings.confidence) >= bar
-    }
+    """Those released on controls (``core.mechanism.is_released``): the rule that releases
+    pending pay."""
+    return _workers_where(session, campaign_id, settings, track, worker_ids, is_released)
 
 
 def decision_accuracies(

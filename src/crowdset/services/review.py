@@ -407,17 +407,15 @@ def judge_packages(
             continue
         failed = found.rms is not None and found.rms > settings.max_package_error
         # a reviewer whose own challenge record makes them a reference is not forfeited on
-        # the word of one reference whose decided work is not established (a control oracle)
-        if (
-            failed
-            and package.worker_id in weights
-            and rests_on_one_reviewer(
-                rows, _unestablished(rows, trusted), settings.max_package_error
-            )
-        ):
-            if not closing:
-                continue  # judged again once the references' own work is known
-            failed = False  # at close the doubt goes to the reviewer
+        # the word of a reference whose decided work is not established (a control oracle):
+        # the package waits until close, when references revoked meanwhile are gone; then
+        # it passes only if it fails on one such reference alone, real pairs still judged
+        if failed and package.worker_id in weights:
+            suspects = _unestablished(rows, trusted)
+            if suspects and not closing:
+                continue
+            if rests_on_one_reviewer(rows, suspects, settings.max_package_error):
+                failed = False
         package.error, package.reference_pairs = found.rms, found.references
         package.judged_at = now
         memo = f"campaign {campaign.id} package {package.id}"

@@ -65,22 +65,27 @@ def rests_on_one_reviewer(
     suspects: set[int],
     max_error: float,
 ) -> bool:
-    """Would the package pass without the ratings of any one of ``suspects``? ``rows`` per
-    rated pair: (the package's rating, the others' (reviewer, stars, weight), the known stars
-    of a challenge or ``None``). A package is not forfeited on the word of one reviewer whose
-    own quality is not yet established (SPEC §6.5): a control oracle who answers challenges
-    right and rates the rest at random is a reference until its decided work shows otherwise,
-    and must not cost honest reviewers their deposits meanwhile."""
+    """Would the package pass without the ratings of any one of ``suspects``, still judged on
+    some of its real pairs? ``rows`` per rated pair: (the package's rating, the others'
+    (reviewer, stars, weight), the known stars of a challenge or ``None``). A package is not
+    forfeited on the word of one reviewer whose own quality is not yet established (SPEC §6.5):
+    a control oracle who answers challenges right and rates the rest at random is a reference
+    until its decided work shows otherwise, and must not cost honest reviewers their deposits
+    meanwhile. Leaving a package with challenges alone would spare exactly that oracle's own
+    packages, so the real pairs must keep a reference."""
     for suspect in sorted(suspects):
         pairs: list[tuple[float, float | None]] = []
+        real = 0
         for rating, others, known in rows:
             if known is not None:
                 pairs.append((rating, known))
                 continue
             rest = [(stars, weight) for reviewer, stars, weight in others if reviewer != suspect]
-            pairs.append((rating, weighted_reference(rest)))
+            reference = weighted_reference(rest)
+            real += reference is not None
+            pairs.append((rating, reference))
         found = package_error(pairs)
-        if found.rms is None or found.rms <= max_error:
+        if real > 0 and found.rms is not None and found.rms <= max_error:
             return True
     return False
 

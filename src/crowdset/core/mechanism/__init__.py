@@ -35,6 +35,7 @@ from crowdset.core.mechanism.verdicts import (
     decided_quality,
     decision_accuracy,
     is_established,
+    is_released,
     standing_of,
 )
 
@@ -53,6 +54,7 @@ __all__ = [
     "decision_accuracy",
     "fine_for",
     "is_established",
+    "is_released",
     "required_bond",
     "standing_of",
     "weighted_verdict",

@@ -56,10 +56,16 @@ def standing_of(
         # whole posterior above the bar, its decided work alone does not
         return Standing.REVOKE
     release = bar if release_below is None else release_below
-    lower = quality.quantile(1.0 - confidence)
-    if record.controls > 0 and lower >= release:
+    if is_released(record, bar=release, confidence=confidence):
         return Standing.RELEASE
     return Standing.PENDING
+
+
+def is_released(record: TrackRecord, *, bar: float, confidence: float) -> bool:
+    """Checked on controls, with the posterior's lower bound at ``confidence`` clearing
+    ``bar``: the rule that releases pending pay, and the one that lets a validator vouch for a
+    verdict."""
+    return record.controls > 0 and record.quality.quantile(1.0 - confidence) >= bar
 
 
 def control_share_for(

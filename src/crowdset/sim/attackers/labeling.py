@@ -25,7 +25,7 @@ from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 from crowdset.services.generation import OfferView
 from crowdset.sim.attackers.crowd import Account, skip
-from crowdset.sim.attackers.strategies import CATALOGUE, Strategy
+from crowdset.sim.attackers.strategies import CATALOGUE, SLEEPER_HONEST, Strategy
 from crowdset.sim.labelers import LabelerKind, LabelerMix, LabelingCrowd
 
 CARELESS_RATE = 0.6  # careless work's share: accuracy below the default bar of 0.7
@@ -107,6 +107,9 @@ class Answering:
         if strategy is Strategy.CARELESS:
             careless = self.rng.random() < CARELESS_RATE
             return key, self._random() if careless else self._honest(truth)
+        if strategy is Strategy.SLEEPER:
+            awake = account.offers <= SLEEPER_HONEST
+            return key, self._honest(truth) if awake else self._random()
         if strategy is Strategy.CONTROL_ORACLE:
             if key in self.gold and truth is not None:
                 return key, _as_given(truth)

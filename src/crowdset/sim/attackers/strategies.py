@@ -36,6 +36,7 @@ class Strategy(StrEnum):
     CONTROL_ORACLE = "control_oracle"
     SAME_LABEL = "same_label"
     RANDOM_LABEL = "random_label"
+    SLEEPER = "sleeper"
     REVIEW_CONSTANT = "review_constant"
     REVIEW_RANDOM = "review_random"
     REVIEW_NEAR_MEAN = "review_near_mean"
@@ -43,6 +44,7 @@ class Strategy(StrEnum):
 
 
 G, L, R = Workflow.GENERATION, Workflow.LABELING, Workflow.REVIEW
+SLEEPER_HONEST = 30  # a sleeper's honest answers: probation ends after about 14
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,12 @@ CATALOGUE: dict[Strategy, StrategyInfo] = {
     ),
     Strategy.SAME_LABEL: StrategyInfo(False, 0.1, frozenset({L}), "always the same label"),
     Strategy.RANDOM_LABEL: StrategyInfo(False, 0.15, frozenset({L}), "labels at random"),
+    Strategy.SLEEPER: StrategyInfo(
+        False,
+        0.5,
+        frozenset({L}),
+        f"honest for its first {SLEEPER_HONEST} answers (past probation), then labels at random",
+    ),
     Strategy.REVIEW_CONSTANT: StrategyInfo(False, 0.1, frozenset({R}), "always 5 stars"),
     Strategy.REVIEW_RANDOM: StrategyInfo(False, 0.15, frozenset({R}), "stars at random"),
     Strategy.REVIEW_NEAR_MEAN: StrategyInfo(
