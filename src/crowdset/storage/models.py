@@ -419,6 +419,12 @@ class Query(Base):
     paste_events: Mapped[int] = mapped_column(Integer, default=0)
     flagged_intent: Mapped[str | None] = mapped_column(String(80))
     flag_probability: Mapped[float | None] = mapped_column()
+    # SPEC §6.7: the query delexicalised (copies are judged on it) and the answer-quality
+    # model's reading of its signals (flags: pasted, too_fast, machine_rhythm)
+    template: Mapped[str | None] = mapped_column(Text)
+    answer_flags: Mapped[str | None] = mapped_column(String(80))
+    answer_quality: Mapped[float | None] = mapped_column()
+    typing: Mapped[dict[str, float] | None] = mapped_column(JSON)
     # SPEC §6.1: a validation control — 'good' or 'bad' (its known verdict) — shown to at most
     # control_max_views validators; status 'control' for made-up known-bad ones
     control: Mapped[str | None] = mapped_column(String(8))
@@ -430,6 +436,7 @@ class Query(Base):
             name="status_known",
         ),
         Index("ix_queries_campaign_status", "campaign_id", "status"),
+        Index("ix_queries_campaign_template", "campaign_id", "template"),
     )
 
 
