@@ -18,7 +18,7 @@ for seed in ${SEEDS:-1 2 3 4 5}; do
     for run in $runs; do
         case $run in
         generation)
-            $crowdset sim attack examples/smart-lights.yaml --scale 2 --seed "$seed" \
+            $crowdset sim attack examples/smart-lights.yaml --scale 3 --seed "$seed" \
                 --no-baseline --format json >"$out/generation-$seed.json" ;;
         ring)
             $crowdset sim attack examples/smart-lights.yaml --mix ring=0.33 --workers 12 \

@@ -1,6 +1,6 @@
 """The Snips NLU benchmark (2017-06 custom intent engines) as crowdset values.
 
-Data: /work/shared/data/snips-nlu-benchmark/2017-06-custom-intent-engines (its README.md gives
+Data: ../shared/data/snips-nlu-benchmark/2017-06-custom-intent-engines (its README.md gives
 the provenance, licence and citation: Coucke A. et al., 2018, arXiv:1805.10190). Pitfalls, handled
 here once:
 
@@ -38,10 +38,12 @@ from typing import Any, Literal
 
 from crowdset.core.generation.model import AnnotatedQuery, Span
 
+# ../shared beside the checkout (the project's layout), or SNIPS_BENCHMARK_DATA
+SHARED = Path(__file__).resolve().parents[3] / "shared"
 DATA = Path(
     os.environ.get(
         "SNIPS_BENCHMARK_DATA",
-        "/work/shared/data/snips-nlu-benchmark/2017-06-custom-intent-engines",
+        SHARED / "data" / "snips-nlu-benchmark" / "2017-06-custom-intent-engines",
     )
 )
 INTENTS: tuple[str, ...] = (

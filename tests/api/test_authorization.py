@@ -80,6 +80,7 @@ TABLE: list[tuple[str, str, dict[str, object] | None, tuple[int, int, int, int]]
     ("DELETE", "/api/v1/tokens/{own_token}", None, (401, 200, 200, 200)),
     ("GET", "/api/v1/balances", None, (401, 200, 200, 200)),
     ("GET", "/api/v1/ledger/history", None, (401, 200, 200, 200)),
+    ("GET", "/api/v1/earnings", None, (401, 200, 200, 200)),
     ("POST", "/api/v1/wallet/deposit", {"amount": 5}, (401, 201, 201, 403)),
     ("POST", "/api/v1/wallet/withdraw", {"amount": 5}, (401, 201, 201, 403)),
     ("POST", "/api/v1/stake", {"amount": 5}, (401, 201, 403, 403)),
@@ -115,6 +116,13 @@ TABLE: list[tuple[str, str, dict[str, object] | None, tuple[int, int, int, int]]
     ("GET", "/api/v1/campaigns/{running_id}/events", None, (401, 403, 200, 200)),
     ("GET", "/api/v1/campaigns/{running_id}/export", None, (401, 403, 200, 200)),
     ("POST", "/api/v1/campaigns/{running_id}/cross-validation", None, (401, 403, 200, 200)),
+    ("GET", "/api/v1/campaigns/{running_id}/collusion", None, (401, 403, 200, 200)),
+    (
+        "POST",
+        "/api/v1/campaigns/{running_id}/collusion/exclude",
+        {"workers": ["{worker_pseudonym}"]},  # not flagged: nothing to exclude
+        (401, 403, 422, 422),
+    ),
     (
         "POST",
         "/api/v1/campaigns/{running_id}/blacklist",
@@ -157,6 +165,7 @@ TABLE: list[tuple[str, str, dict[str, object] | None, tuple[int, int, int, int]]
     # Work: workers only. {write_offer} and {vote_offer} are the worker's own offers.
     ("GET", "/api/v1/work/next", None, (401, 204, 403, 403)),  # no campaign runs: ask later
     ("GET", "/api/v1/work/standing", None, (401, 200, 403, 403)),
+    ("GET", "/api/v1/work/bounties", None, (401, 200, 403, 403)),
     ("GET", "/api/v1/work/offers/{write_offer}", None, (401, 200, 403, 403)),
     ("POST", "/api/v1/work/offers/{write_offer}/accept", None, (401, 200, 403, 403)),
     ("POST", "/api/v1/work/offers/{write_offer}/skip", None, (401, 204, 403, 403)),

@@ -82,6 +82,7 @@ OFFER_FIELDS = {
     "kind",
     "status",
     "expires_at",
+    "answer_flags",
     "intent",
     "description",
     "prompt",

@@ -137,3 +137,33 @@ def test_inputs_are_checked_before_anything_runs(
     assert generation["field"] == "items" and "takes no items" in generation["detail"]
     few = refused({"spec": TINY, "workers": 1})
     assert few["code"] == "invalid_input"
+
+
+def test_sybil_k_splits_the_sybil_beside_its_twin(
+    client: TestClient, callers: dict[str, Caller]
+) -> None:
+    """Issue #15: ``sybil_k`` accounts per sybil person, and a ``sybil_baseline`` row; out of
+    range or without a sybil in the mix, refused before anything runs."""
+    requester = callers["requester"]
+
+    def post(body: dict[str, Any]) -> Any:
+        return client.post(f"{API}/sim/attack", json=body, headers=requester.headers)
+
+    for k in (0, 51):
+        out_of_range = post({"spec": TINY, "mix": "sybil=0.5", "sybil_k": k})
+        assert out_of_range.status_code == 422 and "sybil_k" in out_of_range.text
+    no_sybil = post({"spec": TINY, "mix": "spammer=0.5", "sybil_k": 2})
+    assert no_sybil.status_code == 422, no_sybil.text
+    problem = no_sybil.json()
+    assert (problem["code"], problem["field"]) == ("invalid_input", "sybil_k")
+    assert problem["detail"].startswith("sybil_k splits a sybil's stake, but the mix has no sybil")
+
+    started = post({"spec": TINY, "mix": "sybil=0.5", "workers": 2, "sybil_k": 2, "seed": 1})
+    assert started.status_code == 202, started.text
+    done = poll(client, started.headers["location"], requester)
+    assert done["status"] == "done", done["error"]
+    rows = {row["strategy"]: row for row in done["rows"]}
+    assert (rows["sybil"]["workers"], rows["sybil"]["sybil_k"]) == (2, 2)
+    assert (rows["sybil_baseline"]["persons"], rows["sybil_baseline"]["workers"]) == (1, 1)
+    assert "offer_share_per_person_ratio" in rows["sybil"]
+    assert done["summary"]["sybil_k"] == 2

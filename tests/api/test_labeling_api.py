@@ -347,6 +347,7 @@ def test_estimate_a_labeling_spec_from_its_items_or_their_number(
             "total": 19 * 22,
             "worker_minutes": pytest.approx(19 * 10 / 60),
             "price_per_judgment": 20,
+            "onboarding": 0,  # onboarding time not paid here
         }
     )
     neither = post(client, requester, "/campaigns/estimate", spec)

@@ -1,7 +1,7 @@
 """Selection shares that hold (issue 14, must-show 4): workers at stakes 10/100/1000 asking
-``GET /work/next`` continuously, round-robin, get offers in proportion to their weights
-``min(stake, stake_cap)`` (χ², p > 0.01) also when work is plentiful; a worker who draws
-nothing is answered 204 with a ``Retry-After``.
+``GET /work/next`` round-robin, once per ``Retry-After`` (one admission ticket a slot, issue 15),
+get offers in proportion to their weights ``min(stake, stake_cap)`` (χ², p > 0.01) also when
+work is plentiful; a worker who draws nothing is answered 204 with a ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from crowdset.services.context import Context
 from tests.api.conftest import Caller
 from tests.api.test_campaigns_api import API, stake
 from tests.api.test_labeling_api import SIMPLE, labeling_campaign
+from tests.conftest import FakeClock
 
 # ~3,000 asks and 1,000 skips over HTTP, ~30 ms each: 2 minutes per database on an idle
 # machine, more than the suite's 300 s limit on a loaded one
@@ -74,6 +75,7 @@ def ask(client: TestClient, worker: Caller, campaign_id: int) -> dict[str, Any] 
 def test_offer_shares_follow_the_weights_when_work_is_plentiful(
     client: TestClient,
     ctx: Context,
+    clock: FakeClock,
     callers: dict[str, Caller],
     make_caller: Callable[..., Caller],
 ) -> None:
@@ -83,6 +85,7 @@ def test_offer_shares_follow_the_weights_when_work_is_plentiful(
     seen: set[int] = set()
     asks = 0
     while received.total() < OFFERS:
+        clock.advance(seconds=6)  # everyone asks again after the Retry-After: the next slot
         for worker in workers:  # round-robin: everyone asks equally often
             asks += 1
             offer = ask(client, worker, campaign_id)

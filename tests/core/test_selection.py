@@ -1,6 +1,7 @@
 """Selection by stake (SPEC §1, §6.6): offer shares ∝ ``min(stake, stake_cap)`` × quality by
-default (sybil-neutral below the cap), ``ln(1 + stake)`` × quality as an option; ``admits``
-keeps the shares when work is plentiful."""
+default (sybil-neutral below the cap), ``ln(1 + stake)`` × quality as an option; admission
+tickets keep the shares when work is plentiful, however often and from however many accounts a
+person asks."""
 
 from __future__ import annotations
 
@@ -18,11 +19,15 @@ from crowdset.core.selection import (
     Candidate,
     SelectionRule,
     admission_chance,
-    admits,
     draw,
     offer_shares,
     offer_weight,
+    pacing_seconds,
     predicted_quality,
+    slot_of,
+    ticket,
+    ticket_slots,
+    tickets_won,
 )
 
 STAKES = [0.0, 1.0, 3.0, 10.0, 25.0, 100.0, 0.0, 1000.0, 50_000.0]
@@ -265,62 +270,171 @@ def test_above_the_cap_splitting_recovers_only_the_capped_stake() -> None:
     assert total_weight([500.0] * 10) == 5000.0  # never more than the stake itself
 
 
-# --- admits: the lottery that keeps shares when work is plentiful ------------------------------
+# --- admission tickets: the lottery that keeps shares when work is plentiful -------------------
 
 ASKERS = [Candidate(1, stake=10.0), Candidate(2, stake=100.0), Candidate(3, stake=1000.0)]
+KEY = b"test key"
+SLOTS = 20_000
 
 
-def test_admits_over_many_asks_follows_the_shares() -> None:
-    """Three workers asking in turn, 10,000 rounds: who gets new work follows the weights."""
-    rng = np.random.default_rng(20261123)
-    admitted: Counter[int] = Counter()
-    asks = 10_000
-    for _ in range(asks):
-        for asker in ASKERS:
-            if admits(asker.worker_id, ASKERS, rng):
-                admitted[asker.worker_id] += 1
-    observed = np.array([admitted[c.worker_id] for c in ASKERS])
-    expected = observed.sum() * np.array(offer_shares(ASKERS))
-    assert stats.chisquare(observed, expected).pvalue > 0.01, (observed, expected.round())
+def won_in(chance: float, worker: int, slots: range, campaign: int = 1) -> int:
+    return tickets_won(chance, slots, lambda s: ticket(KEY, campaign, worker, s), most=len(slots))
+
+
+@pytest.mark.parametrize(
+    ("task_seconds", "pacing"),
+    [(10.0, 10), (5.2, 6), (0.5, 2), (600.0, 60), (45.0, 45)],
+    ids=["ten", "rounded-up", "at-least-2", "at-most-60", "a-query"],
+)
+def test_pacing_seconds(task_seconds: float, pacing: int) -> None:
+    assert pacing_seconds(task_seconds) == pacing
+
+
+def test_slot_of() -> None:
+    assert [slot_of(s, 10) for s in (0.0, 9.99, 10.0, 25.0)] == [0, 0, 1, 2]
+
+
+def test_a_ticket_is_fixed_by_its_inputs_and_uniform() -> None:
+    """Asking again in the slot draws nothing new; each input changes the draw."""
+    first = ticket(KEY, 1, 7, 42)
+    assert ticket(KEY, 1, 7, 42) == first
+    others = {ticket(b"other", 1, 7, 42), ticket(KEY, 2, 7, 42), ticket(KEY, 1, 8, 42)}
+    assert first not in others and len(others | {ticket(KEY, 1, 7, 43)}) == 4
+    draws = [ticket(KEY, 1, 7, s) for s in range(SLOTS)]
+    assert all(0.0 <= d < 1.0 for d in draws)
+    assert stats.kstest(draws, "uniform").pvalue > 0.01
+
+
+@pytest.mark.parametrize(
+    ("now", "hold", "slots"),
+    [
+        (12, None, range(12, 13)),
+        (12, (7, 11), range(8, 13)),
+        (12, (7, 12), range(8, 13)),
+        (12, (7, 9), range(12, 13)),
+        (12, (12, 12), range(13, 13)),
+        (12, (12, None), range(13, 13)),
+        (12, (7, None), range(12, 13)),
+        (5000, (0, 4999), range(5000 - 4095, 5001)),
+    ],
+    ids=[
+        "idle",
+        "hold-ended-last-slot",
+        "hold-ended-now",
+        "ended-long-ago",
+        "same-slot",
+        "held-made-now",
+        "held-made-before",
+        "capped",
+    ],
+)
+def test_ticket_slots(now: int, hold: tuple[int, int | None] | None, slots: range) -> None:
+    assert ticket_slots(now, hold) == slots
+
+
+def test_tickets_won_counts_up_to_most() -> None:
+    always = lambda s: 0.5  # noqa: E731
+    assert tickets_won(1.0, range(10), always, most=3) == 3
+    assert tickets_won(1.0, range(0), always, most=3) == 3  # the heaviest never waits
+    assert tickets_won(0.6, range(10), always, most=20) == 10
+    assert tickets_won(0.4, range(10), always, most=20) == 0
+    assert tickets_won(0.0, range(10), lambda s: 0.0, most=5) == 0
+    assert tickets_won(1.0, range(10), always, most=0) == 0
+
+
+def test_tickets_follow_the_shares() -> None:
+    """Three workers, 20,000 slots: each slot's ticket wins with weight / largest weight."""
     top = max(c.stake for c in ASKERS)
     for candidate in ASKERS:
-        # each ask is admitted with probability weight / largest weight: the heaviest always
-        chance = candidate.stake / top
-        assert admission_chance(candidate.worker_id, ASKERS) == pytest.approx(chance)
+        chance = admission_chance(candidate.worker_id, ASKERS)
+        assert chance == pytest.approx(candidate.stake / top)
+        won = won_in(chance, candidate.worker_id, range(SLOTS))
         if chance < 1:
-            assert stats.binomtest(admitted[candidate.worker_id], asks, chance).pvalue > 0.01
+            assert stats.binomtest(won, SLOTS, chance).pvalue > 0.01
         else:
-            assert admitted[candidate.worker_id] == asks
+            assert won == SLOTS  # the heaviest never waits (``most`` tickets every ask)
 
 
 def test_equal_workers_are_all_admitted_so_the_crowd_keeps_its_pace() -> None:
     equals = [Candidate(w, stake=50.0) for w in range(10)]
-    rng = np.random.default_rng(3)
-    assert all(admits(c.worker_id, equals, rng) for c in equals for _ in range(20))
+    assert all(won_in(admission_chance(c.worker_id, equals), c.worker_id, range(20)) == 20
+               for c in equals)  # fmt: skip
 
 
-def test_admits_uses_the_campaign_rule() -> None:
-    rng = np.random.default_rng(7)
-    asks = 5000
-    hits = sum(admits(1, ASKERS, rng, rule="ln1p") for _ in range(asks))
-    chance = math.log(11) / max(math.log1p(c.stake) for c in ASKERS)
-    assert stats.binomtest(hits, asks, chance).pvalue > 0.01
+def test_tickets_use_the_campaign_rule() -> None:
+    chance = admission_chance(1, ASKERS, rule="ln1p")
+    assert chance == pytest.approx(math.log(11) / max(math.log1p(c.stake) for c in ASKERS))
+    assert stats.binomtest(won_in(chance, 1, range(SLOTS)), SLOTS, chance).pvalue > 0.01
 
 
 @pytest.mark.parametrize(
-    ("asker", "candidates", "expected"),
+    ("asker", "candidates", "chance"),
     [
-        (1, [Candidate(1, 10.0)], True),
-        (9, ASKERS, False),
-        (1, [Candidate(1, 0.0), Candidate(2, 10.0)], False),
-        (1, [Candidate(1, 10.0, quality=0.0)], False),
-        (1, [], False),
+        (1, [Candidate(1, 10.0)], 1.0),
+        (9, ASKERS, 0.0),
+        (1, [Candidate(1, 0.0), Candidate(2, 10.0)], 0.0),
+        (1, [Candidate(1, 10.0, quality=0.0)], 0.0),
+        (1, [], 0.0),
     ],
     ids=["alone-always", "not-a-candidate", "no-stake", "no-quality", "nobody"],
 )
-def test_admits_edge_cases(asker: int, candidates: list[Candidate], expected: bool) -> None:
-    rng = np.random.default_rng(0)
-    assert all(admits(asker, candidates, rng) is expected for _ in range(50))
+def test_admission_edge_cases(asker: int, candidates: list[Candidate], chance: float) -> None:
+    assert admission_chance(asker, candidates) == chance
+    assert won_in(chance, asker, range(50)) == (50 if chance else 0)
+
+
+# --- no gain from many accounts (SPEC §6.6) ----------------------------------------------------
+
+
+@pytest.mark.parametrize("k", [1, 2, 5, 10, 50])
+def test_k_accounts_win_as_many_tickets_as_one_with_the_same_stake(k: int) -> None:
+    """A person with stake 100 against a heaviest worker of 400, split over k accounts that
+    all ask every slot (k browsers): their winning tickets, one new offer each, are as many as
+    one account's with the whole stake — k tickets a slot at a quarter of the chance each."""
+    heaviest = Candidate(0, stake=400.0)
+    split = [Candidate(100 + i, stake=100.0 / k) for i in range(k)]
+    crowd = [heaviest, *split]
+    one = won_in(admission_chance(100, [heaviest, Candidate(100, 100.0)]), 100, range(SLOTS))
+    many = sum(
+        won_in(admission_chance(c.worker_id, crowd), c.worker_id, range(SLOTS)) for c in split
+    )
+    # both are binomial with mean 0.25 per slot: the same, within chance
+    assert stats.binomtest(many, SLOTS * k, 0.25 / k).pvalue > 0.01
+    assert abs(many - one) < 4 * math.sqrt(2 * SLOTS * 0.25), (one, many)
+
+
+def test_asking_often_wins_nothing_more() -> None:
+    """Ten asks a slot or one: a slot's ticket is drawn once, so the slots an account wins are
+    the same however often it asks."""
+
+    def asks(slot: int) -> set[int]:
+        one = range(slot, slot + 1)
+        return {tickets_won(0.3, one, lambda t: ticket(KEY, 1, 5, t), most=1) for _ in range(10)}
+
+    seen = [asks(slot) for slot in range(2000)]
+    assert all(len(answers) == 1 for answers in seen)
+    assert sum(answers.pop() for answers in seen) == won_in(0.3, 5, range(2000))
+
+
+@pytest.mark.parametrize("task", [1, 5], ids=["votes", "queries"])
+def test_a_busy_worker_keeps_the_tickets_of_the_slots_spent_working(task: int) -> None:
+    """One account working tasks of ``task`` slots, asking only when free, counts every slot's
+    ticket exactly once: those of the slots it spent working when it next asks, the others in
+    their slot. So it wins exactly what an account asking every slot wins, and k accounts
+    asking from k browsers while it works win no more than it (the test above)."""
+    chance, horizon = 0.2, 5000
+    won, now, made = 0, 0, None
+    while True:
+        slots = ticket_slots(now, None if made is None else (made, now))
+        wins = tickets_won(chance, slots, lambda s: ticket(KEY, 1, 9, s), most=1 << 30)
+        won += wins
+        if now >= horizon:
+            break
+        if wins:  # one offer per winning ticket, made now; the worker is busy doing them
+            made, now = now, now + task * wins
+        else:  # refused: asks again next slot
+            made, now = None, now + 1
+    assert won == won_in(chance, 9, range(now + 1))
 
 
 # --- predicted quality --------------------------------------------------------------------------

@@ -383,8 +383,17 @@ def test_jsonl_records() -> None:
         "worker": "w-3f2a",
         "votes": {"for": 3, "against": 0},
         "id": 17,
+        "answer_flags": [],
     }
-    assert list(json.loads(lines[1])) == ["text", "intent", "spans", "worker", "votes", "id"]
+    assert list(json.loads(lines[1])) == [
+        "text",
+        "intent",
+        "spans",
+        "worker",
+        "votes",
+        "id",
+        "answer_flags",
+    ]
 
 
 def test_jsonl_round_trip_keeps_every_field() -> None:
@@ -397,7 +406,15 @@ def test_jsonl_loads_as_a_table_like_hugging_face_datasets(tmp_path: Path) -> No
     path = tmp_path / "train.jsonl"
     write_dataset([LIGHTS, FLIGHT, DARK], "jsonl", path, language="en")
     table = pa_json.read_json(path)
-    assert table.column_names == ["text", "intent", "spans", "worker", "votes", "id"]
+    assert table.column_names == [
+        "text",
+        "intent",
+        "spans",
+        "worker",
+        "votes",
+        "id",
+        "answer_flags",
+    ]
     assert table.num_rows == 3
     assert table.column("spans").to_pylist()[1][2]["value"] == "tomorrow"
     assert table.column("id").to_pylist() == [17, 18, None]

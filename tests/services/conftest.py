@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from tests.conftest import FakeClock
 
 from crowdset.core.generation.spec import CampaignSpec, parse_spec
 from crowdset.core.permissions import Role
@@ -23,11 +24,15 @@ def next_of_kind(
     ctx: Context, worker: int, kind: str, campaign_id: int, *, query_text: str | None = None
 ) -> OfferView:
     """The worker's next offer of ``kind`` (a vote on ``query_text``, when given); other offers
-    are skipped (re-drawn). Asks again when nothing comes: an ask is admitted by a draw
-    (``selection.admits``), and a vote offer may be a control, which looks like any other."""
+    are skipped (re-drawn). Asks again when nothing comes, after the wait the platform says (on
+    a test's clock: moved on by it): an ask is admitted by a draw, one admission ticket a slot
+    (``selection.tickets_won``), and a vote offer may be a control, which looks like any
+    other."""
     for _ in range(ASKS):
-        offer = offers.next_offer(ctx, worker, campaign_id)
-        if offer is None:
+        offer = offers.ask_for_work(ctx, worker, campaign_id)
+        if isinstance(offer, offers.NoOffer):
+            if isinstance(ctx.clock, FakeClock):
+                ctx.clock.advance(seconds=offer.retry_after_seconds)
             continue
         if offer.kind == kind and query_text in (None, offer.query_text):
             return offer

@@ -36,7 +36,7 @@ NO = VoteInput(True, False, True, True)  # one "no" makes the verdict "invalid"
 
 PHRASINGS = itertools.cycle(
     [
-        "switch on the lights in the {v}",
+        "switch the {v} lights on",
         "please make the {v} bright",
         "i need some light in the {v} right now",
         "could you turn the {v} lamps on",

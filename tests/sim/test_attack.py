@@ -4,6 +4,7 @@ and the report's arithmetic; then one tiny run through the CLI."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,13 +19,21 @@ from crowdset.core.generation.spec import CampaignSpec, load_spec
 from crowdset.core.labeling.items import ItemRow
 from crowdset.core.labeling.spec import load_labeling_spec
 from crowdset.errors import InvalidInput
+from crowdset.services import ledger
+from crowdset.services.context import Context
 from crowdset.services.generation import OfferView
 from crowdset.settings import Settings
 from crowdset.sim.attack import run_attack, scaled
 from crowdset.sim.attackers import generation as gen
-from crowdset.sim.attackers.crowd import Account
+from crowdset.sim.attackers.crowd import Account, create_accounts
 from crowdset.sim.attackers.labeling import Answering
-from crowdset.sim.attackers.report import Outcome, at_least_the_wage, rejection_rate, strategy_rows
+from crowdset.sim.attackers.report import (
+    Outcome,
+    at_least_the_wage,
+    no_more_than,
+    rejection_rate,
+    strategy_rows,
+)
 from crowdset.sim.attackers.strategies import (
     CATALOGUE,
     Strategy,
@@ -100,7 +109,7 @@ def test_crowd_sizes_give_each_strategy_a_person_a_ring_two_and_honest_the_rest(
     sizes = crowd_sizes(default_mix(Workflow.GENERATION), 25)
     assert sizes[Strategy.RING] == 2
     assert all(sizes[s] == 1 for s in sizes if s not in (Strategy.RING, Strategy.HONEST))
-    assert sizes[Strategy.HONEST] == 25 - 10
+    assert sizes[Strategy.HONEST] == 25 - 12  # ten strategies of one person, a ring of two
     assert crowd_sizes({Strategy.HONEST: 0.67, Strategy.RING: 0.33}, 12) == {
         Strategy.RING: 4,
         Strategy.HONEST: 8,
@@ -158,9 +167,8 @@ def test_each_generation_strategy_writes_only_if_it_is_a_writer(
     if written is not None:
         text, good = written
         assert "garage" in text  # every writer keeps the required values
-        assert good == (strategy in (Strategy.HONEST, Strategy.SYBIL)) or strategy is (
-            Strategy.CARELESS
-        )
+        honest_work = (Strategy.HONEST, Strategy.SYBIL, Strategy.SYBIL_BASELINE)
+        assert good == (strategy in honest_work) or strategy is Strategy.CARELESS
 
 
 def test_intent_drifter_writes_a_fluent_query_of_another_intent(
@@ -302,7 +310,7 @@ def test_sim_attack_prints_json_rows_for_a_tiny_campaign(tmp_path: Path) -> None
 
 @pytest.mark.parametrize(
     ("workflow", "persons"),
-    [(Workflow.GENERATION, 25), (Workflow.LABELING, 20), (Workflow.REVIEW, 13)],
+    [(Workflow.GENERATION, 30), (Workflow.LABELING, 20), (Workflow.REVIEW, 13)],
     ids=str,
 )
 def test_default_crowd_is_the_smallest_that_holds_the_mix(workflow: Workflow, persons: int) -> None:
@@ -337,3 +345,125 @@ def test_pay_of_exactly_the_wage_meets_the_honest_target() -> None:
     assert at_least_the_wage(1389.5 / hours, 60.0)
     assert at_least_the_wage(60.5, 60.0)
     assert not at_least_the_wage(59.99, 60.0)
+
+
+# --- a sybil split k ways, beside its one-account twin (SPEC §6.6, issue #15) -----------------
+
+
+def test_sybil_baseline_comes_with_a_sybil_and_takes_no_share() -> None:
+    for workflow in Workflow:
+        assert Strategy.SYBIL_BASELINE not in default_mix(workflow)
+        assert Strategy.SYBIL_BASELINE not in applicable(workflow)
+    with pytest.raises(InvalidInput, match=r"sybil_baseline takes no share.*give sybil a share"):
+        parse_mix("sybil_baseline=0.2", Workflow.GENERATION)
+
+
+@pytest.mark.parametrize(
+    ("mix", "sybil_k", "message"),
+    [
+        ("sybil=0.5", 0, "--sybil-k must be from 1 to 50 accounts per sybil person, got 0"),
+        ("sybil=0.5", 51, "--sybil-k must be from 1 to 50 accounts per sybil person, got 51"),
+        ("spammer=0.5", 3, "the mix has no sybil: add one to --mix, as in sybil=0.2 "),
+    ],
+    ids=["zero", "above-50", "no-sybil"],
+)
+def test_sybil_k_refuses_with_the_fix(mix: str, sybil_k: int, message: str) -> None:
+    with pytest.raises(InvalidInput, match=re.escape(message)) as refused:
+        run_attack(Settings(), TINY, mix=mix, workers=2, sybil_k=sybil_k)
+    assert refused.value.fields["field"] == "--sybil-k"
+
+
+def test_create_accounts_splits_a_sybil_and_gives_its_twin_the_whole(ctx: Context) -> None:
+    """k = 3 accounts share one person's grant and stake; the twin holds what they hold
+    together, in one account (the remainder of an uneven split is nobody's)."""
+    crowd = create_accounts(
+        ctx,
+        {Strategy.SYBIL: 1, Strategy.SYBIL_BASELINE: 1, Strategy.HONEST: 1},
+        grant=3001,
+        stake=1000,
+        sybil_k=3,
+    )
+    by_strategy: dict[Strategy, list[Account]] = {}
+    for account in crowd:
+        by_strategy.setdefault(account.strategy, []).append(account)
+    sybil, twin = by_strategy[Strategy.SYBIL], by_strategy[Strategy.SYBIL_BASELINE]
+    assert len(sybil) == 3 and len({a.person for a in sybil}) == 1 and len(twin) == 1
+    staked = [ledger.balances(ctx, a.user_id).staked for a in sybil]
+    assert staked == [333, 333, 333]
+    assert ledger.balances(ctx, twin[0].user_id).staked == sum(staked) == 999
+    assert twin[0].initial_total == sum(a.initial_total for a in sybil) == 3000
+    honest = by_strategy[Strategy.HONEST][0]
+    assert (honest.initial_total, ledger.balances(ctx, honest.user_id).staked) == (3001, 1000)
+
+
+def _outcome(strategy: Strategy, person: int, offers: int, net: int) -> Outcome:
+    return Outcome(strategy, person, offers=offers, accepted=1, rejected=0, revoked=False,
+                   fines=0, net=net, seconds=3600)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("sybil_net", "sybil_offers", "met"),
+    [(2050, 21, True), (1000, 10, True), (2150, 20, False), (2000, 22, False)],
+    ids=["within-5%", "below", "net-above", "offers-above"],
+)
+def test_a_sybil_is_measured_against_its_twin(sybil_net: int, sybil_offers: int, met: bool) -> None:
+    """Two sybil accounts of one person against one account: ``net_per_person`` and
+    ``offer_share_per_person`` no more than the twin's + 5 %; the twin has no target."""
+    outcomes = [
+        _outcome(Strategy.HONEST, 1, 59, 2000),
+        _outcome(Strategy.SYBIL, 2, sybil_offers - 10, sybil_net - 1000),
+        _outcome(Strategy.SYBIL, 2, 10, 1000),
+        _outcome(Strategy.SYBIL_BASELINE, 3, 20, 2000),
+    ]
+    rows = {r.strategy: r for r in strategy_rows(outcomes, minor_per_unit=100,
+                                                 fair_wage_per_hour=60.0)}  # fmt: skip
+    sybil, twin = rows["sybil"], rows["sybil_baseline"]
+    assert (sybil.persons, sybil.workers, twin.persons, twin.workers) == (1, 2, 1, 1)
+    assert sybil.net_per_person == pytest.approx(sybil_net / 100)
+    total = 59 + sybil_offers + 20
+    assert sybil.offer_share_per_person == pytest.approx(sybil_offers / total)
+    assert twin.offer_share_per_person == pytest.approx(20 / total)
+    assert sybil.meets_target is met
+    assert twin.meets_target is None and twin.honest
+    assert list(rows) == ["honest", "sybil", "sybil_baseline"]
+
+
+@pytest.mark.parametrize(
+    ("value", "baseline", "expected"),
+    [(10.4, 10.0, True), (10.6, 10.0, False), (-9.6, -10.0, True), (-9.4, -10.0, False),
+     (0.0, 0.0, True), (0.1, 0.0, False)],
+    ids=["within", "above", "negative-within", "negative-above", "zero", "above-zero"],
+)  # fmt: skip
+def test_no_more_than(value: float, baseline: float, expected: bool) -> None:
+    assert no_more_than(value, baseline) is expected
+
+
+def test_sim_attack_sybil_k_gives_the_sybil_and_its_twin(tmp_path: Path) -> None:
+    """``--sybil-k 2``: the sybil person has two accounts, its twin one; the sybil's row
+    carries k and its figures over the twin's."""
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY)
+    result = CliRunner().invoke(
+        app,
+        ["sim", "attack", str(spec), "--mix", "sybil=0.5", "--workers", "2", "--sybil-k", "2",
+         "--no-baseline", "--format", "json"],
+        env={"CROWDSET_DATABASE_URL": f"sqlite:///{tmp_path / 'untouched.db'}"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = {row["strategy"]: row for row in json.loads(result.stdout)}
+    assert list(rows) == ["honest", "sybil", "sybil_baseline"]
+    sybil, twin = rows["sybil"], rows["sybil_baseline"]
+    assert (sybil["persons"], sybil["workers"], sybil["sybil_k"]) == (1, 2, 2)
+    assert (twin["persons"], twin["workers"], twin["honest"]) == (1, 1, True)
+    for key in ("net_per_person", "offer_share_per_person"):
+        ratio = sybil[f"{key}_ratio"]
+        assert ratio is None or ratio == pytest.approx(sybil[key] / twin[key])
+    assert "sybil_baseline" in sybil["target"] and "5%" in sybil["target"]
+
+
+def test_sim_attack_refuses_a_sybil_k_out_of_range(tmp_path: Path) -> None:
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY)
+    result = CliRunner().invoke(app, ["sim", "attack", str(spec), "--sybil-k", "0"])
+    assert result.exit_code != 0
+    assert "--sybil-k must be from 1 to 50" in result.output

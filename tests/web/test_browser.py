@@ -158,11 +158,13 @@ def test_a_worker_signs_up_stakes_writes_a_query_and_three_validators_accept_it(
     )
     assert seconds is not None and seconds > 0 and pastes == 1
 
-    # the requester watches the dashboard
+    # the requester watches the dashboard: the query went to validation marked, since the
+    # page saw a paste and no typing (SPEC §6.7)
     requester = person()
     log_in(requester, "requester@demo.crowdset")
     requester.get_by_role("link", name="Smart lights (demo)").click()
     expect(requester.locator("#recent-queries")).to_contain_text(query)
+    expect(requester.locator("#recent-queries .answer-mark")).to_contain_text("marked: pasted")
     expect(requester.locator("#accepted-total")).to_have_text("0 / 20")
 
     # three validators vote, blind
@@ -174,6 +176,7 @@ def test_a_worker_signs_up_stakes_writes_a_query_and_three_validators_accept_it(
         validator.get_by_role("button", name="Get an offer").click()
         expect(validator.get_by_role("heading", name="Judge a query")).to_be_visible()
         expect(validator.locator("#query-to-judge")).to_have_text(query)
+        expect(validator.locator("#answer-mark")).to_contain_text("Marked: pasted")
         expect(validator.get_by_text(WRITER)).to_have_count(0)  # blind: no author
         validator.get_by_role("button", name="Take this task").click()
         for question in ("intent_ok", "natural_ok", "spelling_ok", "values_ok"):

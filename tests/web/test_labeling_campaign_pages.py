@@ -59,9 +59,11 @@ def _answer_everything(
 ) -> None:
     """Each worker answers every offer they get, ``answer(item text)``, until none is left:
     until nobody got an offer for ``IDLE_ROUNDS`` rounds in a row (a worker lighter than the
-    heaviest active one is admitted to an ask with weight / largest weight)."""
+    heaviest active one wins a slot's admission ticket with weight / largest weight: each round
+    is a minute later, a new slot)."""
     idle = 0
     while idle < IDLE_ROUNDS:
+        ctx.clock.advance(minutes=1)  # type: ignore[attr-defined]  # the test's FakeClock
         answered = False
         for worker in workers:
             offer = offers.next_offer(ctx, worker, campaign)

@@ -18,6 +18,7 @@ from crowdset.services import accounts, campaigns, offers
 from crowdset.services.context import Context
 from crowdset.web.routes import (
     account,
+    collusion,
     corpora,
     dry_runs,
     due_process,
@@ -135,6 +136,13 @@ TABLE: list[tuple[str, str, dict[str, str] | None, tuple[str, str, str, str]]] =
     ("POST", "/campaigns/{campaign}/escrow", {"amount": "1"}, RUNNER),
     ("POST", "/campaigns/{campaign}/cross-validation", {}, RUNNER),
     ("POST", "/campaigns/{campaign}/blacklist", {"worker": "{pseudonym}"}, RUNNER),
+    ("GET", "/campaigns/{campaign}/collusion", None, RUNNER),
+    (
+        "POST",
+        "/campaigns/{campaign}/collusion/exclude",
+        {"workers": "{pseudonym}", "confirm": "yes"},  # in no flagged group: refused, 422
+        RUNNER,
+    ),
     ("GET", "/operator", None, OPERATOR),
     ("POST", "/operator/issue", {"email": "worker@web.test", "amount": "1"}, OPERATOR),
     ("GET", "/operator/workers", None, OPERATOR),
@@ -252,6 +260,7 @@ def test_every_page_is_in_the_table() -> None:
         for module in (
             account,
             campaign_pages,
+            collusion,
             corpora,
             dry_runs,
             due_process,

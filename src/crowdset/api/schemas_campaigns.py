@@ -177,6 +177,11 @@ class OfferPublic(Schema):
     values: list[SlotValuePublic]
     examples: list[str]
     query_text: str | None
+    answer_flags: list[str] = Field(
+        default_factory=list,
+        description="Vote offers: what the answer-quality model saw in the query (pasted, "
+        "too_fast, machine_rhythm); reject text that is not the writer's own words.",
+    )
     questions: list[QuestionPublic]
     price: int
     instructions: str = Field(description="Label offers: the campaign's instructions.")
@@ -203,6 +208,7 @@ def offer_public(offer: OfferView) -> OfferPublic:
         values=[SlotValuePublic(slot=v.slot, value=v.value) for v in offer.values],
         examples=list(offer.examples),
         query_text=offer.query_text,
+        answer_flags=list(offer.answer_flags),
         questions=[QuestionPublic(field=f, question=q) for f, q in offer.questions],
         price=offer.price,
         instructions=offer.instructions,
@@ -214,10 +220,22 @@ def offer_public(offer: OfferView) -> OfferPublic:
     )
 
 
+class TypingBody(Schema):
+    keys: int = Field(ge=0, le=100_000, description="Keystrokes typed into the answer.")
+    interval_cv: float | None = Field(
+        None, ge=0, le=100, description="Std/mean of the intervals between keystrokes."
+    )
+
+
 class QueryBody(Schema):
     text: str = Field(min_length=1, max_length=1000)
     seconds_on_task: float | None = Field(None, ge=0, le=86_400)
     paste_events: int = Field(0, ge=0, le=10_000)
+    typing: TypingBody | None = Field(
+        None,
+        description="Keystroke rhythm, as the task page measures it; feeds the answer-quality "
+        "model (SPEC §6.7) with the time on task and the paste events.",
+    )
 
 
 class SubmittedPublic(Schema):

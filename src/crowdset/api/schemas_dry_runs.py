@@ -11,6 +11,7 @@ from pydantic import Field
 from crowdset.api.schemas import Schema
 from crowdset.services.dry_runs import DryRunView, RunStatus
 from crowdset.sim.attack import MAX_HOURS, AttackReport
+from crowdset.sim.attackers.strategies import MAX_SYBIL_K, SYBIL_K
 
 MAX_WORKERS = 200
 
@@ -50,6 +51,17 @@ class DryRunBody(Schema):
         le=MAX_HOURS,
         description="Stop the campaign after this many hours on the simulated clock.",
     )
+    sybil_k: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_SYBIL_K,
+        description=f"Accounts per sybil person (default {SYBIL_K}): the person's stake and "
+        "grant split over them; the mix must hold a sybil. Each sybil person has a "
+        "sybil_baseline twin, one account with the same stake and work; the sybil's row "
+        "carries its figures over the twin's (net_per_person_ratio, "
+        "offer_share_per_person_ratio).",
+        examples=[10],
+    )
 
 
 class ProgressPublic(Schema):
@@ -68,6 +80,7 @@ class DryRunSummary(Schema):
     honest_rejection_rate_without_attackers: float | None
     honest_net_per_hour_without_attackers: float | None
     ring_junk_accepted_share: float | None
+    sybil_k: int | None = Field(description="Accounts per sybil person; null: no sybil.")
     hours_modelled: float = Field(
         description="The campaign's duration on the simulated clock, the honest baseline included."
     )
@@ -90,7 +103,8 @@ class DryRunPublic(Schema):
         description="Once done, one object per strategy, as `crowdset sim attack --format "
         "json` prints: strategy, honest, workers, net_per_hour, net_per_person, "
         "offer_share_per_person, fair_wage_per_hour, fined_or_revoked_share, "
-        "accepted_share, target, meets_target, …"
+        "accepted_share, target, meets_target, … (a sybil's: sybil_k, net_per_person_ratio, "
+        "offer_share_per_person_ratio over its sybil_baseline row)"
     )
     summary: DryRunSummary | None
 
@@ -106,6 +120,7 @@ def summary_of(report: AttackReport) -> DryRunSummary:
         honest_rejection_rate_without_attackers=report.honest_rejection_rate_without_attackers,
         honest_net_per_hour_without_attackers=report.honest_net_per_hour_without_attackers,
         ring_junk_accepted_share=report.ring_junk_accepted_share,
+        sybil_k=report.sybil_k,
         hours_modelled=round(report.hours_modelled, 3),
         done=report.done,
         ledger_ok=report.ledger_ok,

@@ -34,6 +34,11 @@ class LabelingEstimatePublic(Schema):
     total: int = Field(description="Minor units launch moves into escrow.")
     worker_minutes: float
     price_per_judgment: int
+    onboarding: int = Field(
+        0,
+        description="Of `work`: paid onboarding time (tutorial and qualifier at the fair wage), "
+        "for `onboarding.workers` workers at their most; 0 when the campaign does not pay it.",
+    )
 
 
 def labeling_estimate_public(
@@ -48,6 +53,7 @@ def labeling_estimate_public(
         total=found.total,
         worker_minutes=found.worker_minutes,
         price_per_judgment=pricing_of(ctx, spec).per_judgment,
+        onboarding=found.onboarding,
     )
 
 
@@ -171,8 +177,26 @@ class OnboardingPublic(Schema):
     pass_mark: float | None
     attempts_left: int | None
     qualifier_score: float | None
-    bounty_tasks: int | None = Field(description="Tasks open to workers with no stake yet.")
+    bounty_tasks: int | None = Field(
+        description="Tasks open to workers short of the required stake (pay held until a "
+        "first run of accepted work)."
+    )
     price: int = Field(description="Minor units paid per answer.")
+    bounty_release_after: int | None = Field(
+        None, description="Accepted answers before bounty pay is released."
+    )
+    onboarding_pay: int = Field(
+        0, description="Minor units the campaign pays at most for your onboarding time; 0: unpaid."
+    )
+    onboarding_seconds_paid: int = Field(0, description="Onboarding seconds paid at most.")
+    onboarding_seconds: float = Field(
+        0.0, description="Your time on this campaign's tutorial and qualifier so far."
+    )
+    onboarding_paid: int = Field(
+        0,
+        description="What your onboarding time earned here (pending, held until a first run "
+        "of accepted work).",
+    )
 
 
 def onboarding_public(found: Onboarding) -> OnboardingPublic:
@@ -191,11 +215,29 @@ def onboarding_public(found: Onboarding) -> OnboardingPublic:
         qualifier_score=found.qualifier_score,
         bounty_tasks=found.bounty_tasks,
         price=found.price,
+        bounty_release_after=found.bounty_release_after,
+        onboarding_pay=found.onboarding_pay,
+        onboarding_seconds_paid=found.onboarding_seconds_paid,
+        onboarding_seconds=round(found.onboarding_seconds, 1),
+        onboarding_paid=found.onboarding_paid,
     )
+
+
+SecondsOnPage = Annotated[
+    float | None,
+    Field(
+        None,
+        ge=0,
+        le=86_400,
+        description="Seconds the page was open for this step (your onboarding time); the server "
+        "measures the time since your previous step when left out.",
+    ),
+]
 
 
 class AnswerBody(Schema):
     answer: RawAnswer
+    seconds_on_task: SecondsOnPage = None
 
 
 class LabelBody(Schema):
@@ -205,6 +247,7 @@ class LabelBody(Schema):
 
 class QualifierBody(Schema):
     answers: list[RawAnswer] = Field(max_length=200, description="One per question, in order.")
+    seconds_on_task: SecondsOnPage = None
 
 
 class TutorialFeedbackPublic(Schema):

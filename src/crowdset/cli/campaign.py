@@ -4,6 +4,7 @@ and have their own commands in ``cli.labeling``."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, cast
 
@@ -386,6 +387,102 @@ def blacklist(
     viewer = principal_for(ctx, as_user, campaign_id)
     returned = campaigns.blacklist(ctx, viewer, campaign_id, worker)
     console.print(f"[green]✓[/] {worker} blacklisted; {returned} queries back in validation")
+
+
+class CollusionFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+@app.command("collusion")
+def collusion_flags(
+    typer_ctx: typer.Context,
+    campaign_id: CampaignId,
+    output: Annotated[
+        CollusionFormat,
+        typer.Option("--format", help="The κ table and groups, or JSON (as the API answers)."),
+    ] = CollusionFormat.TABLE,
+    as_user: AsOption = None,
+) -> None:
+    """Collusion flags (SPEC §6.8): pairs of workers whose agreement on shared items exceeds
+    what their accuracy on controls explains, with the κ table, and the flagged groups.
+
+    Example: crowdset campaign collusion 1 --format json
+    """
+    from crowdset.services import collusion
+
+    ctx = context_from(typer_ctx)
+    viewer = principal_for(ctx, as_user, campaign_id)
+    view = collusion.collusion_report(ctx, viewer, campaign_id)
+    if output is CollusionFormat.JSON:
+        import json
+
+        from crowdset.api.schemas_collusion import collusion_public
+
+        typer.echo(json.dumps(collusion_public(view).model_dump(mode="json"), indent=2))
+        return
+    table = Table(
+        "worker", "worker", "shared", "agreed", "expected", "chance", "κ", "p", "p adj.", "flag",
+        title=f"κ table: {view.track} answers of {view.workers} workers on {view.items} items",
+    )  # fmt: skip
+    for pair in view.pairs[:100]:
+        table.add_row(
+            *pair.workers,
+            str(pair.shared),
+            f"{pair.observed:.0%}",
+            f"{pair.expected:.0%}",
+            f"{pair.chance:.0%}",
+            f"{pair.kappa:.2f}",
+            f"{pair.p_value:.1e}",
+            f"{pair.p_adjusted:.1e}",
+            "[red]flagged[/]" if pair.flagged else "",
+        )
+    console.print(table)
+    console.print(
+        f"{len(view.pairs)} pairs with at least {view.min_shared} shared items tested; "
+        f"flagged at p ≤ {view.alpha:g} after {view.correction} and κ ≥ {view.min_kappa:g}"
+    )
+    if not view.groups:
+        console.print("no flagged group")
+        return
+    for group in view.groups:
+        state = " (excluded)" if group.excluded else ""
+        console.print(f"[red]flagged group[/]{state}: {' '.join(group.workers)}")
+        for test in group.tests:
+            console.print(
+                f"  together: {' '.join(test.workers)} agreed on {test.agreed} of "
+                f"{test.items} items, κ {test.kappa:.2f}, p {test.p_adjusted:.1e} "
+                "(every group of that size counted)"
+            )
+    console.print("exclude a group with: crowdset campaign exclude-group ID WORKER...")
+
+
+@app.command("exclude-group")
+def exclude_group(
+    typer_ctx: typer.Context,
+    campaign_id: CampaignId,
+    workers: Annotated[
+        list[str], typer.Argument(help="Pseudonymous ids of members of one flagged group.")
+    ],
+    reason: Annotated[str, typer.Option(help="Added to each sanction's reason.")] = "",
+    as_user: AsOption = None,
+) -> None:
+    """Exclude a flagged collusion group in one action: each member is barred from the
+    campaign and revoked on every track (fine, pending pay back to the escrow, an appealable
+    sanction citing the κ table).
+
+    Example: crowdset campaign exclude-group 1 w3f9a2c41d07be815 w81c0d2e9f4a7b6c3
+    """
+    from crowdset.services import collusion
+
+    ctx = context_from(typer_ctx)
+    viewer = principal_for(ctx, as_user, campaign_id)
+    done = collusion.exclude_group(ctx, viewer, campaign_id, workers, reason)
+    console.print(
+        f"[green]✓[/] {' '.join(done.workers)} excluded: {len(done.sanctions)} tracks revoked, "
+        f"{money(ctx, done.fined)} fined, {money(ctx, done.clawed_back)} pending pay back to "
+        f"escrow, {done.queries_returned} queries back in validation"
+    )
 
 
 def register(root: typer.Typer) -> None:

@@ -86,6 +86,11 @@ def print_estimate(ctx: Context, spec: LabelingSpec, cost: LabelingEstimate) -> 
     table.add_row("judgments (at the maximum overlap)", f"{cost.judgments:,}")
     table.add_row("gold judgments", f"{cost.gold_judgments:,}")
     table.add_row("work", money(ctx, cost.work))
+    if cost.onboarding:
+        table.add_row(
+            f"  of which onboarding time ({spec.onboarding.workers} workers at most)",
+            money(ctx, cost.onboarding),
+        )
     table.add_row("platform fee", money(ctx, cost.fee))
     table.add_row("[bold]escrow at launch[/]", money(ctx, cost.total))
     table.add_row("worker time", f"{cost.worker_minutes:,.0f} minutes")

@@ -7,7 +7,7 @@ import typer
 from rich.table import Table
 
 from crowdset.cli.common import console, context_from, err_console, money, parse_money
-from crowdset.services import accounts, ledger, ledger_anchors
+from crowdset.services import accounts, campaign_stats, ledger, ledger_anchors
 
 app = typer.Typer(no_args_is_help=True, help="The token ledger.\n\nExample: crowdset ledger verify")
 
@@ -32,6 +32,35 @@ def balance(
         for kind in ("available", "staked", "locked", "deposit", "pending"):
             table.add_row(kind, money(ctx, getattr(found, kind)))
         table.add_row("[bold]total[/] (without pending)", money(ctx, found.total))
+    console.print(table)
+
+
+@app.command("earnings")
+def earnings(
+    typer_ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="A worker.")],
+) -> None:
+    """Show what a worker earned and the hourly rate it makes over their task time and their
+    onboarding time (tutorials and qualifiers, paid or not).
+
+    Example: crowdset ledger earnings worker@demo.crowdset
+    """
+    ctx = context_from(typer_ctx)
+    user = accounts.find_user(ctx, email)
+    found = campaign_stats.worker_earnings(ctx, user.id)
+
+    def rate(value: int | None) -> str:
+        return "–" if value is None else f"{money(ctx, value)}/hour"
+
+    table = Table("", "")
+    table.add_row("earned, settled", money(ctx, found.earned))
+    table.add_row("earned, pending", money(ctx, found.pending))
+    table.add_row("time on tasks", f"{found.seconds_worked / 60:,.1f} minutes")
+    table.add_row("onboarding time", f"{found.onboarding_seconds / 60:,.1f} minutes")
+    table.add_row("onboarding paid", money(ctx, found.onboarding_paid))
+    table.add_row("effective hourly rate", rate(found.hourly_rate))
+    table.add_row("with pending pay", rate(found.hourly_rate_with_pending))
+    table.add_row("fair-wage floor", f"{money(ctx, found.fair_hourly_wage)}/hour")
     console.print(table)
 
 

@@ -446,6 +446,15 @@ def attack(
             "N times): a small file at the size of the real campaign.",
         ),
     ] = 1,
+    sybil_k: Annotated[
+        int | None,
+        typer.Option(
+            "--sybil-k",
+            help="Accounts per sybil person, 1 to 50 (default 3): the person's stake and grant "
+            "split over them. Each sybil person has a sybil_baseline twin, one account with the "
+            "same stake and work, to compare with.",
+        ),
+    ] = None,
     database: Annotated[
         str | None,
         typer.Option(
@@ -462,9 +471,11 @@ def attack(
     strategy's net income per hour of modelled work is set against the fair wage. Runs on a
     throw-away database: try a spec before launch without touching your data. Strategies:
     honest, careless, spammer, slot_stuffer, intent_drifter, always_yes, random_voter, ring,
-    control_oracle, sybil (generation); honest, careless, ring, control_oracle, same_label,
+    control_oracle, paraphraser, paster, sybil (generation); honest, careless, ring,
+    control_oracle, same_label,
     random_label, sleeper, sybil (classify, rate); honest, careless, control_oracle,
-    review_constant, review_random, review_near_mean (review).
+    review_constant, review_random, review_near_mean (review). A run with a sybil has a
+    sybil_baseline row: one account per sybil person holding its whole stake.
 
     Example: crowdset sim attack examples/smart-lights.yaml --mix ring=0.33 --seed 1
     """
@@ -506,6 +517,7 @@ def attack(
         baseline=baseline,
         max_hours=max_hours,
         scale=scale,
+        sybil_k=sybil_k,
         source=str(spec_file),
     )
     if output is AttackFormat.JSON:
@@ -562,7 +574,7 @@ def _print_attack(report: AttackReport) -> None:
             f"{row.hours:.2f}",
             _credits(row.net_per_hour),
             _credits(row.net_per_person),
-            _share(row.offer_share_per_person),
+            f"{row.offer_share_per_person:.1%}",
             met,
         )
     console.print(table)
@@ -570,7 +582,8 @@ def _print_attack(report: AttackReport) -> None:
     console.print(
         f"targets: honest ≥ the fair wage of {fair:,.0f} credits per hour of work, fined or "
         "revoked ≤ 1%; every other strategy below zero; a sybil (its accounts in brackets) "
-        "no better per person than an honest person"
+        "no better per person than its sybil_baseline twin (one account, the same stake), "
+        "within 5%"
     )
     honest = report.row(Strategy.HONEST)
     if honest is not None:
@@ -587,6 +600,18 @@ def _print_attack(report: AttackReport) -> None:
         )
     if report.ring_junk_accepted_share is not None:
         console.print(f"the ring's junk accepted: {_share(report.ring_junk_accepted_share)}")
+    sybil, twin = report.row(Strategy.SYBIL), report.row(Strategy.SYBIL_BASELINE)
+    if sybil is not None and twin is not None:
+        net, offers = report.sybil_ratios()
+        console.print(
+            f"a sybil person with {report.sybil_k} accounts against one account with the same "
+            f"stake: net per person {_credits(sybil.net_per_person)} against "
+            f"{_credits(twin.net_per_person)}"
+            + (f" (× {net:.3f})" if net is not None else "")
+            + f", offers per person {sybil.offer_share_per_person:.2%} against "
+            f"{twin.offer_share_per_person:.2%}"
+            + (f" (× {offers:.3f})" if offers is not None else "")
+        )
     for note in report.notes:
         console.print(f"[yellow]note[/]: {note}")
     state = "[green]✓ ledger intact[/]" if report.ledger_ok else "[red]ledger broken[/]"

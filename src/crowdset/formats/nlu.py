@@ -58,6 +58,7 @@ def _jsonl_record(query: AnnotatedQuery) -> dict[str, Any]:
         "worker": query.worker,
         "votes": {"for": query.votes_for, "against": query.votes_against},
         "id": query.query_id,
+        "answer_flags": list(query.answer_flags),  # what its signals raised (SPEC §6.7)
     }
 
 

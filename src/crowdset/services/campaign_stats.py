@@ -25,7 +25,7 @@ from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 from crowdset.services.generation import spec_of
 from crowdset.storage import campaign_store as store
-from crowdset.storage import mechanism_store, stats_store
+from crowdset.storage import labeling_store, mechanism_store, stats_store
 
 # --- a campaign over time ---------------------------------------------------------------------
 
@@ -202,7 +202,9 @@ class Earnings:
 
     Time worked is measured by the server: from taking each finished offer (or from its offer,
     when it was answered without being taken first) to answering it. Refused attempts count
-    as time worked: the rate is what the worker really makes. Pay still ``pending`` (SPEC §6.3)
+    as time worked: the rate is what the worker really makes. So does onboarding: the time
+    spent on tutorials and qualifiers (``onboarding_seconds``: the pages' timers, else the
+    server's time between steps; SPEC §3), paid or not. Pay still ``pending`` (SPEC §6.3)
     is counted apart: ``hourly_rate`` is what is settled, ``hourly_rate_with_pending`` what it
     becomes if the pending pay is released.
     """
@@ -216,20 +218,27 @@ class Earnings:
     seconds_worked: float
     fair_hourly_wage: int  # minor units per hour
     pending: int = 0  # earned into pending, not yet released
+    onboarding_seconds: float = 0.0  # tutorials and qualifiers, every campaign
+    onboarding_paid: int = 0  # what onboarding time earned (in ``earned`` or ``pending``)
+
+    @property
+    def seconds_counted(self) -> float:
+        """The time the rate is over: tasks and onboarding."""
+        return self.seconds_worked + self.onboarding_seconds
 
     @property
     def hourly_rate(self) -> int | None:
         """Settled minor units per hour, or ``None`` before any time was worked."""
-        if self.seconds_worked <= 0:
+        if self.seconds_counted <= 0:
             return None
-        return round(self.earned * 3600 / self.seconds_worked)
+        return round(self.earned * 3600 / self.seconds_counted)
 
     @property
     def hourly_rate_with_pending(self) -> int | None:
         """Minor units per hour if the pending pay is released."""
-        if self.seconds_worked <= 0:
+        if self.seconds_counted <= 0:
             return None
-        return round((self.earned + self.pending) * 3600 / self.seconds_worked)
+        return round((self.earned + self.pending) * 3600 / self.seconds_counted)
 
 
 def worker_earnings(ctx: Context, worker_id: int) -> Earnings:
@@ -244,6 +253,9 @@ def worker_earnings(ctx: Context, worker_id: int) -> Earnings:
         )
         statuses = Counter(stats_store.worker_query_status_counts(session, worker_id))
         votes = stats_store.worker_vote_counts(session, worker_id).items()
+        onboarding_seconds, onboarding_paid = labeling_store.onboarding_seconds_of(
+            session, worker_id
+        )
         settings = ctx.settings
         return Earnings(
             earned=int(earned) + sum(row.released for row in tracks),
@@ -255,6 +267,8 @@ def worker_earnings(ctx: Context, worker_id: int) -> Earnings:
             votes_agreed=sum(int(n) for agreed, n in votes if agreed),
             seconds_worked=seconds,
             fair_hourly_wage=settings.fair_hourly_wage * settings.minor_per_unit,
+            onboarding_seconds=onboarding_seconds,
+            onboarding_paid=onboarding_paid,
         )
 
     return ctx.db.run(work, readonly=True)

@@ -20,13 +20,14 @@ from crowdset.core.generation.model import AnnotatedQuery
 from crowdset.core.generation.plan import Estimate, estimate
 from crowdset.core.generation.spec import CampaignSpec
 from crowdset.core.labeling.items import ItemRow
-from crowdset.core.labeling.judging import LabelingEstimate, labeling_estimate
+from crowdset.core.labeling.judging import LabelingEstimate, labeling_estimate, mechanism_of
 from crowdset.core.labeling.spec import LabelingSpec
 from crowdset.core.ledger import AccountKind, escrow_account, user_account
+from crowdset.core.mechanism.newcomers import onboarding_reserve
 from crowdset.core.money import format_amount
 from crowdset.core.permissions import Action, Role, authorize
 from crowdset.errors import Conflict, InsufficientFunds, InvalidInput, NotFound
-from crowdset.services import generation, labeling, mechanism, review
+from crowdset.services import generation, labeling, mechanism, newcomers, review
 from crowdset.services import ledger as ledger_service
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
@@ -128,7 +129,15 @@ def estimate_labeling_cost(ctx: Context, spec: LabelingSpec, items: int) -> Labe
     into escrow: every item at its maximum overlap, plus the gold share; for a review, SPEC §4's
     budget (``W`` × the fair price per minute) with the platform fee on it."""
     if spec.review is None:
-        return labeling_estimate(spec, items, labeling.pricing_of(ctx, spec))
+        settings = ctx.settings
+        onboarding = onboarding_reserve(
+            spec.onboarding,
+            paid_at_most=newcomers.paid_at_most(spec),
+            fair_hourly_wage=settings.fair_hourly_wage,
+            minor_per_unit=settings.minor_per_unit,
+            fee_share=settings.platform_fee_share,
+        )
+        return labeling_estimate(spec, items, labeling.pricing_of(ctx, spec), onboarding=onboarding)
     found = review.review_estimate(ctx, spec, items)
     fee = fee_for(found.budget, ctx.settings.platform_fee_share)
     return LabelingEstimate(
@@ -397,7 +406,12 @@ def close(ctx: Context, viewer: Principal, campaign_id: int) -> CampaignView:
             labeling.settle_at_close(session, ctx, campaign)
         for query in store.queries(session, campaign.id, status="validating"):
             decide(session, ctx, campaign, query, closing=True)
-        released = mechanism.release_at_close(session, ctx, campaign)
+        settings = (
+            mechanism_of(labeling.spec_of(campaign))
+            if campaign.kind in labeling.LABELING_KINDS
+            else generation.spec_of(campaign).mechanism
+        )
+        released = mechanism.release_at_close(session, ctx, campaign, settings)
         left = ledger_store.balance_of(session, escrow_account(campaign.id))
         if left > 0:
             ledger_store.post(
@@ -522,6 +536,7 @@ def _annotated(
                     votes_for=tallies.get(q.id, (0, 0))[0],
                     votes_against=tallies.get(q.id, (0, 0))[1],
                     query_id=q.id,
+                    answer_flags=tuple(q.answer_flags.split(",")) if q.answer_flags else (),
                 ),
                 q.status,
             )
@@ -587,29 +602,43 @@ def blacklist(ctx: Context, viewer: Principal, campaign_id: int, pseudonym: str)
         worker = users_store.user_by_pseudonym(session, pseudonym)
         if worker is None:
             raise NotFound(f"no worker has the id {pseudonym!r}", worker=pseudonym)
-        now = ctx.now()
-        store.touch_worker(session, campaign.id, worker.id, now)
-        member = store.campaign_worker(session, campaign.id, worker.id)
-        assert member is not None
-        member.blacklisted = True
-        store.withdraw_offers(session, campaign.id, now, worker_id=worker.id)
-        returned = 0
-        for query in store.queries(session, campaign.id, status="accepted"):
-            if query.worker_id == worker.id:
-                query.status, query.round, query.decided_at = "validating", query.round + 1, None
-                query.control = None  # no longer known-good
-                returned += 1
-        store.add_event(
-            session,
-            campaign.id,
-            "blacklisted",
-            at=now,
-            actor_id=viewer.user_id,
-            detail={"worker": pseudonym, "queries_returned": returned},
-        )
-        return returned
+        return bar_worker(session, ctx, campaign, worker.id, pseudonym, viewer.user_id)
 
     return ctx.db.run(work)
+
+
+def bar_worker(
+    session: Session,
+    ctx: Context,
+    campaign: Campaign,
+    worker_id: int,
+    pseudonym: str,
+    actor_id: int | None,
+    detail: dict[str, object] | None = None,
+) -> int:
+    """``blacklist`` inside the caller's unit of work: the worker gets no more offers of the
+    campaign and their accepted queries go back to validation; returns how many went back."""
+    now = ctx.now()
+    store.touch_worker(session, campaign.id, worker_id, now)
+    member = store.campaign_worker(session, campaign.id, worker_id)
+    assert member is not None
+    member.blacklisted = True
+    store.withdraw_offers(session, campaign.id, now, worker_id=worker_id)
+    returned = 0
+    for query in store.queries(session, campaign.id, status="accepted"):
+        if query.worker_id == worker_id:
+            query.status, query.round, query.decided_at = "validating", query.round + 1, None
+            query.control = None  # no longer known-good
+            returned += 1
+    store.add_event(
+        session,
+        campaign.id,
+        "blacklisted",
+        at=now,
+        actor_id=actor_id,
+        detail={"worker": pseudonym, "queries_returned": returned, **(detail or {})},
+    )
+    return returned
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from crowdset.core.mechanism.appeals import (
     reversal_plan,
 )
 from crowdset.core.mechanism.evidence import Track
+from crowdset.core.mechanism.newcomers import first_run_successes
 from crowdset.core.mechanism.settings import MechanismSettings
 from crowdset.core.permissions import Action, Role, authorize
 from crowdset.errors import Conflict, NotFound
@@ -87,6 +88,7 @@ class TrackQuality:
     fined: int
     revoked_at: datetime | None
     controls_to_release: int | None  # right control answers still needed; None: at close
+    first_run_left: int = 0  # accepted units held pay still waits for (SPEC §6.6)
 
     @property
     def controls_passed(self) -> int:
@@ -110,6 +112,12 @@ class TrackQuality:
             f"released once that reaches the bar of {self.bar:.0%}. Evidence so far: "
             f"{self.controls_passed} of {self.controls} checks with a known answer passed, "
             f"{self.decisions_agreed} of {self.decisions} confident decisions agreed with you."
+            + (
+                f" It is held until a first run of accepted work (a bounty, or paid onboarding "
+                f"time): {self.first_run_left} more accepted."
+                if self.first_run_left
+                else ""
+            )
         )
 
     @property
@@ -118,6 +126,11 @@ class TrackQuality:
             return "Never: access to this track was revoked and pending pay went back."
         if self.campaign_closed:
             return "Now: the campaign closed and releases the pay of every worker not revoked."
+        if self.first_run_left:
+            return (
+                f"After {self.first_run_left} more accepted and the bar cleared; at close, only "
+                "after that first run (otherwise it goes back to the campaign)."
+            )
         needed = self.controls_to_release
         if needed is None:
             return "When the campaign closes."
@@ -213,6 +226,7 @@ def _track_quality(row: WorkerTrack, campaign: Campaign, mech: MechanismSettings
         controls_to_release=controls_to_release(
             record, bar=mech.bar_on(row.track), confidence=mech.confidence
         ),
+        first_run_left=max(0, row.release_after - first_run_successes(record)),
     )
 
 

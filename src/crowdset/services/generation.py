@@ -19,14 +19,18 @@ from sqlalchemy.orm import Session
 
 from crowdset.core import selection, standing
 from crowdset.core.generation.annotation import annotate
-from crowdset.core.generation.checks import check_query
+from crowdset.core.generation.answer_quality import is_marked
+from crowdset.core.generation.checks import CheckReason, check_query
+from crowdset.core.generation.copies import template_of
 from crowdset.core.generation.model import CheckFailure, SlotValue
 from crowdset.core.generation.plan import Coverage, Pricing, next_task, task_prompt
 from crowdset.core.generation.spec import CampaignSpec, IntentSpec
 from crowdset.core.ledger import AccountKind, escrow_account, user_account
 from crowdset.core.mechanism import Track, TrackRecord
+from crowdset.core.mechanism.newcomers import bounty_tasks_left, bounty_weight
 from crowdset.errors import AnswerRefused, Conflict, InvalidInput, NotFound, RuleViolation
-from crowdset.services import idempotency, mechanism
+from crowdset.services import admission, idempotency, mechanism
+from crowdset.services import generation_writing as writing
 from crowdset.services.context import Context
 from crowdset.services.generation_controls import ControlPool
 from crowdset.services.generation_decisions import (
@@ -38,6 +42,7 @@ from crowdset.services.generation_decisions import (
 )
 from crowdset.services.generation_rules import (
     CampaignRules,
+    bounty_tasks_of,
     check_rules,
     pricing_of,
     required_stake_of,
@@ -48,9 +53,17 @@ from crowdset.services.generation_rules import (
     values_json,
     values_of,
 )
+from crowdset.storage import admission_store, ledger_store, mechanism_store
 from crowdset.storage import campaign_store as store
-from crowdset.storage import ledger_store, mechanism_store
-from crowdset.storage.models import Campaign, GenerationTask, Offer, Query, Vote, WorkerStanding
+from crowdset.storage.models import (
+    Campaign,
+    CampaignWorker,
+    GenerationTask,
+    Offer,
+    Query,
+    Vote,
+    WorkerStanding,
+)
 
 __all__ = [  # what other modules use from here
     "CampaignRules",
@@ -109,6 +122,7 @@ class OfferView:
     prompt: str
     examples: tuple[str, ...] = ()
     query_text: str | None = None  # vote offers: the query to judge
+    answer_flags: tuple[str, ...] = ()  # vote offers: what its signals raised (SPEC §6.7)
     questions: tuple[tuple[str, str], ...] = ()
     price: int = 0  # minor units paid for this unit when it succeeds
     # label offers (SPEC §3): the item and what to answer; never whether it is gold
@@ -205,6 +219,7 @@ def offer_view(session: Session, offer: Offer, campaign: Campaign, ctx: Context)
         ),
         examples=_examples(rules.seeds[intent.name], query),
         query_text=query.text if query is not None else None,
+        answer_flags=tuple(query.answer_flags.split(",")) if query and query.answer_flags else (),
         questions=VOTE_QUESTIONS if query is not None else (),
         price=prices.per_vote if query is not None else prices.per_query,
     )
@@ -357,6 +372,34 @@ class _Draw:
     free: int  # escrow not yet promised
     controls: ControlPool
     control_shares: dict[int, float]  # validator → chance a vote offer is a control (probation)
+    bounty_left: dict[int, int] = field(default_factory=dict)  # newcomer → bounty tasks left
+
+
+@dataclass(frozen=True)
+class _BountyCandidate(selection.Candidate):
+    """A newcomer short of the required stake, drawn on the campaign's bounty (SPEC §6.6)."""
+
+    left: int = 0  # bounty tasks they may still take
+
+
+def _bounty_of(pools: dict[str, dict[int, selection.Candidate]]) -> dict[int, int]:
+    return {
+        worker: candidate.left
+        for pool in pools.values()
+        for worker, candidate in pool.items()
+        if isinstance(candidate, _BountyCandidate)
+    }
+
+
+def _bounty_offered(
+    session: Session, campaign: Campaign, spec: CampaignSpec, draw: _Draw, worker: int, kind: str
+) -> None:
+    """A bounty task is used, and the worker's pay on its track is held until a first run."""
+    if worker not in draw.bounty_left or spec.bounty is None:
+        return
+    draw.bounty_left[worker] -= 1
+    track = Track.WRITE if kind == "write" else Track.VOTE
+    mechanism.hold_until_first_run(session, campaign.id, worker, track, spec.bounty.release_after)
 
 
 def _offer(
@@ -415,7 +458,9 @@ def _offer_units(
         pool = [
             c
             for w, c in draw.pools[unit.kind].items()
-            if w not in unit.excluded and draw.inbox[w] < spec.max_open_offers
+            if w not in unit.excluded
+            and draw.inbox[w] < spec.max_open_offers
+            and draw.bounty_left.get(w, 1) > 0
         ]
         chosen = selection.draw(pool, ctx.rng, rule=rule, cap=cap)
         if chosen is None:
@@ -433,6 +478,7 @@ def _offer_units(
                     made_offers.append(made_offer)
                 draw.controls.offered_to(control, worker)
                 draw.inbox[worker] += 1
+                _bounty_offered(session, campaign, spec, draw, worker, "vote")
                 draw.free -= vote_cost
                 made += 1
                 queue.append(unit)
@@ -441,6 +487,7 @@ def _offer_units(
             draw.free -= vote_cost
         draw.inbox[worker] += 1
         unit.excluded.add(worker)
+        _bounty_offered(session, campaign, spec, draw, worker, unit.kind)
         made_offer = _offer(
             session, campaign, worker, unit.kind, now, expires, task=unit.task, query=unit.query
         )
@@ -460,9 +507,10 @@ def _pools(
     asker: int | None = None,
 ) -> dict[str, dict[int, selection.Candidate]]:
     """Who may get write and vote offers: active (``asker`` is: they are asking), not
-    blacklisted, staked at least the required stake, not revoked on that track; weighted by
-    stake and, when the campaign says so, by their posterior mean on the track (SPEC §6.2,
-    §6.6)."""
+    blacklisted, staked at least the required stake — or short of it with bounty tasks left
+    (write offers, and votes where ``bounty.votes``) — not revoked on that track; weighted by
+    stake (a bounty worker's: ``newcomers.bounty_weight``) and, when the campaign says so, by
+    their posterior mean on the track (SPEC §6.2, §6.6)."""
     members = store.active_workers(
         session, campaign.id, now - timedelta(seconds=spec.active_window_seconds), asker=asker
     )
@@ -470,6 +518,7 @@ def _pools(
     stake = store.stakes(session, [m.worker_id for m in members])
     needed = required_stake_of(ctx, spec)
     eligible = [m.worker_id for m in members if stake.get(m.worker_id, 0) >= needed]
+    bounty = _bounty_left(session, ctx, campaign, spec, members, stake, needed, now)
     rows = {
         (row.worker_id, row.track): row
         for row in mechanism_store.track_rows(session, campaign_id=campaign.id)
@@ -477,25 +526,69 @@ def _pools(
     prior = TrackRecord().quality.posterior_mean()
     pools: dict[str, dict[int, selection.Candidate]] = {}
     for kind, track in (("write", Track.WRITE), ("vote", Track.VOTE)):
-        pool = {}
-        for worker in eligible:
+        pool: dict[int, selection.Candidate] = {}
+        on_bounty = [w for w in bounty if kind == "write" or (spec.bounty and spec.bounty.votes)]
+        for worker in eligible + on_bounty:
             row = rows.get((worker, track.value))
             if row is not None and row.revoked_at is not None:
                 continue
             quality = 1.0
             if spec.quality_weighting:
                 quality = mechanism.record_of(row).quality.posterior_mean() if row else prior
-            pool[worker] = selection.Candidate(worker, stake.get(worker, 0) / minor, quality)
+            staked = stake.get(worker, 0) / minor
+            if worker in bounty:
+                pool[worker] = _BountyCandidate(
+                    worker, bounty_weight(staked), quality, left=bounty[worker]
+                )
+            else:
+                pool[worker] = selection.Candidate(worker, staked, quality)
         pools[kind] = pool
     return pools
 
 
+def _bounty_left(
+    session: Session,
+    ctx: Context,
+    campaign: Campaign,
+    spec: CampaignSpec,
+    members: list[CampaignWorker],
+    stake: dict[int, int],
+    needed: int,
+    now: datetime,
+) -> dict[int, int]:
+    """Bounty tasks each member short of the required stake may still take (SPEC §6.6):
+    ``bounty_tasks_of`` less the write (and, where allowed, vote) offers they have done, ended
+    with refused answers, or hold."""
+    if spec.bounty is None:
+        return {}
+    short = [m.worker_id for m in members if stake.get(m.worker_id, 0) < needed]
+    if not short:
+        return {}
+    kinds = ("write", "vote") if spec.bounty.votes else ("write",)
+    used = store.tasks_taken(session, campaign.id, short, kinds, now)
+    tasks = bounty_tasks_of(ctx, spec)
+    left = {
+        worker: bounty_tasks_left(
+            tasks, staked=stake.get(worker, 0), required=needed, used=used.get(worker, 0)
+        )
+        for worker in short
+    }
+    return {worker: n for worker, n in left.items() if n > 0}
+
+
 def _admitted(
-    ctx: Context, spec: CampaignSpec, pools: dict[str, dict[int, selection.Candidate]], asker: int
-) -> bool:
-    """SPEC §6.6: the asking worker gets new work with probability weight / largest weight
-    among the active candidates, so shares follow weights when work is plentiful too. A
-    worker's weight is their stake times their mean quality over the tracks open to them."""
+    session: Session,
+    ctx: Context,
+    campaign: Campaign,
+    spec: CampaignSpec,
+    pools: dict[str, dict[int, selection.Candidate]],
+    asker: int,
+) -> int:
+    """SPEC §6.6: how many new offers the asking worker may get now — their winning admission
+    tickets (``services.admission``), each winning with weight / largest weight among the
+    active candidates, so shares follow weights when work is plentiful too, however often and
+    from however many accounts a person asks. A worker's weight is their stake times their
+    mean quality over the tracks open to them."""
     everyone: dict[int, list[selection.Candidate]] = defaultdict(list)
     for pool in pools.values():
         for worker, candidate in pool.items():
@@ -505,22 +598,31 @@ def _admitted(
         for w, cs in sorted(everyone.items())
     ]
     mech = spec.mechanism
-    return selection.admits(
-        asker, candidates, ctx.rng, rule=mech.selection, cap=float(mech.stake_cap)
+    chance = selection.admission_chance(
+        asker, candidates, rule=mech.selection, cap=float(mech.stake_cap)
+    )
+    return admission.tickets_won(
+        session,
+        ctx,
+        campaign,
+        asker,
+        chance,
+        task_seconds=min(spec.seconds_per_query, spec.seconds_per_vote),
+        most=spec.max_open_offers,
     )
 
 
-def screen(session: Session, ctx: Context, campaign: Campaign, asker: int) -> bool:
-    """Read-only, no lock: is ``asker`` a candidate, and does this ask's draw
-    (:func:`crowdset.core.selection.admits`) admit them? ``True`` means: claim with
-    ``dispatch(..., asker, admitted=True)``."""
+def screen(session: Session, ctx: Context, campaign: Campaign, asker: int) -> int:
+    """Read-only, no lock: is ``asker`` a candidate, and how many of their admission tickets
+    win now (:func:`_admitted`)? Above 0 means: claim with ``dispatch(..., asker,
+    admitted=tickets)``."""
     if campaign.status != "running":
-        return False
+        return 0
     spec = spec_of(campaign)
     pools = _pools(session, ctx, campaign, spec, ctx.now(), asker=asker)
     if not any(asker in pool for pool in pools.values()):
-        return False
-    return _admitted(ctx, spec, pools, asker)
+        return 0
+    return _admitted(session, ctx, campaign, spec, pools, asker)
 
 
 def _claim_for(
@@ -532,8 +634,10 @@ def _claim_for(
     pools: dict[str, dict[int, selection.Candidate]],
     asker: int,
     now: datetime,
+    allowance: int,
 ) -> int:
-    """Offers for an admitted asker without a campaign-wide lock (decision record 0005).
+    """Offers for an admitted asker without a campaign-wide lock (decision record 0005), at
+    most ``allowance`` (their winning admission tickets).
 
     The caller holds the asker's member row. Queries to vote on and open tasks to reuse are
     claimed ``FOR UPDATE SKIP LOCKED`` and their offers counted after the claim; last, under
@@ -542,7 +646,11 @@ def _claim_for(
     back, newest first."""
     offers = store.open_offers(session, campaign.id, now=now)
     inbox = Counter(o.worker_id for o in offers)
-    room = spec.max_open_offers - inbox[asker]
+    limited = allowance < spec.max_open_offers - inbox[asker]
+    # no more new offers than winning tickets (SPEC §6.6): counted as offers held
+    inbox[asker] = max(inbox[asker], spec.max_open_offers - allowance)
+    bounty_left = _bounty_of(pools)
+    room = min(spec.max_open_offers - inbox[asker], bounty_left.get(asker, spec.max_open_offers))
     if room <= 0:
         return 0
     validating = store.queries(session, campaign.id, status="validating")
@@ -567,13 +675,29 @@ def _claim_for(
         control_shares=mechanism.control_shares(
             session, campaign.id, spec.mechanism, Track.VOTE, sorted(pools["vote"])
         ),
+        bounty_left=bounty_left,
     )
     mine: list[Offer] = []
-    _offer_units(session, ctx, campaign, spec, prices, votes, draw, now, mine)
-    write_room = max(0, spec.max_open_offers - draw.inbox[asker]) if pools["write"] else 0
-    budget = max(0, draw.free // prices.query_exposure) if prices.query_exposure else write_room
-    writes = _plan_write_units(session, ctx, campaign, spec, offers, write_room, budget, claim=True)
-    _offer_units(session, ctx, campaign, spec, prices, writes, draw, now, mine)
+
+    def offer_writes() -> None:
+        write_room = max(0, spec.max_open_offers - draw.inbox[asker]) if pools["write"] else 0
+        write_room = min(write_room, draw.bounty_left.get(asker, write_room))
+        budget = max(0, draw.free // prices.query_exposure) if prices.query_exposure else write_room
+        writes = _plan_write_units(
+            session, ctx, campaign, spec, offers, write_room, budget, claim=True
+        )
+        _offer_units(session, ctx, campaign, spec, prices, writes, draw, now, mine)
+
+    # votes first (they unblock decisions); but when the tickets allow fewer offers than both
+    # kinds would fill, a worker whose last offer was a vote gets a write first, so that one
+    # offer per ticket alternates the kinds as a batch of both did (votes first every time
+    # would leave a writer who skips votes nothing else)
+    if limited and admission_store.last_kind(session, campaign.id, asker) == "vote":
+        offer_writes()
+        _offer_units(session, ctx, campaign, spec, prices, votes, draw, now, mine)
+    else:
+        _offer_units(session, ctx, campaign, spec, prices, votes, draw, now, mine)
+        offer_writes()
     if not mine:
         return 0
     session.flush()
@@ -628,13 +752,14 @@ def dispatch(
     campaign: Campaign,
     asker: int | None = None,
     *,
-    admitted: bool = False,
+    admitted: int = 0,
 ) -> int:
     """Expire stale offers and offer open units to workers drawn by offer weight.
 
     With ``asker``, only the asking worker may receive offers in this call (up to
-    ``max_open_offers``), and only when :func:`crowdset.core.selection.admits` admits them
-    (already drawn when ``admitted``, by :func:`screen`): call with the campaign row
+    ``max_open_offers`` and their winning admission tickets, :func:`_admitted`, or
+    ``admitted`` when :func:`screen` counted them), and only when a ticket wins: call with the
+    campaign row
     share-locked and the asker's member row locked; units are claimed, not serialised
     (:func:`_claim_for`). Without ``asker``, every unit is drawn among all candidates
     (simulations and tests).
@@ -654,12 +779,13 @@ def dispatch(
     if asker is not None:
         if not any(asker in pool for pool in pools.values()):
             return 0
-        if not admitted and not _admitted(ctx, spec, pools, asker):
+        allowance = admitted or _admitted(session, ctx, campaign, spec, pools, asker)
+        if allowance <= 0:
             return 0
         pools = {
             kind: {w: c for w, c in pool.items() if w == asker} for kind, pool in pools.items()
         }
-        return _claim_for(session, ctx, campaign, spec, prices, pools, asker, now)
+        return _claim_for(session, ctx, campaign, spec, prices, pools, asker, now, allowance)
     offers = store.open_offers(session, campaign.id)
     inbox = Counter(o.worker_id for o in offers)
     everyone = set(pools["write"]) | set(pools["vote"])
@@ -675,6 +801,7 @@ def dispatch(
         control_shares=mechanism.control_shares(
             session, campaign.id, spec.mechanism, Track.VOTE, sorted(pools["vote"])
         ),
+        bounty_left=_bounty_of(pools),
     )
     made = _offer_units(
         session,
@@ -686,7 +813,10 @@ def dispatch(
         draw,
         now,
     )
-    room = sum(max(0, spec.max_open_offers - inbox[w]) for w in pools["write"])
+    room = sum(
+        max(0, min(spec.max_open_offers - inbox[w], draw.bounty_left.get(w, spec.max_open_offers)))
+        for w in pools["write"]
+    )
     budget = max(0, draw.free // prices.query_exposure) if prices.query_exposure else room
     writes = _plan_write_units(session, ctx, campaign, spec, offers, room, budget)
     made += _offer_units(session, ctx, campaign, spec, prices, writes, draw, now)
@@ -780,22 +910,28 @@ def submit_query(
     *,
     seconds_on_task: float | None = None,
     paste_events: int = 0,
+    typing: writing.Typing | None = None,
     idempotency_key: str | None = None,
 ) -> SubmitResult:
-    """Run the automatic checks; a passing query goes to validation.
+    """Run the automatic checks, the copy rules and the answer-quality model (SPEC §6.7); a
+    passing query goes to validation, marked when its signals raise a flag.
 
     A failing one raises ``AnswerRefused`` naming each reason; the offer stays open so the
-    worker can fix the query and submit again before it expires. With ``idempotency_key``,
-    a retry gets the first result back (``replayed``) instead of an error
-    (``services.idempotency``).
+    worker can fix the query and submit again, up to ``checks.max_attempts`` refusals (the
+    last one ends the offer). With ``idempotency_key``, a retry gets the first result back
+    (``replayed``) instead of an error (``services.idempotency``).
     """
     text = " ".join(text.split())
     if seconds_on_task is not None and seconds_on_task < 0:
         raise InvalidInput("seconds_on_task cannot be negative", field="seconds_on_task")
     if paste_events < 0:
         raise InvalidInput("paste_events cannot be negative", field="paste_events")
+    if typing is not None and (typing.keys < 0 or (typing.interval_cv or 0) < 0):
+        raise InvalidInput("typing: keys and interval_cv cannot be negative", field="typing")
+    ended = False
 
     def work(session: Session) -> SubmitResult | list[CheckFailure]:
+        nonlocal ended
         now = ctx.now()
         offer = own_offer(session, worker_id, offer_id, now)
         campaign = submittable(session, offer, "write")
@@ -804,13 +940,35 @@ def submit_query(
         assert task is not None
         intent: IntentSpec = rules.spec.intent(task.intent)
         required = values_of(task.slot_values)
-        references = rules.seeds[intent.name] + store.accepted_texts(
-            session, campaign.id, intent.name
-        )
+        references = rules.seed_texts + store.accepted_texts(session, campaign.id)
         failures = check_query(text, required, references, rules.checks)
+        spans = annotate(text, required)
+        template = template_of(text, spans)
+        copies = writing.CopyJudgment()
+        if all(f.reason == CheckReason.NEAR_DUPLICATE for f in failures):
+            # a copy on the plain text is one on the template too: judged (and held against
+            # the writer) the same way
+            copies = writing.judge_copies(session, ctx, campaign, rules, worker_id, template)
+            if copies.refusal is not None:
+                failures = []
+        reading = writing.read_signals(
+            session,
+            campaign,
+            rules,
+            worker_id,
+            text,
+            seconds_on_task=seconds_on_task,
+            paste_events=paste_events,
+            typing=typing,
+            copies_another=copies.copies_another,
+        )
+        if not failures:
+            blocked = writing.blocked_refusal(reading, rules)
+            failures = [found for found in (blocked, copies.refusal) if found is not None]
         if failures:
-            offer.refusals += 1
+            ended = writing.count_refusal(offer, rules, now)
             return failures
+        marked = is_marked(reading, rules.spec.checks.paste)
         query = Query(
             campaign_id=campaign.id,
             task_id=task.id,
@@ -819,8 +977,7 @@ def submit_query(
             text=text,
             slot_values=task.slot_values,
             spans=[
-                {"start": s.start, "end": s.end, "slot": s.slot, "entity": s.entity}
-                for s in annotate(text, required)
+                {"start": s.start, "end": s.end, "slot": s.slot, "entity": s.entity} for s in spans
             ],
             status="validating",
             round=1,
@@ -828,6 +985,10 @@ def submit_query(
             submitted_at=now,
             seconds_on_task=seconds_on_task,
             paste_events=paste_events,
+            template=template,
+            answer_flags=reading.flags_text if marked else None,
+            answer_quality=reading.quality,
+            typing={"keys": typing.keys, "interval_cv": typing.interval_cv} if typing else None,
         )
         session.add(query)
         task.status = "done"
@@ -846,6 +1007,7 @@ def submit_query(
             "text": text,
             "seconds_on_task": seconds_on_task,
             "paste_events": paste_events,
+            "typing": [typing.keys, typing.interval_cv] if typing else None,
         },
         encode=lambda found: (
             [found.query_id, found.status] if isinstance(found, SubmitResult) else None
@@ -858,9 +1020,11 @@ def submit_query(
         first = result[0]
         raise AnswerRefused(
             first.message
-            + (f" (and {len(result) - 1} more problem(s))" if len(result) > 1 else ""),
+            + (f" (and {len(result) - 1} more problem(s))" if len(result) > 1 else "")
+            + (". That was this offer's last attempt: it has ended" if ended else ""),
             reasons=[{"reason": f.reason, "message": f.message} for f in result],
             offer_id=offer_id,
+            offer_ended=ended,
         )
     return replace(result, replayed=once.replayed)
 

@@ -280,7 +280,11 @@ def decide(
         Track.WRITE,
         query.worker_id,
         correct=accepted,
-        evidence=_grade(session, campaign, spec, votes, accuracy, decision.verdict),
+        # a flagged answer (pasted, too fast) that validators reject is confirmed: a failure
+        # at a control's weight (SPEC §6.7)
+        evidence=Evidence.CONTROL
+        if query.answer_flags and not accepted
+        else _grade(session, campaign, spec, votes, accuracy, decision.verdict),
         failure_cost=prices.vote_exposure(len(votes)),
     )
     if observed.revoked_now:

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from crowdset.core.generation.checks import CheckRules
+from crowdset.core.generation.copies import seed_template
 from crowdset.core.generation.model import SlotValue, Span
 from crowdset.core.generation.plan import Pricing, pricing, required_stake, seed_texts
 from crowdset.core.generation.spec import CampaignSpec
+from crowdset.core.mechanism.newcomers import bounty_tasks
 from crowdset.services.context import Context
 from crowdset.storage.models import Campaign
 
@@ -23,6 +25,12 @@ class CampaignRules:
     spec: CampaignSpec
     seeds: dict[str, list[str]]  # intent → seed examples as plain text
     checks: CheckRules
+    seed_templates: tuple[str, ...] = ()  # every intent's seeds delexicalised (SPEC §6.7)
+
+    @property
+    def seed_texts(self) -> list[str]:
+        """Every intent's seeds as plain text."""
+        return [text for texts in self.seeds.values() for text in texts]
 
 
 @lru_cache(maxsize=64)
@@ -32,6 +40,9 @@ def _rules(digest: str, spec_json: str) -> CampaignRules:
         spec=spec,
         seeds={intent.name: seed_texts(intent) for intent in spec.intents},
         checks=check_rules(spec),
+        seed_templates=tuple(
+            seed_template(seed) for intent in spec.intents for seed in intent.seeds
+        ),
     )
 
 
@@ -99,3 +110,16 @@ def required_stake_of(ctx: Context, spec: CampaignSpec) -> int:
     :func:`crowdset.core.generation.plan.required_stake`)."""
     own = int(spec.min_stake * ctx.settings.minor_per_unit)
     return max(own, required_stake(spec, pricing_of(ctx, spec)), 1)
+
+
+def bounty_tasks_of(ctx: Context, spec: CampaignSpec) -> int | None:
+    """The campaign's bounty tasks (``None``: no bounty): ``bounty.tasks``, or as many as pay
+    the required stake at the expected acceptance (``core.mechanism.newcomers.bounty_tasks``)."""
+    if spec.bounty is None:
+        return None
+    return bounty_tasks(
+        spec.bounty,
+        required_stake=required_stake_of(ctx, spec),
+        pay_per_task=pricing_of(ctx, spec).per_query,
+        acceptance=spec.expected_acceptance,
+    )

@@ -61,9 +61,10 @@ from crowdset.core.labeling.spec import LABELING_TYPES, Answer, LabelingSpec
 from crowdset.core.ledger import escrow_account
 from crowdset.core.mechanism import Evidence, MechanismSettings
 from crowdset.core.mechanism import is_established as established_record
+from crowdset.core.mechanism.newcomers import bounty_tasks, bounty_tasks_left, bounty_weight
 from crowdset.core.quality import WorkerQuality
 from crowdset.errors import Conflict, InvalidInput, NotFound
-from crowdset.services import idempotency, mechanism, review
+from crowdset.services import admission, idempotency, mechanism, newcomers, review
 from crowdset.services.context import Context
 from crowdset.services.generation import OfferView, own_offer, submittable
 from crowdset.services.idempotency import Once
@@ -81,7 +82,6 @@ from crowdset.storage.models import (
 )
 
 LABELING_KINDS = LABELING_TYPES
-BOUNTY_STAKE = 1.0  # a bounty worker is drawn as if they had staked one credit
 
 
 # --- the campaign as the rules see it ---------------------------------------------------------
@@ -199,6 +199,18 @@ def gate_of(
     return "open"
 
 
+def bounty_tasks_of(ctx: Context, spec: LabelingSpec) -> int | None:
+    """The campaign's bounty tasks (``None``: no bounty): ``bounty.tasks``, or as many
+    judgments as pay the required stake (``core.mechanism.newcomers.bounty_tasks``)."""
+    if spec.bounty is None:
+        return None
+    return bounty_tasks(
+        spec.bounty,
+        required_stake=min_stake_of(ctx, spec),
+        pay_per_task=pricing_of(ctx, spec).per_judgment,
+    )
+
+
 def is_revoked(member: CampaignWorker | None, track: WorkerTrack | None) -> bool:
     """The track record decides (an upheld appeal lifts it there); a worker with no record
     yet falls back on the member row's copy."""
@@ -235,6 +247,7 @@ def _candidates(
     stake = store.stakes(session, ids)
     tracks = tracks_of(session, campaign, spec, ids)
     min_stake = min_stake_of(ctx, spec)
+    tasks = bounty_tasks_of(ctx, spec)
     found: dict[int, selection.Candidate] = {}
     for member in members:
         track = tracks.get(member.worker_id)
@@ -243,8 +256,8 @@ def _candidates(
         staked = stake.get(member.worker_id, 0)
         if staked >= min_stake:
             weight = staked / minor
-        elif spec.bounty is not None and staked == 0 and member.answers < spec.bounty.tasks:
-            weight = BOUNTY_STAKE  # brand-new: earns their first credits on bounty tasks
+        elif bounty_tasks_left(tasks, staked=staked, required=min_stake, used=member.answers):
+            weight = bounty_weight(staked / minor)  # a newcomer on the bounty (SPEC §6.6)
         else:
             continue
         found[member.worker_id] = selection.Candidate(
@@ -340,31 +353,57 @@ def _units(
     return units[:budget]
 
 
-def screen(session: Session, ctx: Context, campaign: Campaign, asker: int) -> bool:
-    """Read-only, no lock: would a dispatch for ``asker`` make them an offer now? Draws the
-    asker's admission (``selection.admits``) and checks that they have room, that the escrow
-    covers one more judgment and that an item is waiting for them. ``True`` means: claim with
-    ``dispatch(..., asker, admitted=True)``."""
+def screen(session: Session, ctx: Context, campaign: Campaign, asker: int) -> int:
+    """Read-only, no lock: would a dispatch for ``asker`` make them an offer now? Reads the
+    asker's admission tickets (:func:`_tickets`) and checks that they have room, that the escrow
+    covers one more judgment and that an item is waiting for them. Returns the winning
+    tickets, 0 when no offer would come; above 0 means: claim with ``dispatch(..., asker,
+    admitted=tickets)``. A review's revisions take no tickets (1 when some wait)."""
     if campaign.status not in ("running", "pilot"):
-        return False
+        return 0
     spec = spec_of(campaign)
     if spec.review is not None:  # revisions only (packages are taken, not drawn)
-        return bool(items_store.items_in_revision(session, campaign.id))
+        return int(bool(items_store.items_in_revision(session, campaign.id)))
     now = ctx.now()
-    settings = mechanism_of(spec)
     candidates = _candidates(session, ctx, campaign, spec, now, asker=asker)
-    if asker not in candidates or not selection.admits(
-        asker,
-        list(candidates.values()),
-        ctx.rng,
-        rule=settings.selection,
-        cap=float(settings.stake_cap),
-    ):
-        return False
+    tickets = _tickets(session, ctx, campaign, spec, candidates, asker)
+    if tickets <= 0:
+        return 0
     offers = store.open_offers(session, campaign.id, now=now)
     if _asker_budget(session, ctx, campaign, spec, offers, asker) <= 0:
-        return False
-    return bool(items_store.open_items_for(session, campaign.id, asker, limit=1))
+        return 0
+    return tickets if items_store.open_items_for(session, campaign.id, asker, limit=1) else 0
+
+
+def _tickets(
+    session: Session,
+    ctx: Context,
+    campaign: Campaign,
+    spec: LabelingSpec,
+    candidates: dict[int, selection.Candidate],
+    asker: int,
+) -> int:
+    """SPEC §6.6: how many new offers the asker may get now — their winning admission tickets
+    (``services.admission``), each winning with their weight over the largest among the
+    active candidates; 0 when they are not a candidate."""
+    if asker not in candidates:
+        return 0
+    settings = mechanism_of(spec)
+    chance = selection.admission_chance(
+        asker,
+        list(candidates.values()),
+        rule=settings.selection,
+        cap=float(settings.stake_cap),
+    )
+    return admission.tickets_won(
+        session,
+        ctx,
+        campaign,
+        asker,
+        chance,
+        task_seconds=float(spec.seconds_per_judgment),
+        most=spec.max_open_offers,
+    )
 
 
 def _asker_budget(
@@ -384,9 +423,15 @@ def _asker_budget(
 
 
 def _claim_for(
-    session: Session, ctx: Context, campaign: Campaign, spec: LabelingSpec, asker: int
+    session: Session,
+    ctx: Context,
+    campaign: Campaign,
+    spec: LabelingSpec,
+    asker: int,
+    allowance: int,
 ) -> int:
-    """Offers for an admitted asker without a campaign-wide lock (decision record 0005).
+    """Offers for an admitted asker without a campaign-wide lock (decision record 0005), at
+    most ``allowance`` (their winning admission tickets).
 
     The caller holds the asker's member row (their open offers cannot change meanwhile). Items
     are claimed ``FOR UPDATE SKIP LOCKED`` and their offers in flight counted after the claim,
@@ -400,7 +445,7 @@ def _claim_for(
     settings = mechanism_of(spec)
     rule, cap = settings.selection, float(settings.stake_cap)
     offers = store.open_offers(session, campaign.id, now=now)
-    budget = _asker_budget(session, ctx, campaign, spec, offers, asker)
+    budget = min(_asker_budget(session, ctx, campaign, spec, offers, asker), allowance)
     if budget <= 0:
         return 0
     items = items_store.claim_items_for(session, campaign.id, asker, budget, spec.overlap.min)
@@ -456,7 +501,7 @@ def dispatch(
     campaign: Campaign,
     asker: int | None = None,
     *,
-    admitted: bool = False,
+    admitted: int = 0,
 ) -> int:
     """Expire stale offers; offer items still needing judgments to workers drawn by
     ``selection.offer_weight`` (the spec's ``mechanism.selection`` rule and ``stake_cap``)
@@ -465,8 +510,8 @@ def dispatch(
     waits for the next dispatch.
 
     With ``asker``, only the asking worker can get offers from this call (up to
-    ``max_open_offers``), and only when ``selection.admits`` them among the active
-    candidates (already drawn when ``admitted``, by :func:`screen`), so shares follow the
+    ``max_open_offers`` and their winning admission tickets, :func:`_tickets`, or ``admitted``
+    when :func:`screen` counted them), and only when a ticket wins, so shares follow the
     weights when work is plentiful too: call with the campaign row share-locked and the
     asker's member row locked (:func:`_claim_for`). Without ``asker`` (simulations, tests,
     a review's revisions), call with the campaign row locked."""
@@ -482,13 +527,13 @@ def dispatch(
     settings = mechanism_of(spec)
     rule, cap = settings.selection, float(settings.stake_cap)
     if asker is not None:
-        if not admitted:
+        allowance = admitted
+        if allowance <= 0:
             candidates = _candidates(session, ctx, campaign, spec, now, asker=asker)
-            if asker not in candidates or not selection.admits(
-                asker, list(candidates.values()), ctx.rng, rule=rule, cap=cap
-            ):
-                return 0
-        return _claim_for(session, ctx, campaign, spec, asker)
+            allowance = _tickets(session, ctx, campaign, spec, candidates, asker)
+        if allowance <= 0:
+            return 0
+        return _claim_for(session, ctx, campaign, spec, asker, allowance)
     candidates = _candidates(session, ctx, campaign, spec, now)
     prices = pricing_of(ctx, spec)
     offers = store.open_offers(session, campaign.id)
@@ -632,8 +677,21 @@ def _observe(
         evidence=evidence,
         failure_cost=failure_cost,
     )
-    if not seen.revoked_now:
-        return
+    if seen.revoked_now:
+        on_revoked(session, ctx, campaign, spec, worker_id, seen.sanction_id)
+
+
+def on_revoked(
+    session: Session,
+    ctx: Context,
+    campaign: Campaign,
+    spec: LabelingSpec,
+    worker_id: int,
+    sanction_id: int | None,
+) -> None:
+    """What revocation does to the worker's work in the campaign (the money is
+    ``mechanism.revoke``'s): offers withdrawn, kept answers on unsettled items re-queued, the
+    member row kept in sync; in a review, their package set aside."""
     now = ctx.now()
     member = store.campaign_worker(session, campaign.id, worker_id)
     if member is not None:
@@ -647,8 +705,8 @@ def _observe(
         requeued += 1
     session.flush()
     event = (
-        items_store.revocation_event(session, campaign.id, seen.sanction_id)
-        if seen.sanction_id is not None
+        items_store.revocation_event(session, campaign.id, sanction_id)
+        if sanction_id is not None
         else None
     )
     if event is not None:
@@ -791,6 +849,12 @@ def submit_label(
         if item.gold_source != "consensus":  # a consensus control's deciders are counted
             item.judgments += 1
         member.answers += 1
+        if spec.bounty is not None and (
+            store.stakes(session, [worker_id]).get(worker_id, 0) < min_stake_of(ctx, spec)
+        ):  # a bounty task: its pay is held until a first run (SPEC §6.6)
+            mechanism.hold_until_first_run(
+                session, campaign.id, worker_id, track_of(spec), spec.bounty.release_after
+            )
         if spec.review is None:  # a review pays its pool at close instead
             mechanism.earn(
                 session,
@@ -894,6 +958,11 @@ class Onboarding:
     qualifier_score: float | None
     bounty_tasks: int | None
     price: int
+    bounty_release_after: int | None = None  # accepted units before bounty pay is released
+    onboarding_pay: int = 0  # the most onboarding time pays a worker (0: unpaid)
+    onboarding_seconds_paid: int = 0  # onboarding seconds paid at most
+    onboarding_seconds: float = 0.0  # the worker's own onboarding time so far
+    onboarding_paid: int = 0  # what the worker earned for it (held until a first run)
 
 
 def _labeling_campaign(session: Session, campaign_id: int, *, for_update: bool = False) -> Campaign:
@@ -928,8 +997,13 @@ def _onboarding(
             else None
         ),
         qualifier_score=member.qualifier_score if member else None,
-        bounty_tasks=spec.bounty.tasks if spec.bounty else None,
+        bounty_tasks=bounty_tasks_of(ctx, spec),
         price=pricing_of(ctx, spec).per_judgment,
+        bounty_release_after=spec.bounty.release_after if spec.bounty else None,
+        onboarding_pay=newcomers.pay_at_most(ctx, spec),
+        onboarding_seconds_paid=newcomers.paid_at_most(spec),
+        onboarding_seconds=(member.onboarding_seconds or 0.0) if member else 0.0,
+        onboarding_paid=(member.onboarding_paid or 0) if member else 0,
     )
 
 
@@ -967,6 +1041,15 @@ def _member(session: Session, ctx: Context, campaign_id: int, worker_id: int) ->
     return member
 
 
+def _check_seconds(seconds: float | None) -> None:
+    if seconds is not None and not 0 <= seconds <= 86_400:
+        raise InvalidInput(
+            f"seconds is the time the page was open, from 0 to 86400; got {seconds}",
+            field="seconds",
+            value=seconds,
+        )
+
+
 @dataclass(frozen=True)
 class TutorialFeedback:
     correct: bool
@@ -978,10 +1061,19 @@ class TutorialFeedback:
 
 
 def answer_tutorial(
-    ctx: Context, worker_id: int, campaign_id: int, index: int, answer: object
+    ctx: Context,
+    worker_id: int,
+    campaign_id: int,
+    index: int,
+    answer: object,
+    *,
+    seconds: float | None = None,
 ) -> TutorialFeedback:
     """Check one tutorial answer and explain it. Questions come in order and may be repeated;
-    answering the last one completes the tutorial."""
+    answering the last one completes the tutorial. ``seconds`` is the page's timer; each
+    answer's time counts as onboarding time (``services.newcomers``), paid once the worker
+    passes where the campaign pays it."""
+    _check_seconds(seconds)
 
     def work(session: Session) -> TutorialFeedback:
         campaign = _labeling_campaign(session, campaign_id)
@@ -1003,7 +1095,10 @@ def answer_tutorial(
             )
         if index == member.tutorial_answered:
             member.tutorial_answered += 1
+        newcomers.record_step(ctx, member, seconds, modelled=spec.seconds_per_judgment)
         member.tutorial_done = member.tutorial_answered >= len(spec.tutorial)
+        if member.tutorial_done and spec.qualifier is None:
+            newcomers.pay_onboarding(session, ctx, campaign, spec, member)
         return TutorialFeedback(
             correct=is_correct(spec, given, expected),
             expected=expected,
@@ -1025,9 +1120,17 @@ class QualifierResult:
 
 
 def take_qualifier(
-    ctx: Context, worker_id: int, campaign_id: int, answers: list[object]
+    ctx: Context,
+    worker_id: int,
+    campaign_id: int,
+    answers: list[object],
+    *,
+    seconds: float | None = None,
 ) -> QualifierResult:
-    """Grade the whole quiz at once, without per-question feedback."""
+    """Grade the whole quiz at once, without per-question feedback. The attempt's time
+    (``seconds``, the page's timer) counts as onboarding time; passing earns its pay where the
+    campaign pays it (``services.newcomers``), failing earns nothing."""
+    _check_seconds(seconds)
 
     def work(session: Session) -> QualifierResult:
         campaign = _labeling_campaign(session, campaign_id)
@@ -1060,6 +1163,10 @@ def take_qualifier(
         member.qualifier_attempts += 1
         member.qualifier_score = score
         member.qualified = score >= qualifier.pass_mark
+        modelled = len(qualifier.questions) * spec.seconds_per_judgment
+        newcomers.record_step(ctx, member, seconds, modelled=modelled)
+        if member.qualified:
+            newcomers.pay_onboarding(session, ctx, campaign, spec, member)
         return QualifierResult(
             passed=member.qualified,
             score=score,

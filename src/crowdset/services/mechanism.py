@@ -31,6 +31,7 @@ from crowdset.core.mechanism import (
     is_released,
     standing_of,
 )
+from crowdset.core.mechanism.newcomers import held_released, held_released_at_close
 from crowdset.services.context import Context
 from crowdset.storage import campaign_store, ledger_store
 from crowdset.storage import mechanism_store as store
@@ -209,6 +210,16 @@ def add_cost_of_failure(
     row.cost_of_failures += amount
 
 
+def hold_until_first_run(
+    session: Session, campaign_id: int, worker_id: int, track: Track, release_after: int
+) -> None:
+    """SPEC §6.6: the worker's pending pay on the track is held until ``release_after`` units
+    of accepted work (a bounty, a paid onboarding); ``core.mechanism.newcomers``."""
+    row = store.track_row(session, campaign_id, worker_id, track.value)
+    assert row is not None
+    row.release_after = max(row.release_after or 0, release_after)
+
+
 def release(session: Session, ctx: Context, row: WorkerTrack, memo: str) -> int:
     """Move the row's pending pay to the worker's ``available``; returns the amount."""
     amount = row.pending
@@ -264,7 +275,12 @@ def observe(
     if verdict is Standing.REVOKE:
         sanction = revoke(session, ctx, campaign, settings, row)
         return Observation(verdict, revoked_now=True, sanction_id=sanction.id)
-    if verdict is Standing.RELEASE:
+    if verdict is Standing.RELEASE and held_released(
+        record,
+        bar=settings.bar_on(track.value),
+        confidence=settings.confidence,
+        release_after=row.release_after,
+    ):
         release(session, ctx, row, f"campaign {campaign.id} {track.value}: quality cleared the bar")
     return Observation(verdict, revoked_now=False)
 
@@ -369,10 +385,25 @@ def revoke(
     return sanction
 
 
-def release_at_close(session: Session, ctx: Context, campaign: Campaign) -> int:
-    """At close every worker never revoked gets their pending pay; returns the total."""
+def release_at_close(
+    session: Session, ctx: Context, campaign: Campaign, settings: MechanismSettings | None = None
+) -> int:
+    """At close every worker never revoked gets their pending pay; returns the total. Pay
+    held until a first run (SPEC §6.6) is released only where the first run was done with a
+    posterior mean at the track's bar (``settings``; the defaults when not given), else it
+    goes back to the escrow."""
+    bars = settings or MechanismSettings()
     total = 0
     for row in store.track_rows(session, campaign_id=campaign.id):
-        if row.revoked_at is None and row.pending > 0:
+        if row.revoked_at is not None or row.pending <= 0:
+            continue
+        if held_released_at_close(
+            record_of(row), bar=bars.bar_on(row.track), release_after=row.release_after
+        ):
             total += release(session, ctx, row, f"campaign {campaign.id} closed")
+        else:
+            memo = f"campaign {campaign.id} {row.track} closed: no first run of accepted work"
+            _post(session, ctx, ledger.claw_back(row.worker_id, campaign.id, row.pending, memo))
+            row.clawed_back += row.pending
+            row.pending = 0
     return total

@@ -2,13 +2,14 @@
 look at it, accept or skip it. Submitting is the kind's own use case
 (``generation.submit_query`` / ``submit_vote``, ``labeling.submit_label``).
 
-Asking is a lottery (``selection.admits``, SPEC §1 and §6.6): each ask is admitted with the
-asker's weight over the largest weight among the campaign's active candidates, so workers who
-ask equally often get offers in proportion to their weights, and the heaviest never waits. A
-worker who gets nothing is told when to ask again (:class:`NoOffer`); the interval is the same
-for every worker — the modelled time of one task — because an interval that grew as a
-worker's share shrank would square the shares of those who follow it
-(see :func:`ask_again_after`).
+Asking is a lottery with admission tickets (``selection.tickets_won``, SPEC §1 and §6.6): each
+account holds one ticket per slot of one task's modelled time, winning with its weight over the
+largest weight among the campaign's active candidates, so workers get offers in proportion to
+their weights however often they ask, and however many accounts they split a stake over; the
+heaviest never waits. A worker who gets nothing is told when to ask again (:class:`NoOffer`);
+the interval is the same for every worker — the modelled time of one task, the tickets' slot —
+because an interval that grew as a worker's share shrank would square the shares of those who
+follow it (see :func:`ask_again_after`).
 
 Asking takes no campaign-wide lock (decision record 0005). A first, read-only transaction
 finds the worker's current offer or draws their admission in each campaign; most asks end
@@ -21,13 +22,13 @@ commit. A worker's presence (``last_seen_at``) is written at most every
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from crowdset.core import selection
 from crowdset.errors import Conflict, NotFound
 from crowdset.services import generation, labeling
 from crowdset.services.context import Context
@@ -36,8 +37,8 @@ from crowdset.storage import campaign_store as store
 from crowdset.storage.models import Campaign, Offer
 
 TAKING_WORK = ("running", "pilot")
-ASK_AGAIN_MIN_SECONDS = 2
-ASK_AGAIN_MAX_SECONDS = 60
+ASK_AGAIN_MIN_SECONDS = selection.ASK_AGAIN_MIN_SECONDS
+ASK_AGAIN_MAX_SECONDS = selection.ASK_AGAIN_MAX_SECONDS
 SEEN_EVERY_SECONDS = 10
 """A worker's presence in a campaign is written at most this often: asks in between only
 read. Far below any campaign's ``active_window_seconds`` (at least 30)."""
@@ -58,12 +59,11 @@ def ask_again_after(task_seconds: Iterable[float]) -> int:
     Why one task's time, and the same for everyone: a worker who gets an offer asks again when
     the task is done, about one task time later. Told to wait that long when refused too, every
     worker asks at the same pace whether drawn or not, and the lottery's shares hold
-    (``admits`` gives each ask a chance ∝ the worker's weight). An interval of
+    (each slot's ticket wins with a chance ∝ the worker's weight). An interval of
     ``base / share`` would look kinder but is not: workers following it ask in proportion to
     their shares, and end with offers ∝ share² (stakes 10/100/1000: 0.01% / 1% / 99% instead
     of 1% / 9% / 90%)."""
-    shortest = min(task_seconds, default=float(ASK_AGAIN_MAX_SECONDS))
-    return min(ASK_AGAIN_MAX_SECONDS, max(ASK_AGAIN_MIN_SECONDS, math.ceil(shortest)))
+    return selection.pacing_seconds(min(task_seconds, default=float(ASK_AGAIN_MAX_SECONDS)))
 
 
 def _is_labeling(campaign: Campaign) -> bool:
@@ -76,18 +76,19 @@ def offer_view(session: Session, offer: Offer, campaign: Campaign, ctx: Context)
     return generation.offer_view(session, offer, campaign, ctx)
 
 
-def _screen(session: Session, ctx: Context, campaign: Campaign, asker: int) -> bool:
-    """Read-only: the asker's draw in the campaign; ``True`` when a claim may offer them work."""
+def _screen(session: Session, ctx: Context, campaign: Campaign, asker: int) -> int:
+    """Read-only: the asker's winning admission tickets in the campaign (each allows one new
+    offer); above 0 when a claim may offer them work."""
     if _is_labeling(campaign):
         return labeling.screen(session, ctx, campaign, asker)
     return generation.screen(session, ctx, campaign, asker)
 
 
-def _dispatch(session: Session, ctx: Context, campaign: Campaign, asker: int) -> int:
-    """Offers for the admitted asker alone."""
+def _dispatch(session: Session, ctx: Context, campaign: Campaign, asker: int, tickets: int) -> int:
+    """Offers for the admitted asker alone, at most one per winning ticket."""
     if _is_labeling(campaign):
-        return labeling.dispatch(session, ctx, campaign, asker=asker, admitted=True)
-    return generation.dispatch(session, ctx, campaign, asker=asker, admitted=True)
+        return labeling.dispatch(session, ctx, campaign, asker=asker, admitted=tickets)
+    return generation.dispatch(session, ctx, campaign, asker=asker, admitted=tickets)
 
 
 def _exclusive(campaign: Campaign) -> bool:
@@ -120,6 +121,7 @@ class _Look:
 
     held: OfferView | None
     admitted: tuple[int, ...] = ()  # campaigns whose draw admitted the asker: claim there
+    tickets: tuple[int, ...] = ()  # beside ``admitted``: the winning tickets in each
     exclusive: tuple[int, ...] = ()  # of those, the ones dispatched under the campaign lock
     unseen: tuple[int, ...] = ()  # campaigns where the asker's presence is due a write
     task_seconds: tuple[float, ...] = ()
@@ -152,10 +154,12 @@ def _look(session: Session, ctx: Context, worker_id: int, campaign_id: int | Non
     held = _current(session, ctx, worker_id, campaign_id, now)
     if held is not None:  # work in hand: no need to draw (drawing is the costly part)
         return _Look(held, unseen=tuple(c for c in unseen if members[c] is not None))
-    admitted = [c for c in allowed if _screen(session, ctx, c, worker_id)]
+    won = {c.id: _screen(session, ctx, c, worker_id) for c in allowed}
+    admitted = [c for c in allowed if won[c.id] > 0]
     return _Look(
         None,
         admitted=tuple(c.id for c in admitted),
+        tickets=tuple(won[c.id] for c in admitted),
         exclusive=tuple(c.id for c in admitted if _exclusive(c)),
         unseen=tuple(unseen),
         task_seconds=tuple(_task_seconds(c) for c in allowed),
@@ -176,7 +180,8 @@ def _claim(
         if found not in look.admitted or member is None or member.blacklisted:
             continue
         if campaign.status in TAKING_WORK:
-            _dispatch(session, ctx, campaign, worker_id)
+            tickets = look.tickets[look.admitted.index(found)]
+            _dispatch(session, ctx, campaign, worker_id, tickets)
     return _current(session, ctx, worker_id, campaign_id, now)
 
 

@@ -517,7 +517,8 @@ def settle_pool(session: Session, ctx: Context, campaign: Campaign, spec: Labeli
         sorted(split.payouts.items()),
         f"campaign {campaign.id} pool payout",
     )
-    mechanism.release_at_close(session, ctx, campaign)  # idempotent; campaign close calls it too
+    # idempotent; campaign close calls it too
+    mechanism.release_at_close(session, ctx, campaign, mechanism_of(spec))
     store.add_event(
         session,
         campaign.id,

@@ -6,8 +6,9 @@ it too). By default it works on a throw-away SQLite database in a temporary dire
 requester can try a spec before launch without touching their data:
 
 1. a fresh requester creates and launches the campaign (its items for labeling and review);
-2. a crowd is created, ``workers`` persons in the mix's shares (a sybil person has several
-   accounts), each granted credits and staking them;
+2. a crowd is created, ``workers`` persons in the mix's shares (a sybil person has
+   ``sybil_k`` accounts, and a ``sybil_baseline`` twin besides: one account holding the same
+   stake and grant, working the same way), each granted credits and staking them;
 3. the crowd works the campaign until it is done, idle, or the round limit: generation and
    labeling offer by offer, review package by package; modelled time moves on a simulated
    clock;
@@ -22,6 +23,7 @@ The strategies are :mod:`crowdset.sim.attackers.strategies`; the arithmetic of a
 
 from __future__ import annotations
 
+import math
 import tempfile
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -30,10 +32,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from pydantic import SecretStr
 from sqlalchemy import create_engine
 
 from crowdset.core.generation.spec import CampaignSpec
 from crowdset.core.labeling.items import ItemRow
+from crowdset.core.labeling.judging import mechanism_of
 from crowdset.core.labeling.spec import Answer, LabelingSpec
 from crowdset.core.permissions import Role
 from crowdset.core.specs import load_any_spec
@@ -55,7 +59,8 @@ from crowdset.sim.attackers.report import Outcome, StrategyRow, rejection_rate, 
 from crowdset.sim.attackers.review import ReviewAttack
 from crowdset.sim.attackers.strategies import (
     CATALOGUE,
-    SYBIL_ACCOUNTS,
+    MAX_SYBIL_K,
+    SYBIL_K,
     Strategy,
     Workflow,
     crowd_sizes,
@@ -91,9 +96,23 @@ class AttackReport:
     ledger_ok: bool
     notes: tuple[str, ...] = field(default=())
     scale: int = 1  # the campaign's volume as a multiple of the spec's (see ``scaled``)
+    sybil_k: int | None = None  # accounts per sybil person; ``None``: no sybil in the run
 
     def row(self, strategy: Strategy) -> StrategyRow | None:
         return next((r for r in self.strategies if r.strategy == strategy.value), None)
+
+    def sybil_ratios(self) -> tuple[float | None, float | None]:
+        """The sybil row's ``net_per_person`` and ``offer_share_per_person`` over its
+        baseline's (``None`` where there is no sybil or the baseline's is 0)."""
+        sybil, twin = self.row(Strategy.SYBIL), self.row(Strategy.SYBIL_BASELINE)
+        if sybil is None or twin is None:
+            return None, None
+        return (
+            sybil.net_per_person / twin.net_per_person if twin.net_per_person else None,
+            sybil.offer_share_per_person / twin.offer_share_per_person
+            if twin.offer_share_per_person
+            else None,
+        )
 
     @property
     def honest_net_per_hour_without_attackers(self) -> float | None:
@@ -102,7 +121,8 @@ class AttackReport:
 
     def rows(self) -> list[dict[str, object]]:
         """One object per strategy; the honest row also says what the attackers cost it, the
-        ring's row how much of its junk was accepted."""
+        ring's row how much of its junk was accepted, the sybil's its accounts per person and
+        its figures over its baseline's."""
         found = []
         for row in self.strategies:
             data = row.as_json()
@@ -114,6 +134,11 @@ class AttackReport:
                 data["net_per_hour_without_attackers"] = self.honest_net_per_hour_without_attackers
             if row.strategy == Strategy.RING.value:
                 data["junk_accepted_share"] = self.ring_junk_accepted_share
+            if row.strategy == Strategy.SYBIL.value:
+                net, offers = self.sybil_ratios()
+                data["sybil_k"] = self.sybil_k
+                data["net_per_person_ratio"] = net
+                data["offer_share_per_person_ratio"] = offers
             found.append(data)
         return found
 
@@ -185,9 +210,18 @@ def _outcomes(
     return found
 
 
-def _stake(ctx: Context, spec: CampaignSpec | LabelingSpec, workflow: Workflow) -> int:
-    """Minor units each person stakes: enough for each of a sybil's accounts to hold the
-    campaign's required stake, so that every person, sybil or not, stakes the same."""
+def _stake_cap(spec: CampaignSpec | LabelingSpec) -> float | None:
+    """The campaign's ``stake_cap`` in credits; ``None`` where its rule has none (``ln1p``)."""
+    mechanism = spec.mechanism if isinstance(spec, CampaignSpec) else mechanism_of(spec)
+    return float(mechanism.stake_cap) if mechanism.selection == "stake_cap" else None
+
+
+def _stake(
+    ctx: Context, spec: CampaignSpec | LabelingSpec, workflow: Workflow, sybil_k: int
+) -> int:
+    """Minor units each person stakes: enough for each of a sybil's ``sybil_k`` accounts to
+    hold the campaign's required stake, so that every person, sybil or not, stakes the same
+    (whole credits, split evenly over the sybil's accounts)."""
     if workflow is Workflow.REVIEW:
         return 0  # reviewers hold a deposit per package instead
     minor = ctx.settings.minor_per_unit
@@ -196,8 +230,9 @@ def _stake(ctx: Context, spec: CampaignSpec | LabelingSpec, workflow: Workflow) 
         if isinstance(spec, CampaignSpec)
         else labeling.min_stake_of(ctx, spec)
     )
-    per_person = max(STAKE * minor, SYBIL_ACCOUNTS * required)
-    return -(-per_person // minor) * minor  # whole credits, rounded up
+    per_person = max(STAKE * minor, sybil_k * required)
+    step = minor * sybil_k // math.gcd(minor, sybil_k)  # whole credits, split evenly
+    return -(-per_person // step) * step  # rounded up
 
 
 def _run_campaign(
@@ -214,14 +249,15 @@ def _run_campaign(
     max_hours: float,
     what: str,
     on_progress: Progress | None,
+    sybil_k: int,
 ) -> _Run:
     minor = ctx.settings.minor_per_unit
     ctx.rng = np.random.default_rng(seed)
     rng = np.random.default_rng([seed, 1])
     view = campaigns.create_campaign(ctx, owner, spec, list(items) or None)
     campaigns.launch(ctx, owner, view.id)
-    stake = _stake(ctx, spec, workflow)
-    crowd = create_accounts(ctx, sizes, grant=GRANT * minor + stake, stake=stake)
+    stake = _stake(ctx, spec, workflow, sybil_k)
+    crowd = create_accounts(ctx, sizes, grant=GRANT * minor + stake, stake=stake, sybil_k=sybil_k)
     ring_share: float | None = None
     until = clock.elapsed + max_hours * 3600
 
@@ -278,6 +314,25 @@ def _run_campaign(
     return _Run(_outcomes(ctx, owner, view.id, crowd), done, ring_share)
 
 
+def check_sybil_k(sybil_k: int | None, shares: Mapping[Strategy, float]) -> int:
+    """The accounts per sybil person: ``sybil_k`` (1 to ``MAX_SYBIL_K``, and only with a sybil
+    in the mix), or ``SYBIL_K`` when not given."""
+    if sybil_k is None:
+        return SYBIL_K
+    if not 1 <= sybil_k <= MAX_SYBIL_K:
+        raise InvalidInput(
+            f"--sybil-k must be from 1 to {MAX_SYBIL_K} accounts per sybil person, got {sybil_k}",
+            field="--sybil-k",
+        )
+    if Strategy.SYBIL not in shares:
+        raise InvalidInput(
+            "--sybil-k splits a sybil's stake, but the mix has no sybil: add one to --mix, as in "
+            f"sybil=0.2 (this mix has: {', '.join(s.value for s in shares)})",
+            field="--sybil-k",
+        )
+    return sybil_k
+
+
 def scaled(
     spec: CampaignSpec | LabelingSpec,
     items: Sequence[ItemRow],
@@ -322,19 +377,21 @@ def _truth_of(
     return simulated_truth(items, spec, truth, np.random.default_rng([seed, 2]))
 
 
-def _throwaway_settings(base: Settings, directory: Path) -> Settings:
+def _throwaway_settings(base: Settings, directory: Path, seed: int) -> Settings:
     url = f"sqlite:///{directory / 'dry-run.db'}"
     engine = create_engine(url)
     try:
         migrate.upgrade(engine)
     finally:
         engine.dispose()
-    # the crowd's passwords are never used: a cheap hash keeps account creation fast
+    # the crowd's passwords are never used: a cheap hash keeps account creation fast; the
+    # admission tickets' key (services.admission) follows the seed, so a run repeats
     return base.model_copy(
         update={
             "database_url": url,
             "password_hash_time_cost": 1,
             "password_hash_memory_kib": 1024,
+            "session_secret": SecretStr(f"crowdset dry-run, seed {seed:032d}"),
         }
     )
 
@@ -351,6 +408,7 @@ def run_attack(
     baseline: bool = True,
     max_hours: float = MAX_HOURS,
     scale: int = 1,
+    sybil_k: int | None = None,
     on_progress: Progress | None = None,
     source: str = "spec.yaml",
 ) -> AttackReport:
@@ -364,7 +422,10 @@ def run_attack(
     ``{strategy: share}`` or ``"ring=0.33,..."`` (what is left is honest); ``None`` is the
     workflow's default mix. ``scale`` multiplies the campaign's volume (:func:`scaled`).
     ``workers`` counts persons (default: the smallest crowd that holds
-    the mix, :func:`~crowdset.sim.attackers.strategies.default_persons`).
+    the mix, :func:`~crowdset.sim.attackers.strategies.default_persons`). ``sybil_k`` splits
+    each sybil person's stake and grant over that many accounts (1 to ``MAX_SYBIL_K``; default
+    ``SYBIL_K``); each sybil person has a ``sybil_baseline`` twin besides the ``workers``: one
+    account with the same stake and grant, working the same way.
     """
     spec = load_any_spec(spec_text, source=source)
     workflow = workflow_of(spec)
@@ -386,6 +447,7 @@ def run_attack(
                 f"{strategy.value} does not apply to a {workflow.value} campaign", field="--mix"
             )
     persons = workers if workers is not None else default_persons(shares)
+    split = check_sybil_k(sybil_k, shares)
     if not 1 <= scale <= 1000:
         raise InvalidInput(f"--scale must be from 1 to 1000, got {scale}", field="--scale")
     spec, items, truth = scaled(spec, items or (), truth or {}, scale)
@@ -398,17 +460,17 @@ def run_attack(
             return _attack(
                 ctx, spec, workflow, items, truth, shares, seed, persons,
                 baseline=baseline, max_hours=max_hours, on_progress=on_progress,
-                tag=uuid.uuid4().hex[:8], scale=scale,
+                tag=uuid.uuid4().hex[:8], scale=scale, sybil_k=split,
             )  # fmt: skip
         finally:
             ctx.clock, ctx.rng = saved
     with tempfile.TemporaryDirectory(prefix="crowdset-dry-run-") as directory:
-        ctx = open_context(_throwaway_settings(settings_or_ctx, Path(directory)))
+        ctx = open_context(_throwaway_settings(settings_or_ctx, Path(directory), seed))
         try:
             return _attack(
                 ctx, spec, workflow, items, truth, shares, seed, persons,
                 baseline=baseline, max_hours=max_hours, on_progress=on_progress, tag="run",
-                scale=scale,
+                scale=scale, sybil_k=split,
             )  # fmt: skip
         finally:
             ctx.db.dispose()
@@ -429,6 +491,7 @@ def _attack(
     on_progress: Progress | None,
     tag: str,
     scale: int,
+    sybil_k: int,
 ) -> AttackReport:
     settings = ctx.settings
     clock = SimClock(datetime.now(UTC).replace(microsecond=0))
@@ -436,10 +499,13 @@ def _attack(
     owner = _requester(ctx, tag)
     answers = _truth_of(spec, items, truth, seed)
     sizes = crowd_sizes(shares, persons)
+    if sizes.get(Strategy.SYBIL):  # each sybil person's twin: one account, the same stake
+        sizes[Strategy.SYBIL_BASELINE] = sizes[Strategy.SYBIL]
     unit = "accepted queries" if workflow is Workflow.GENERATION else "answers"
     run = _run_campaign(
         ctx, clock, owner, spec, workflow, items, answers, sizes,
         seed=seed, max_hours=max_hours, what=f"with attackers: {unit}", on_progress=on_progress,
+        sybil_k=sybil_k,
     )  # fmt: skip
     fair = float(settings.fair_hourly_wage)
     rows = strategy_rows(
@@ -451,8 +517,18 @@ def _attack(
         without = _run_campaign(
             ctx, clock, owner, spec, workflow, items, answers, {Strategy.HONEST: honest_persons},
             seed=seed, max_hours=max_hours, what=f"all honest: {unit}", on_progress=on_progress,
+            sybil_k=sybil_k,
         )  # fmt: skip
     notes = []
+    has_sybil = bool(sizes.get(Strategy.SYBIL))
+    cap = _stake_cap(spec)
+    stake = _stake(ctx, spec, workflow, sybil_k) / settings.minor_per_unit
+    if has_sybil and cap is not None and stake > cap:
+        notes.append(
+            f"each person stakes {stake:g} credits, above the campaign's stake_cap of {cap:g}: "
+            "one account weighs the cap, the sybil's accounts up to their whole stake (SPEC "
+            "§6.6 holds below the cap)"
+        )
     if not run.done:
         notes.append(
             f"the campaign was still running after {max_hours:g} modelled hours (--max-hours)"
@@ -480,4 +556,5 @@ def _attack(
         ledger_ok=ledger.verify(ctx).ok,
         notes=tuple(notes),
         scale=scale,
+        sybil_k=sybil_k if has_sybil else None,
     )

@@ -12,6 +12,7 @@ which is how a report can say how many bad queries the platform let through.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -20,12 +21,15 @@ from enum import StrEnum
 
 import numpy as np
 
+from crowdset.core.generation.annotation import annotate
+from crowdset.core.generation.copies import CopyRules, judge_copy, template_of
 from crowdset.core.permissions import Role
 from crowdset.errors import AnswerRefused, Conflict
 from crowdset.services import accounts, campaigns, generation, ledger, offers
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 from crowdset.services.generation import OfferView, VoteInput
+from crowdset.sim.pacing import modelled_time
 from crowdset.sim.phrasing import PhrasingPool
 
 _SALAD = [
@@ -55,6 +59,9 @@ class Strategy(StrEnum):
     HONEST = "honest"
     CARELESS = "careless"
     SPAMMER = "spammer"
+
+
+HONEST_DRAFTS = 12  # phrasings an honest writer weighs to avoid copying a seed or themselves
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,7 @@ class Crowd:
         self.pool = pool
         self.rng = rng
         self.truth: dict[str, bool] = {}  # query text → written as a good query
+        self.templates: dict[int, list[str]] = {}  # agent → templates of its queries
         self.written_for: dict[str, str] = {}  # query text → the intent its phrasing came from
 
     @classmethod
@@ -165,7 +173,23 @@ class Crowd:
                 text = self.pool.write(wrong, offer.values, self.rng, vary=attempt > 0)
                 if text is not None:
                     return text, False, wrong
-        text = self.pool.write(offer.intent, offer.values, self.rng, vary=attempt > 0)
+        return self._honest(agent, offer, attempt)
+
+    def _honest(self, agent: Agent, offer: OfferView, attempt: int) -> tuple[str, bool, str] | None:
+        """A phrasing of the pool's that copies neither a seed nor the writer's own earlier
+        queries (SPEC §6.7: a person writes their own words); the last draft if none does."""
+        own = self.templates.setdefault(agent.user_id, [])
+        text = None
+        for draft in range(HONEST_DRAFTS):
+            text = self.pool.write(offer.intent, offer.values, self.rng, vary=draft + attempt > 0)
+            if text is None:
+                return None
+            template = template_of(text, annotate(text, offer.values))
+            copied = judge_copy(
+                template, seeds=self.pool.seed_templates, own=own, others=(), rules=CopyRules()
+            )
+            if copied is None or not copied.is_copying:
+                break
         return (text, True, offer.intent) if text is not None else None
 
     def _vote(self, agent: Agent, offer: OfferView) -> VoteInput:
@@ -191,7 +215,8 @@ class Crowd:
         except Conflict:
             return
         if offer.kind == "vote":
-            generation.submit_vote(ctx, agent.user_id, offer.id, self._vote(agent, offer))
+            with contextlib.suppress(Conflict):  # revoked or withdrawn meanwhile
+                generation.submit_vote(ctx, agent.user_id, offer.id, self._vote(agent, offer))
             return
         for attempt in range(3):
             written = self._write(agent, offer, attempt)
@@ -206,11 +231,17 @@ class Crowd:
                 for reason in refused.fields.get("reasons", []):
                     report.refused[str(reason["reason"])] += 1
                 continue
+            except Conflict:  # revoked or withdrawn meanwhile
+                return
             self.truth[" ".join(text.split())] = good
             self.written_for[" ".join(text.split())] = source_intent
+            self.templates.setdefault(agent.user_id, []).append(
+                template_of(text, annotate(text, offer.values))
+            )
             report.submitted[(offer.intent, good)] += 1
             return
-        offers.skip_offer(ctx, agent.user_id, offer.id)
+        with contextlib.suppress(Conflict):  # the last refused attempt ended it (max_attempts)
+            offers.skip_offer(ctx, agent.user_id, offer.id)
 
 
 def run_generation(
@@ -227,9 +258,22 @@ def run_generation(
     few rounds.
 
     ``viewer`` is the campaign's requester (progress is theirs to read); ``tick`` advances a
-    simulated clock between actions; ``on_round`` reports ``(round, accepted)`` for progress
-    bars.
+    simulated clock between actions (default: ``pacing.modelled_time``); ``on_round`` reports
+    ``(round, accepted)`` for progress bars.
     """
+    with modelled_time(ctx, tick) as step:
+        return _rounds(ctx, viewer, campaign_id, crowd, max_rounds, step, on_round)
+
+
+def _rounds(
+    ctx: Context,
+    viewer: Principal,
+    campaign_id: int,
+    crowd: Crowd,
+    max_rounds: int,
+    tick: Callable[[], None],
+    on_round: Callable[[int, int], None] | None,
+) -> SimulationReport:
     report = SimulationReport()
     idle = 0
     for round_number in range(1, max_rounds + 1):
@@ -239,8 +283,7 @@ def run_generation(
         for index in order:
             agent = crowd.agents[int(index)]
             offer = offers.next_offer(ctx, agent.user_id, campaign_id)
-            if tick is not None:
-                tick()
+            tick()
             if offer is None:
                 continue
             worked = True

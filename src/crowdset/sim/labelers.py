@@ -26,6 +26,7 @@ from crowdset.errors import Conflict, InvalidInput
 from crowdset.services import accounts, labeling, ledger, offers
 from crowdset.services.context import Context
 from crowdset.services.generation import OfferView
+from crowdset.sim.pacing import modelled_time
 
 
 class LabelerKind(StrEnum):
@@ -156,8 +157,22 @@ def run_labeling(
 ) -> LabelingRun:
     """Let the crowd work until no offer is handed out for three rounds in a row.
 
-    ``tick`` runs after every request for work (a test moves its clock there); ``on_round``
-    gets the round's number and the answers so far (a progress bar)."""
+    ``tick`` runs after every request for work (a test moves its clock there; default:
+    ``pacing.modelled_time``); ``on_round`` gets the round's number and the answers so far (a
+    progress bar)."""
+    with modelled_time(ctx, tick) as step:
+        return _rounds(ctx, campaign_id, crowd, spec, max_rounds, step, on_round)
+
+
+def _rounds(
+    ctx: Context,
+    campaign_id: int,
+    crowd: LabelingCrowd,
+    spec: LabelingSpec,
+    max_rounds: int,
+    tick: Callable[[], None],
+    on_round: Callable[[int, int], None] | None,
+) -> LabelingRun:
     run = LabelingRun()
     idle = 0
     for round_number in range(1, max_rounds + 1):
@@ -166,8 +181,7 @@ def run_labeling(
         for index in crowd.rng.permutation(len(crowd.labelers)):
             labeler = crowd.labelers[int(index)]
             offer = offers.next_offer(ctx, labeler.user_id, campaign_id)
-            if tick is not None:
-                tick()
+            tick()
             if offer is None:
                 continue
             key = crowd._item_key(offer)

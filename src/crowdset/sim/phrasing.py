@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from crowdset.core.generation.annotation import parse_inline
+from crowdset.core.generation.copies import seed_template
 from crowdset.core.generation.model import AnnotatedQuery, SlotValue, Span
 from crowdset.core.generation.spec import CampaignSpec
 
@@ -68,7 +69,12 @@ def _plain(text: str) -> str:
 class PhrasingPool:
     """Real utterances by intent, indexed by their slot set."""
 
-    def __init__(self, queries: Iterable[AnnotatedQuery]) -> None:
+    def __init__(
+        self, queries: Iterable[AnnotatedQuery], *, seed_templates: tuple[str, ...] = ()
+    ) -> None:
+        # the campaign's seeds delexicalised, when the pool is made of them: what an honest
+        # writer does not copy (SPEC §6.7)
+        self.seed_templates = seed_templates
         self._by_slots: dict[tuple[str, tuple[str, ...]], list[Template]] = defaultdict(list)
         self._by_intent: dict[str, list[Template]] = defaultdict(list)
         self._texts: dict[str, set[str]] = defaultdict(set)
@@ -92,10 +98,14 @@ class PhrasingPool:
                         spans=tuple(Span(s, e, slot, slot) for s, e, slot in spans),
                     )
                 )
-        return cls(queries)
+        seeds = tuple(seed_template(seed) for intent in spec.intents for seed in intent.seeds)
+        return cls(queries, seed_templates=seeds)
 
     def intents(self) -> list[str]:
         return sorted(self._by_intent)
+
+    def templates(self, intent: str) -> list[Template]:
+        return list(self._by_intent.get(intent, ()))
 
     def is_utterance_of(self, intent: str, text: str) -> bool:
         """Is ``text`` one of the pool's own utterances of ``intent`` (a seed, say)?"""

@@ -297,6 +297,33 @@ def worker_open_offers(session: Session, campaign_id: int, worker_id: int, now: 
     )
 
 
+def tasks_taken(
+    session: Session,
+    campaign_id: int,
+    worker_ids: Sequence[int],
+    kinds: Sequence[str],
+    now: datetime,
+) -> dict[int, int]:
+    """Offers of ``kinds`` each worker has done, ended with refused answers, or holds
+    unexpired in the campaign (skipped untried, expired and withdrawn ones do not count): the
+    bounty tasks they have used."""
+    if not worker_ids:
+        return {}
+    done = (Offer.status == "done") | (Offer.refusals > 0)
+    held = Offer.status.in_(OPEN_OFFER_STATES) & (Offer.expires_at > now)
+    rows = session.execute(
+        select(Offer.worker_id, func.count())
+        .where(
+            Offer.campaign_id == campaign_id,
+            Offer.worker_id.in_(worker_ids),
+            Offer.kind.in_(kinds),
+            done | held,
+        )
+        .group_by(Offer.worker_id)
+    )
+    return {int(worker): int(count) for worker, count in rows.all()}
+
+
 def withdraw_offers(
     session: Session,
     campaign_id: int,
@@ -453,16 +480,45 @@ def queries(
     return list(session.execute(statement).scalars())
 
 
-def accepted_texts(session: Session, campaign_id: int, intent: str) -> list[str]:
-    return list(
-        session.execute(
-            select(Query.text).where(
-                Query.campaign_id == campaign_id,
-                Query.intent == intent,
-                Query.status.in_(("accepted", "validating")),
-            )
-        ).scalars()
+def accepted_texts(session: Session, campaign_id: int, intent: str | None = None) -> list[str]:
+    """Texts of the campaign's queries accepted or in validation (of one intent, if given)."""
+    query = select(Query.text).where(
+        Query.campaign_id == campaign_id, Query.status.in_(("accepted", "validating"))
     )
+    if intent is not None:
+        query = query.where(Query.intent == intent)
+    return list(session.execute(query).scalars())
+
+
+def written_templates(session: Session, campaign_id: int) -> list[tuple[int, str, str]]:
+    """``(worker, template, status)`` of the campaign's written queries (made-up controls
+    excluded): what copies are judged against (SPEC §6.7). A query stored before templates
+    were kept has none, and is left out."""
+    rows = session.execute(
+        select(Query.worker_id, Query.template, Query.status).where(
+            Query.campaign_id == campaign_id,
+            Query.template.is_not(None),
+            Query.status != "control",
+        )
+    )
+    return [(int(worker), str(template), str(status)) for worker, template, status in rows]
+
+
+def recent_seconds(session: Session, campaign_id: int, limit: int = 200) -> list[float]:
+    """Seconds on task of the campaign's latest unflagged queries (the typical pace)."""
+    return [
+        float(seconds or 0.0)
+        for seconds in session.execute(
+            select(Query.seconds_on_task)
+            .where(
+                Query.campaign_id == campaign_id,
+                Query.seconds_on_task.is_not(None),
+                Query.answer_flags.is_(None),
+            )
+            .order_by(Query.id.desc())
+            .limit(limit)
+        ).scalars()
+    ]
 
 
 def live_controls(session: Session, campaign_id: int, max_views: int) -> list[Query]:

@@ -394,6 +394,28 @@ def members(session: Session, campaign_id: int) -> list[CampaignWorker]:
     )
 
 
+def onboardings_paid(session: Session, campaign_id: int) -> int:
+    """Members whose onboarding time the campaign has paid."""
+    return int(
+        session.execute(
+            select(func.count()).where(
+                CampaignWorker.campaign_id == campaign_id, CampaignWorker.onboarding_paid > 0
+            )
+        ).scalar_one()
+    )
+
+
+def onboarding_seconds_of(session: Session, worker_id: int) -> tuple[float, int]:
+    """(seconds, minor units paid) the worker spent on and earned for onboarding, everywhere."""
+    seconds, paid = session.execute(
+        select(
+            func.coalesce(func.sum(CampaignWorker.onboarding_seconds), 0.0),
+            func.coalesce(func.sum(CampaignWorker.onboarding_paid), 0),
+        ).where(CampaignWorker.worker_id == worker_id)
+    ).one()
+    return float(seconds), int(paid)
+
+
 def qualities(
     session: Session, campaign_id: int, worker_ids: Sequence[int]
 ) -> dict[int, CampaignWorker]:

@@ -35,6 +35,7 @@ def track_row(
             clawed_back=0,
             fined=0,
             cost_of_failures=0,
+            release_after=0,
         )
         try:
             with session.begin_nested():  # no campaign-wide lock orders first records any more

@@ -306,6 +306,11 @@ class CampaignWorker(Base):
     answers: Mapped[int] = mapped_column(Integer, default=0)
     gold_answers: Mapped[int] = mapped_column(Integer, default=0)
     gold_correct: Mapped[int] = mapped_column(Integer, default=0)
+    # onboarding time (SPEC §3, §6.6): seconds on the tutorial and qualifier, when the last
+    # step was answered (the server's measure), and what its pay earned (minor units)
+    onboarding_seconds: Mapped[float] = mapped_column(default=0.0)
+    onboarding_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    onboarding_paid: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class WorkerTrack(Base):
@@ -331,6 +336,9 @@ class WorkerTrack(Base):
     fined: Mapped[int] = mapped_column(BigInteger, default=0)
     cost_of_failures: Mapped[int] = mapped_column(BigInteger, default=0)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # pending pay is held until this many units of accepted work (a bounty's or a paid
+    # onboarding's first run, SPEC §6.6); 0: nothing held
+    release_after: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (
         CheckConstraint("track in ('write', 'vote', 'label', 'rate')", name="track_known"),

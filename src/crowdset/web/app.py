@@ -30,6 +30,7 @@ from crowdset.web.rendering import make_environment, page
 from crowdset.web.routes import (
     account,
     campaigns,
+    collusion,
     corpora,
     dry_runs,
     due_process,
@@ -96,6 +97,7 @@ def create_web_app(
         operator,
         due_process,
         dry_runs,
+        collusion,
     ):
         app.include_router(module.router)
     app.add_middleware(

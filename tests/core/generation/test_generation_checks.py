@@ -94,18 +94,17 @@ def test_punctuation_alone_is_not_a_word() -> None:
     assert count_words("") == 0
 
 
-def test_near_duplicate_quotes_the_reference() -> None:
+def test_near_duplicate_says_neither_which_query_nor_how_close() -> None:
+    """SPEC §6.7: naming the reference and the score would tell a paraphraser how little to
+    change."""
     references = ["what's the weather in Paris", "Turn on the lights in the living room."]
     failures = check_query(
         "TURN ON the lights in the living room!!", [LIVING_ROOM], references, RULES
     )
     assert reasons(failures) == ["near_duplicate"]
-    assert failures[0].message == (
-        "Too similar to an existing query: “Turn on the lights in the living room.”. "
-        "Rephrase it in your own words"
-    )
-    assert failures[0].details["similar_to"] == references[1]
-    assert failures[0].details["score"] == 100.0
+    assert failures[0].message == "Too close to an existing query: write it in your own words"
+    assert "living room" not in failures[0].message
+    assert failures[0].details == {}
 
 
 def test_near_duplicate_catches_small_edits_but_not_rephrasings() -> None:
@@ -191,6 +190,7 @@ def test_reasons_are_the_documented_codes() -> None:
         "too_long",
         "near_duplicate",
         "wrong_language",
+        "blocked",
     }
 
 
@@ -222,4 +222,3 @@ def test_two_thousand_references_per_intent() -> None:
             "could you dim the lamps in the living room", [LIVING_ROOM], references, RULES
         )
         assert reasons(failures) == ["near_duplicate"]
-        assert failures[0].details["similar_to"] == references[-1]

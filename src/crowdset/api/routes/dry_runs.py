@@ -24,8 +24,8 @@ from crowdset.errors import InvalidInput
 from crowdset.services import dry_runs
 from crowdset.services.accounts import Principal
 from crowdset.services.dry_runs import DryRuns
-from crowdset.sim.attack import AttackReport, run_attack, workflow_of
-from crowdset.sim.attackers.strategies import parse_mix
+from crowdset.sim.attack import AttackReport, check_sybil_k, run_attack, workflow_of
+from crowdset.sim.attackers.strategies import default_mix, parse_mix
 
 router = APIRouter(tags=["dry-run"])
 Runner = Annotated[Principal, Depends(allowed(Action.RUN_CAMPAIGNS))]
@@ -87,11 +87,17 @@ def start_dry_run(
             "review specs",
             field="items" if body.items else "truth",
         )
+    shares = default_mix(workflow)
     if body.mix:
         try:
-            parse_mix(body.mix, workflow)
+            shares = parse_mix(body.mix, workflow)
         except InvalidInput as error:
             raise _renamed(error, "mix") from None
+    try:
+        check_sybil_k(body.sybil_k, shares)
+    except InvalidInput as error:
+        message = error.message.replace("--sybil-k", "sybil_k").replace("--mix", "mix")
+        raise InvalidInput(message, field="sybil_k") from None
     work = partial(
         run_attack,
         ctx.settings,  # a throw-away SQLite database: never the live one
@@ -102,6 +108,7 @@ def start_dry_run(
         body.seed,
         workers=body.workers,
         max_hours=body.max_hours,
+        sybil_k=body.sybil_k,
         source="spec",
     )
     run = runs.start(caller, spec.name, lambda progress: work(on_progress=progress))

@@ -130,8 +130,11 @@ def tutorial(
     ctx: ContextDep, caller: Worker, campaign_id: Id, index: Index, body: AnswerBody
 ) -> TutorialFeedbackPublic:
     """Answer tutorial question `index` (in order, repeat at will): you get the expected answer
-    and its explanation. Answering the last one completes the tutorial."""
-    found = labeling.answer_tutorial(ctx, caller.user_id, campaign_id, index, body.answer)
+    and its explanation. Answering the last one completes the tutorial. `seconds_on_task`, the
+    page's timer, counts as your onboarding time (the earnings' hourly rate includes it)."""
+    found = labeling.answer_tutorial(
+        ctx, caller.user_id, campaign_id, index, body.answer, seconds=body.seconds_on_task
+    )
     return tutorial_feedback_public(found)
 
 
@@ -144,8 +147,11 @@ def qualifier(
     ctx: ContextDep, caller: Worker, campaign_id: Id, body: QualifierBody
 ) -> QualifierResultPublic:
     """Take the qualifier: every answer at once, in order. You learn your score and whether you
-    passed, not which answers were wrong."""
-    found = labeling.take_qualifier(ctx, caller.user_id, campaign_id, list(body.answers))
+    passed, not which answers were wrong. Passing earns the onboarding pay where the campaign
+    pays it (held until a first run of accepted work); failing earns nothing."""
+    found = labeling.take_qualifier(
+        ctx, caller.user_id, campaign_id, list(body.answers), seconds=body.seconds_on_task
+    )
     return qualifier_result_public(found)
 
 

@@ -7,8 +7,9 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from crowdset.api.deps import ContextDep, IdempotencyKeyDep, allowed
 from crowdset.api.params import Seq
 from crowdset.api.schemas import AmountBody, BalancesPublic, PostingPublic, TransactionPublic
+from crowdset.api.schemas_newcomers import EarningsPublic, earnings_public
 from crowdset.core.permissions import Action
-from crowdset.services import ledger, payments
+from crowdset.services import campaign_stats, ledger, payments
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 from crowdset.services.ledger import Balances
@@ -54,6 +55,13 @@ def transaction_public(
 def get_balances(ctx: ContextDep, caller: ReadOwn) -> BalancesPublic:
     """Your available, staked, locked, deposit and pending balances in minor units."""
     return balances_public(ctx, ledger.balances(ctx, caller.user_id))
+
+
+@router.get("/earnings", response_model=EarningsPublic)
+def get_earnings(ctx: ContextDep, caller: ReadOwn) -> EarningsPublic:
+    """What you earned, settled and pending, and the hourly rate it makes over your task time
+    and your onboarding time (tutorials and qualifiers, SPEC §3), paid or not."""
+    return earnings_public(campaign_stats.worker_earnings(ctx, caller.user_id))
 
 
 @router.get("/ledger/history", response_model=list[TransactionPublic])

@@ -17,10 +17,12 @@ from crowdset.api.schemas_campaigns import (
     offer_public,
     standing_public,
 )
+from crowdset.api.schemas_newcomers import BountyPublic, bounty_public
 from crowdset.core.permissions import Action
-from crowdset.services import generation, offers
+from crowdset.services import generation, newcomers, offers
 from crowdset.services.accounts import Principal
 from crowdset.services.generation import VoteInput
+from crowdset.services.generation_writing import Typing
 
 router = APIRouter(tags=["work"])
 Worker = Annotated[Principal, Depends(allowed(Action.DO_WORK))]
@@ -91,9 +93,11 @@ def submit_query(
     key: SubmissionKeyDep,
     response: Response,
 ) -> SubmittedPublic:
-    """Submit the query you wrote. A query failing an automatic check is refused (422,
-    `answer_refused`) with every reason; fix it and submit again before the offer expires.
-    With an `Idempotency-Key`, a retry gets the first answer back (200)."""
+    """Submit the query you wrote. A query failing an automatic check or the copy rules is
+    refused (422, `answer_refused`) with every reason; fix it and submit again, up to the
+    campaign's `max_attempts` (the problem's `offer_ended` says the offer is over). A pasted
+    or implausibly fast answer goes to validation marked, or is refused where the campaign
+    blocks those. With an `Idempotency-Key`, a retry gets the first answer back (200)."""
     result = generation.submit_query(
         ctx,
         caller.user_id,
@@ -101,6 +105,7 @@ def submit_query(
         body.text,
         seconds_on_task=body.seconds_on_task,
         paste_events=body.paste_events,
+        typing=Typing(body.typing.keys, body.typing.interval_cv) if body.typing else None,
         idempotency_key=key,
     )
     mark_replayed(response, result.replayed, status.HTTP_200_OK)
@@ -128,6 +133,15 @@ def vote(
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     mark_replayed(response, done.replayed)
     return response
+
+
+@router.get("/work/bounties", response_model=list[BountyPublic])
+def bounties(ctx: ContextDep, caller: Worker) -> list[BountyPublic]:
+    """Your standing on the bounty of each running generation campaign that has one (SPEC
+    §6.6): bounty tasks left while you are short of the required stake, the accepted work
+    your first run still needs, and the pay held until then. Once it is released, stake it
+    (`POST /stake`) and you get ordinary offers."""
+    return [bounty_public(found) for found in newcomers.bounty_standings(ctx, caller.user_id)]
 
 
 @router.get("/work/standing", response_model=StandingPublic)

@@ -40,6 +40,7 @@ class CheckReason(StrEnum):
     TOO_LONG = "too_long"
     NEAR_DUPLICATE = "near_duplicate"
     WRONG_LANGUAGE = "wrong_language"
+    BLOCKED = "blocked"  # pasted or implausibly fast, where the campaign blocks those (§6.7)
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,9 @@ def _length_failures(words: int, rules: CheckRules) -> list[CheckFailure]:
     return []
 
 
+NEAR_DUPLICATE_MESSAGE = "Too close to an existing query: write it in your own words"
+
+
 def _near_duplicate(text: str, references: Sequence[str], rules: CheckRules) -> CheckFailure | None:
     candidate = normalise_for_comparison(text)
     if not references or not candidate:
@@ -132,13 +136,9 @@ def _near_duplicate(text: str, references: Sequence[str], rules: CheckRules) -> 
     )
     if best is None:
         return None
-    _, score, index = best
-    reference = references[index]
-    return CheckFailure(
-        CheckReason.NEAR_DUPLICATE.value,
-        f"Too similar to an existing query: {_quote(reference)}. Rephrase it in your own words",
-        {"similar_to": reference, "score": round(float(score), 1)},
-    )
+    # which query, and how close, stay unsaid: they would tell a paraphraser how little to
+    # change (SPEC §6.7)
+    return CheckFailure(CheckReason.NEAR_DUPLICATE.value, NEAR_DUPLICATE_MESSAGE)
 
 
 def _wrong_language(text: str, expected: str) -> CheckFailure | None:
@@ -162,7 +162,8 @@ def check_query(
 ) -> list[CheckFailure]:
     """Every reason to refuse ``text``; an empty list means it goes to validation.
 
-    ``references`` are the intent's seeds and accepted queries (plain text). Failures come in a
+    ``references`` are the campaign's seeds and its queries accepted or in validation, of
+    every intent (plain text). Failures come in a
     fixed order: missing values (one per value, in the order required), length, near-duplicate,
     language. An empty or blank text gives ``empty`` alone.
     """

@@ -38,6 +38,7 @@ class AnnotatedQuery:
     votes_for: int = 0
     votes_against: int = 0
     query_id: int | None = None
+    answer_flags: tuple[str, ...] = ()  # what the answer-quality model saw (SPEC §6.7)
 
     def value_of(self, span: Span) -> str:
         return self.text[span.start : span.end]
@@ -47,6 +48,6 @@ class AnnotatedQuery:
 class CheckFailure:
     """Why an automatic check refused an answer; ``reason`` is a stable code shown to workers."""
 
-    reason: str  # missing_value | near_duplicate | too_short | too_long | wrong_language | empty
+    reason: str  # a CheckReason: missing_value, near_duplicate, too_short, blocked, ...
     message: str
     details: dict[str, object] = field(default_factory=dict)

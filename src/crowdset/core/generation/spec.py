@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from crowdset.core.documents import load_document, spec_error
 from crowdset.core.generation.annotation import parse_inline
+from crowdset.core.mechanism.newcomers import Bounty
 from crowdset.core.mechanism.settings import MechanismSettings
 from crowdset.core.money import parse_amount
 from crowdset.errors import InvalidInput, SpecInvalid
@@ -132,11 +133,38 @@ class Prices(_Strict):
     )
 
 
+class GenerationBounty(Bounty):
+    """Bounty tasks for newcomers without stake (SPEC §6.6): write offers, and vote offers too
+    when ``votes`` is on. Their pay is held until a first run (``core.mechanism.newcomers``)."""
+
+    votes: bool = Field(False, description="Bounty workers may take vote offers too.")
+
+
 class CheckSettings(_Strict):
     min_words: int = Field(3, ge=1, le=100)
     max_words: int = Field(40, ge=1, le=500)
     near_duplicate_similarity: float = Field(90.0, gt=0, le=100)
     language: bool = Field(True, description="Refuse queries confidently in another language.")
+    copies: bool = Field(
+        True,
+        description="Judge copies on the template (SPEC §6.7): refuse near-copies of a seed or "
+        "of the worker's own queries (a failure on their record) and cap each template's repeats.",
+    )
+    max_template_repeats: int = Field(
+        3,
+        ge=1,
+        le=1000,
+        description="Queries one template (the query with its values as slot names) may have "
+        "in the campaign, near-copies counted (SPEC §6.7).",
+    )
+    max_attempts: int = Field(
+        3, ge=1, le=20, description="Refused answers an offer takes before it ends (SPEC §6.7)."
+    )
+    paste: Literal["allow", "flag", "block"] = Field(
+        "flag",
+        description="Pasted or implausibly fast answers: allow them unmarked, flag them for "
+        "validators (a rejected flagged answer counts as a failure), or block them.",
+    )
 
     @model_validator(mode="after")
     def _bounds(self) -> CheckSettings:
@@ -170,6 +198,11 @@ class CampaignSpec(_Strict):
     max_open_offers: int = Field(2, ge=1, le=1000, description="Offers a worker may hold at once.")
     quality_weighting: bool = Field(
         True, description="Multiply each worker's offer weight by their predicted quality."
+    )
+    bounty: GenerationBounty | None = Field(
+        None,
+        description="Tasks a newcomer short of the required stake may do, their pay held until "
+        "a first run of accepted work (SPEC §6.6).",
     )
     mechanism: MechanismSettings = Field(default_factory=lambda: MechanismSettings())
 

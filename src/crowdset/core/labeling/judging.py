@@ -238,6 +238,7 @@ class LabelingEstimate:
     fee: int
     total: int
     worker_minutes: float
+    onboarding: int = 0  # of ``work``: paid onboarding time, ``onboarding.workers`` at most
 
 
 # Workers assumed at launch for the controls of probation (SPEC §6.1): each answers about
@@ -260,16 +261,24 @@ def probation_controls(spec: LabelingSpec, judgments: int) -> int:
     return min(PROBATION_CROWD * per_worker, at_most)
 
 
-def labeling_estimate(spec: LabelingSpec, items: int, prices: LabelingPricing) -> LabelingEstimate:
-    """Every item at its maximum overlap, the gold at ``gold.share`` of all judgments, and the
-    controls of probation (:func:`probation_controls`)."""
+def labeling_estimate(
+    spec: LabelingSpec,
+    items: int,
+    prices: LabelingPricing,
+    *,
+    onboarding: tuple[int, int] = (0, 0),
+) -> LabelingEstimate:
+    """Every item at its maximum overlap, the gold at ``gold.share`` of all judgments, the
+    controls of probation (:func:`probation_controls`), and ``onboarding`` = (work, fee) for
+    paid onboarding time (``core.mechanism.newcomers.onboarding_reserve``)."""
     judgments = items * spec.overlap.max
     share = spec.gold.share
     gold = math.ceil(judgments * share / (1 - share)) if share else 0
     gold += probation_controls(spec, judgments)
     count = judgments + gold
-    work = count * prices.per_judgment
-    fee = count * (prices.exposure - prices.per_judgment)
+    onboarding_work, onboarding_fee = onboarding
+    work = count * prices.per_judgment + onboarding_work
+    fee = count * (prices.exposure - prices.per_judgment) + onboarding_fee
     return LabelingEstimate(
         items=items,
         judgments=judgments,
@@ -278,4 +287,5 @@ def labeling_estimate(spec: LabelingSpec, items: int, prices: LabelingPricing) -
         fee=fee,
         total=work + fee,
         worker_minutes=count * spec.seconds_per_judgment / 60,
+        onboarding=onboarding_work,
     )

@@ -20,6 +20,8 @@ A requester writes it in YAML or JSON and uploads the items beside it (CSV, JSON
       pass_mark: 0.8
       questions:
         - {text: "A leather handbag", answer: bag}
+    bounty: {tasks: 20, release_after: 3}   # newcomers without stake; pay held until a first run
+    onboarding: {pay: true}                 # tutorial and qualifier time paid at the fair wage
 
 A ``rate`` campaign has a ``rubric`` of five descriptions (1 to 5 stars) instead of labels.
 """
@@ -32,6 +34,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from crowdset.core.documents import load_document, spec_error
+from crowdset.core.mechanism.newcomers import Bounty, OnboardingPay
 from crowdset.core.mechanism.settings import MechanismSettings
 from crowdset.errors import SpecInvalid
 
@@ -112,13 +115,6 @@ class Qualifier(_Strict):
     questions: list[Question] = Field(min_length=1, max_length=200)
 
 
-class Bounty(_Strict):
-    """Work for brand-new workers: those with no stake may take this many tasks, so they can
-    earn their first credits (SPEC §3 onboarding)."""
-
-    tasks: int = Field(5, ge=1, le=1000)
-
-
 class Pilot(_Strict):
     units: int = Field(gt=0, le=1_000_000, description="Judgments before the requester decides.")
 
@@ -186,6 +182,7 @@ class LabelingSpec(_Strict):
     tutorial: list[Question] = Field(default_factory=list, max_length=200)
     qualifier: Qualifier | None = None
     bounty: Bounty | None = None
+    onboarding: OnboardingPay = Field(default_factory=lambda: OnboardingPay())
     pilot: Pilot | None = None
     guarantee: Guarantee | None = None
     min_stake: Credits = Decimal(0)
@@ -284,7 +281,17 @@ class LabelingSpec(_Strict):
                 self.answer(question.answer)
             except ValueError as error:
                 raise ValueError(f"{where}.answer: {error}") from None
+        if self.onboarding.pay and not self._questions():
+            raise ValueError(
+                "onboarding.pay pays the time of the tutorial and the qualifier, and this "
+                "campaign has neither: add a tutorial or a qualifier, or remove onboarding.pay"
+            )
         return self
+
+    @property
+    def onboarding_questions(self) -> int:
+        """Tutorial and qualifier questions: what onboarding asks of a worker."""
+        return len(self._questions())
 
     def _questions(self) -> list[tuple[str, Question]]:
         found = [(f"tutorial[{n}]", q) for n, q in enumerate(self.tutorial)]

@@ -9,6 +9,10 @@ outcomes, and how it moves money. Every workflow (generation, labeling, review) 
   once the weighted confidence reaches the target, else one more judgment up to a maximum.
 - :mod:`.fines` — the fine at revocation and the bond (stake or deposit) that must cover it.
 - :mod:`.settings` — the campaign's knobs with their defaults and why.
+- :mod:`.newcomers` — bounty tasks without stake, pay held until a first run of accepted work,
+  onboarding time measured and paid (SPEC §3, §6.6).
+- :mod:`.collusion`, :mod:`.collusion_groups` — pairs and groups of workers who agree far more
+  than their accuracy on controls explains, with the κ table (SPEC §6.8).
 
 Money flow (ledger kinds in ``core.ledger``)::
 

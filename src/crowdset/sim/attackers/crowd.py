@@ -2,7 +2,8 @@
 ledger says each account gained or lost.
 
 An account belongs to a **person**: one account each, except a sybil person, who splits the
-same grant and stake over ``SYBIL_ACCOUNTS`` accounts. Every account keeps a tally of its
+same grant and stake over ``sybil_k`` accounts (their ``sybil_baseline`` twin holds that same
+total in one account). Every account keeps a tally of its
 modelled work time, the offers it got and the work that was accepted or rejected.
 """
 
@@ -22,7 +23,7 @@ from crowdset.services import accounts, ledger, offers
 from crowdset.services.context import Context
 from crowdset.services.generation import OfferView
 from crowdset.services.offers import NoOffer
-from crowdset.sim.attackers.strategies import SYBIL_ACCOUNTS, Strategy
+from crowdset.sim.attackers.strategies import SYBIL_K, Strategy
 
 FINE_KINDS = frozenset({"fine", "forfeit", "forfeit_deposit"})
 SKIP_SECONDS = 2.0  # reading an offer one does not do
@@ -71,17 +72,25 @@ class Account:
 
 
 def create_accounts(
-    ctx: Context, sizes: Mapping[Strategy, int], *, grant: int, stake: int
+    ctx: Context,
+    sizes: Mapping[Strategy, int],
+    *,
+    grant: int,
+    stake: int,
+    sybil_k: int = SYBIL_K,
 ) -> list[Account]:
     """Persons per strategy, each granted ``grant`` minor units of which ``stake`` staked; a
-    sybil person's grant and stake are split evenly over their accounts."""
+    sybil person's grant and stake are split evenly over ``sybil_k`` accounts, and a
+    ``sybil_baseline`` person holds in one account exactly what those accounts hold together
+    (the remainder of an uneven split is nobody's)."""
     run = uuid.uuid4().hex[:8]
     made: list[Account] = []
     person = 0
     for strategy, persons in sizes.items():
         for _ in range(persons):
             person += 1
-            split = SYBIL_ACCOUNTS if strategy is Strategy.SYBIL else 1
+            split = sybil_k if strategy is Strategy.SYBIL else 1
+            whole = sybil_k if strategy is Strategy.SYBIL_BASELINE else 1
             for part in range(split):
                 user = accounts.create_user(
                     ctx,
@@ -90,10 +99,11 @@ def create_accounts(
                     role=Role.WORKER.value,
                     display_name=f"Simulated {strategy.value} {person}",
                 )
-                granted = grant // split
+                granted = grant // (split * whole) * whole
+                staked = stake // (split * whole) * whole
                 ledger.issue_credits(ctx, None, user.id, granted, memo="dry-run grant")
-                if stake // split:
-                    ledger.stake(ctx, user.id, stake // split)
+                if staked:
+                    ledger.stake(ctx, user.id, staked)
                 made.append(Account(user.id, user.pseudonym, strategy, person, granted))
     return made
 
@@ -144,8 +154,11 @@ def run_rounds(
     random order, asks for work and acts on what it gets (``act`` returns whether it submitted
     work). An account told to wait asks again when the platform said; a person working a task
     is busy for the seconds it takes, with all their accounts (a sybil is one person: one task
-    at a time). So each person asks at their own working pace. Ends when ``done()`` (True),
-    after ``idle_seconds`` without work (True: nothing left for this crowd), or at ``until``
+    at a time). So each person asks at their own working pace — except a sybil, who asks as an
+    attacker would, from k browsers at once: while they work on one account's offer, their
+    other accounts go on asking, and what those get waits for them, held (an account holding
+    an offer is handed it back, no new draw). Ends when ``done()`` (True), after
+    ``idle_seconds`` without work (True: nothing left for this crowd), or at ``until``
     modelled seconds (False)."""
     quiet = 0.0
     working: dict[int, float] = {}  # person → modelled second their current task ends
@@ -154,13 +167,18 @@ def run_rounds(
         for index in rng.permutation(len(crowd)):
             account = crowd[int(index)]
             now = clock.elapsed
-            if account.free_at > now or working.get(account.person, 0.0) > now:
+            busy_until = working.get(account.person, 0.0)
+            parallel = account.strategy is Strategy.SYBIL
+            if account.free_at > now or (busy_until > now and not parallel):
                 continue
             found = offers.ask_for_work(ctx, account.user_id, campaign_id)
             if isinstance(found, NoOffer):
                 account.free_at = now + found.retry_after_seconds
                 continue
             account.saw(found.id)
+            if busy_until > now:  # a sybil's other browser: held until the person is free
+                account.free_at = busy_until
+                continue
             before = account.seconds
             worked = act(account, found) or worked
             working[account.person] = now + (account.seconds - before)

@@ -16,18 +16,26 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from crowdset.core.generation.annotation import parse_inline
+from crowdset.core.generation.annotation import annotate, parse_inline
 from crowdset.core.generation.checks import normalise_for_comparison
-from crowdset.core.generation.model import SlotValue
+from crowdset.core.generation.copies import (
+    CopyKind,
+    CopyRules,
+    judge_copy,
+    seed_template,
+    template_of,
+)
+from crowdset.core.generation.model import AnnotatedQuery, SlotValue
 from crowdset.core.generation.spec import CampaignSpec
 from crowdset.errors import AnswerRefused, Conflict, NotFound
 from crowdset.services import campaigns, generation
 from crowdset.services.accounts import Principal
 from crowdset.services.context import Context
 from crowdset.services.generation import OfferView, VoteInput
+from crowdset.services.generation_writing import Typing
 from crowdset.sim.attackers.crowd import Account, skip
 from crowdset.sim.attackers.strategies import CATALOGUE, Strategy
-from crowdset.sim.phrasing import PhrasingPool
+from crowdset.sim.phrasing import PhrasingPool, Template
 
 HONEST_VOTE_ERROR = 0.05  # an honest validator's slips
 CARELESS_RATE = 0.6  # careless work's share: accuracy below the default bar of 0.7
@@ -51,22 +59,33 @@ CLOSERS = (
     "ok", "would you", "cheers", "at once", "if possible", "thanks a lot", "when you can",
 )  # fmt: skip
 HONEST_DRAFTS = 12  # phrasings an honest writer weighs before writing the least repetitive
+# the signals a page measures (SPEC §6.7): an honest writer's time on task is log-normal around
+# the spec's seconds per query, they type every character (and a few corrections) at a human,
+# uneven pace, and now and then paste a required value into what they typed
+HONEST_PACE_SIGMA = 0.35
+HONEST_PASTES_A_VALUE = 0.05
+PASTER_SECONDS = (2.0, 6.0)
+PARAPHRASER_EDITS = ("please", "now", "for me", "thanks")
 
 WRITES = frozenset(
     {
         Strategy.HONEST,
         Strategy.SYBIL,
+        Strategy.SYBIL_BASELINE,
         Strategy.CARELESS,
         Strategy.SPAMMER,
         Strategy.SLOT_STUFFER,
         Strategy.INTENT_DRIFTER,
         Strategy.RING,
+        Strategy.PARAPHRASER,
+        Strategy.PASTER,
     }
 )
 VOTES = frozenset(
     {
         Strategy.HONEST,
         Strategy.SYBIL,
+        Strategy.SYBIL_BASELINE,
         Strategy.CARELESS,
         Strategy.SPAMMER,
         Strategy.ALWAYS_YES,
@@ -113,6 +132,15 @@ class GenerationAttack:
         self.authors: dict[str, Account] = {}  # text → the account whose query it is
         self.status: dict[str, str] = {}  # text → last known status of that query
         self.ring_texts: set[str] = set()
+        self.seed_templates = tuple(
+            seed_template(seed) for intent in spec.intents for seed in intent.seeds
+        )
+        self.templates: dict[int, list[str]] = {}  # account → templates of its queries
+        self.sources: dict[str, list[Template]] = {
+            intent: list(self.pool.templates(intent)) for intent in self.pool.intents()
+        }  # what a paraphraser copies: the seeds, then every query accepted meanwhile
+        self.passable: set[str] = set()  # bad work a validator cannot tell from good unmarked
+        self.pasted: set[str] = set()
         self.votes: list[CastVote] = []
         self.refusals: Counter[tuple[Strategy, str]] = Counter()  # the automatic checks' reasons
 
@@ -124,6 +152,16 @@ class GenerationAttack:
 
     def is_good(self, text: str, intent: str) -> bool:
         return _normal(text) in self.good.get(intent, set())
+
+    def looks_good(self, offer: OfferView) -> bool:
+        """What a careful validator judges good: a query that reads as good — good work, a
+        paraphrase or a paste (the validator knows neither every query nor how it was
+        written) — unless the platform marked it (copied, pasted, too fast), which the
+        validator cannot tell from the truth and so rejects, honest writers' included."""
+        if offer.answer_flags:
+            return False
+        text = _normal(offer.query_text or "")
+        return self.is_good(text, offer.intent) or text in self.passable or text in self.pasted
 
     def is_control(self, text: str) -> bool:
         """No account has this query waiting for validation: the platform made it a control."""
@@ -160,16 +198,22 @@ class GenerationAttack:
             other = self._other_intent(offer.intent)
             text = self.pool.write(other, offer.values, self.rng, vary=True) if other else None
             return (text, False) if text is not None else (self._salad(offer.values), False)
+        if strategy is Strategy.PARAPHRASER:
+            return self._paraphrase(offer.intent, offer.values), False
+        if strategy is Strategy.PASTER:
+            text = self.pool.write(offer.intent, offer.values, self.rng, vary=True)
+            return (text, False) if text is not None else None
         if strategy in WRITES:
-            text = self._honest(offer.intent, offer.values)
+            text = self._honest(account, offer.intent, offer.values)
             return (text, True) if text is not None else None
         return None
 
-    def _honest(self, intent: str, values: tuple[SlotValue, ...]) -> str | None:
+    def _honest(self, account: Account, intent: str, values: tuple[SlotValue, ...]) -> str | None:
         """A phrasing of the intent with the values, varied by an opener and a closer: of a few
-        drafts, the one least like the intent's queries so far (a person does not repeat what
-        the examples and their own earlier queries say)."""
+        drafts that copy neither a seed nor the writer's own earlier queries (a person writes
+        their own words), the one least like the intent's queries so far."""
         written = [normalise_for_comparison(t) for t in self.good.get(intent, ())]
+        own = self.templates.get(account.user_id, [])
         best: tuple[float, str] | None = None
         for _ in range(HONEST_DRAFTS):
             body = self.pool.write(intent, values, self.rng, vary=False)
@@ -178,17 +222,55 @@ class GenerationAttack:
             opener = OPENERS[int(self.rng.integers(len(OPENERS)))]
             closer = CLOSERS[int(self.rng.integers(len(CLOSERS)))]
             draft = " ".join(part for part in (opener, body, closer) if part)
+            copied = judge_copy(
+                template_of(draft, annotate(draft, values)),
+                seeds=self.seed_templates,
+                own=own,
+                others=(),
+                rules=CopyRules(),
+            )
+            if copied is not None and copied is not CopyKind.REPEATED:
+                continue
             found = process.extractOne(normalise_for_comparison(draft), written, scorer=fuzz.ratio)
             closest = float(found[1]) if found is not None else 0.0
             if best is None or closest < best[0]:
                 best = (closest, draft)
         return best[1] if best is not None else None
 
+    def _paraphrase(self, intent: str, values: tuple[SlotValue, ...]) -> str:
+        """A seed's or an accepted query's phrasing with the offer's values swapped in, half
+        the time with a word added."""
+        sources = self.sources.get(intent) or []
+        if not sources:
+            return self._salad(values)
+        text = sources[int(self.rng.integers(len(sources)))].fill(values)
+        if self.rng.random() < 0.5:
+            edit = PARAPHRASER_EDITS[int(self.rng.integers(len(PARAPHRASER_EDITS)))]
+            text = f"{edit} {text}" if self.rng.random() < 0.5 else f"{text} {edit}"
+        return text
+
+    def signals(
+        self, account: Account, text: str, values: tuple[SlotValue, ...]
+    ) -> tuple[float, int, Typing]:
+        """Seconds on task, paste events and keystrokes as the task page would measure them."""
+        honest_seconds = self.spec.seconds_per_query
+        if account.strategy is Strategy.PASTER:
+            low, high = PASTER_SECONDS
+            return float(self.rng.uniform(low, high)), 1, Typing(int(self.rng.integers(0, 4)))
+        pace = self.seconds(account, "write") / honest_seconds
+        seconds = honest_seconds * pace * float(self.rng.lognormal(0.0, HONEST_PACE_SIGMA))
+        pastes = 0
+        keys = len(text) + int(self.rng.integers(0, 6))  # corrections
+        if values and self.rng.random() < HONEST_PASTES_A_VALUE:
+            pastes = 1
+            keys -= len(values[0].value)
+        return seconds, pastes, Typing(keys, float(self.rng.uniform(0.35, 1.1)))
+
     def vote(self, account: Account, offer: OfferView) -> bool | None:
         """Says the query is good?; ``None``: the account does not vote."""
         strategy = account.strategy
         text = offer.query_text or ""
-        truth = self.is_good(text, offer.intent)
+        truth = self.looks_good(offer)
         if strategy not in VOTES:
             return None
         if strategy in (Strategy.SPAMMER, Strategy.ALWAYS_YES):
@@ -231,31 +313,49 @@ class GenerationAttack:
                 return self._skip(account, offer)
             text, good = written
             account.seconds += self.seconds(account, "write")
+            seconds, pastes, typing = self.signals(account, text, offer.values)
             try:
                 generation.submit_query(
                     self.ctx,
                     account.user_id,
                     offer.id,
                     text,
-                    seconds_on_task=self.seconds(account, "write"),
+                    seconds_on_task=seconds,
+                    paste_events=pastes,
+                    typing=typing,
                 )
             except AnswerRefused as refused:
                 account.refused += 1
                 for reason in refused.fields.get("reasons", []):
                     self.refusals[(account.strategy, str(reason["reason"]))] += 1
+                if refused.fields.get("offer_ended"):
+                    return True
                 continue
             except (Conflict, NotFound):
                 return False
-            text = _normal(text)
-            self.authors[text] = account
-            self.status[text] = "validating"
-            if good:
-                self.good[offer.intent].add(text)
-            if account.strategy is Strategy.RING:
-                self.ring_texts.add(text)
+            self._written(account, offer, text, good)
             return True
         self._skip(account, offer)
         return True
+
+    def _written(self, account: Account, offer: OfferView, text: str, good: bool) -> None:
+        """Remember a query that went to validation: whose it is, whether it is good, and its
+        phrasing (an honest one becomes a source for paraphrasers)."""
+        text = _normal(text)  # as the service stores it, so spans index the same string
+        spans = annotate(text, offer.values)
+        self.templates.setdefault(account.user_id, []).append(template_of(text, spans))
+        self.authors[text] = account
+        self.status[text] = "validating"
+        if good:
+            self.good[offer.intent].add(text)
+            query = AnnotatedQuery(text=text, intent=offer.intent, spans=spans)
+            self.sources.setdefault(offer.intent, []).append(Template.of(query))
+        if account.strategy is Strategy.RING:
+            self.ring_texts.add(text)
+        if account.strategy is Strategy.PARAPHRASER:
+            self.passable.add(text)
+        if account.strategy is Strategy.PASTER:
+            self.pasted.add(text)
 
     def done(self) -> bool:
         state = campaigns.progress(self.ctx, self.owner, self.campaign_id)

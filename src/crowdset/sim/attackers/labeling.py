@@ -102,7 +102,7 @@ class Answering:
         key = self.ids.get(item_key(offer))
         truth = self.truth.get(key) if key is not None else None
         strategy = account.strategy
-        if strategy in (Strategy.HONEST, Strategy.SYBIL):
+        if strategy in (Strategy.HONEST, Strategy.SYBIL, Strategy.SYBIL_BASELINE):
             return key, self._honest(truth)
         if strategy is Strategy.CARELESS:
             careless = self.rng.random() < CARELESS_RATE

@@ -1,13 +1,15 @@
 """The dry-run's arithmetic: per-account outcomes summed into one row per strategy.
 
-A **person** is one account, except a sybil person (several accounts, one stake). Money is in
+A **person** is one account, except a sybil person (k accounts, one stake; their
+``sybil_baseline`` twin holds the same stake in one account and works the same way). Money is in
 minor units until the row is rendered; rates are per hour of *modelled* work (each strategy's
 seconds per task, onboarding included), so a fast cheat is compared with an honest worker on
 the same clock.
 
 - ``net_per_hour`` = Σ net / Σ hours over the strategy's accounts (credits per hour);
 - ``net_per_person`` = Σ net / persons;
-- ``offer_share_per_person`` = (the strategy's offers / all offers) / persons;
+- ``offer_share_per_person`` = (the strategy's offers / all offers made in the run) / persons:
+  the share of the run's offers that went to one person's accounts, together;
 - ``fined_or_revoked_share`` = persons with any account fined, revoked or forfeiting a
   deposit / persons;
 - ``accepted_share`` = accepted / (accepted + rejected) units of work;
@@ -75,7 +77,7 @@ def _share(part: float, whole: float) -> float | None:
 
 
 HONEST_PUNISHED_SHARE = 0.01  # SPEC §6: no honest worker fined or revoked more than 1 %
-SYBIL_TOLERANCE = 0.25  # one sybil person against the honest mean: allowance for chance
+SYBIL_TOLERANCE = 0.05  # issue #15: a sybil within 5 % of its one-account twin
 
 
 def target_of(strategy: Strategy) -> str:
@@ -84,9 +86,11 @@ def target_of(strategy: Strategy) -> str:
         return "net_per_hour ≥ fair_wage_per_hour; fined_or_revoked_share ≤ 1%"
     if strategy is Strategy.SYBIL:
         return (
-            "net_per_person and offer_share_per_person no more than an honest person's "
-            f"(+{SYBIL_TOLERANCE:.0%} for chance)"
+            "net_per_person and offer_share_per_person no more than sybil_baseline's "
+            f"+ {SYBIL_TOLERANCE:.0%}"
         )
+    if strategy is Strategy.SYBIL_BASELINE:
+        return "none: the sybil's yardstick (one account, the same stake and work)"
     return "net_per_hour < 0"
 
 
@@ -99,22 +103,34 @@ def at_least_the_wage(net_per_hour: float, fair_wage_per_hour: float) -> bool:
     )
 
 
-def meets_target(row: StrategyRow, honest: StrategyRow | None) -> bool | None:
-    """Does the row meet :func:`target_of`? ``None`` for a sybil without honest persons to
-    compare with."""
+def no_more_than(value: float, baseline: float, tolerance: float = SYBIL_TOLERANCE) -> bool:
+    """``value ≤ baseline + tolerance × |baseline|``: no more than the baseline, within the
+    tolerance whatever the baseline's sign (``10.4 ≤ 10 → True``, ``10.6 → False``; ``-9.6 ≤
+    -10 → True``)."""
+    return value <= baseline + tolerance * abs(baseline) + 1e-12
+
+
+def meets_target(row: StrategyRow, baseline: StrategyRow | None) -> bool | None:
+    """Does the row meet :func:`target_of`? A sybil is measured against ``baseline``, its
+    ``sybil_baseline`` row (``None`` without one); the baseline itself has no target.
+
+    The sybil's target is one-sided, as SPEC §6 states it ("k accounts earn no more than one
+    account with the same total stake"): a sybil below its twin gains nothing from splitting.
+    Within one run the two see the same campaign at the same time, but not the same draws:
+    read the ratio over several seeds before calling a single run's 5 % a gain."""
     if row.strategy == Strategy.HONEST.value:
         return (
             at_least_the_wage(row.net_per_hour, row.fair_wage_per_hour)
             and row.fined_or_revoked_share <= HONEST_PUNISHED_SHARE
         )
     if row.strategy == Strategy.SYBIL.value:
-        if honest is None:
+        if baseline is None:
             return None
-        most = 1 + SYBIL_TOLERANCE
-        return (
-            row.net_per_person <= max(0.0, honest.net_per_person) * most
-            and row.offer_share_per_person <= honest.offer_share_per_person * most
+        return no_more_than(row.net_per_person, baseline.net_per_person) and no_more_than(
+            row.offer_share_per_person, baseline.offer_share_per_person
         )
+    if row.strategy == Strategy.SYBIL_BASELINE.value:
+        return None
     return row.net_per_hour < 0
 
 
@@ -161,8 +177,8 @@ def strategy_rows(
                 target=target_of(strategy),
             )
         )
-    honest = next((r for r in rows if r.strategy == Strategy.HONEST.value), None)
-    return [replace(r, meets_target=meets_target(r, honest)) for r in rows]
+    twin = next((r for r in rows if r.strategy == Strategy.SYBIL_BASELINE.value), None)
+    return [replace(r, meets_target=meets_target(r, twin)) for r in rows]
 
 
 def rejection_rate(outcomes: Sequence[Outcome], strategy: Strategy) -> float | None:

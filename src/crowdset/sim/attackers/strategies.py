@@ -41,6 +41,9 @@ class Strategy(StrEnum):
     REVIEW_RANDOM = "review_random"
     REVIEW_NEAR_MEAN = "review_near_mean"
     SYBIL = "sybil"
+    SYBIL_BASELINE = "sybil_baseline"  # added with every sybil, never in a mix
+    PARAPHRASER = "paraphraser"
+    PASTER = "paster"
 
 
 G, L, R = Workflow.GENERATION, Workflow.LABELING, Workflow.REVIEW
@@ -93,22 +96,43 @@ CATALOGUE: dict[Strategy, StrategyInfo] = {
         frozenset({L}),
         f"honest for its first {SLEEPER_HONEST} answers (past probation), then labels at random",
     ),
+    Strategy.PARAPHRASER: StrategyInfo(
+        False,
+        0.3,
+        frozenset({G}),
+        "swaps the values of a seed or an accepted query, now and then adds a word; writes only",
+    ),
+    Strategy.PASTER: StrategyInfo(
+        False, 0.1, frozenset({G}), "pastes fluent machine-written text within seconds; writes only"
+    ),
     Strategy.REVIEW_CONSTANT: StrategyInfo(False, 0.1, frozenset({R}), "always 5 stars"),
     Strategy.REVIEW_RANDOM: StrategyInfo(False, 0.15, frozenset({R}), "stars at random"),
     Strategy.REVIEW_NEAR_MEAN: StrategyInfo(
         False, 0.2, frozenset({R}), "stars near the campaign's mean, without reading"
     ),
     Strategy.SYBIL: StrategyInfo(
-        False, 1.0, frozenset({G, L}), "honest work, one person's stake split over accounts"
+        False,
+        1.0,
+        frozenset({G, L}),
+        "honest work, one person's stake split over k accounts that ask in parallel",
+    ),
+    Strategy.SYBIL_BASELINE: StrategyInfo(
+        True, 1.0, frozenset({G, L}), "a sybil's twin: the same work and stake, one account"
     ),
 }
 
-SYBIL_ACCOUNTS = 3  # accounts per sybil person
+SYBIL_K = 3  # accounts per sybil person by default (--sybil-k)
+MAX_SYBIL_K = 50
 HONEST_SHARE = 0.6  # the default mix: honest the majority, every other strategy a small share
 
 
 def applicable(workflow: Workflow) -> list[Strategy]:
-    return [s for s, info in CATALOGUE.items() if workflow in info.workflows]
+    """The strategies a mix may hold (a sybil brings its baseline by itself)."""
+    return [
+        s
+        for s, info in CATALOGUE.items()
+        if workflow in info.workflows and s is not Strategy.SYBIL_BASELINE
+    ]
 
 
 def default_mix(workflow: Workflow) -> dict[Strategy, float]:
@@ -136,6 +160,12 @@ def parse_mix(text: str, workflow: Workflow) -> dict[Strategy, float]:
                 f"--mix: no strategy is called {name!r}; a {workflow.value} campaign has: {known}",
                 field="--mix",
             ) from None
+        if strategy is Strategy.SYBIL_BASELINE:
+            raise InvalidInput(
+                "--mix: sybil_baseline takes no share: every run with a sybil has one "
+                "sybil_baseline person per sybil person; give sybil a share instead",
+                field="--mix",
+            )
         if workflow not in CATALOGUE[strategy].workflows:
             raise InvalidInput(
                 f"--mix: {name} does not apply to a {workflow.value} campaign; its strategies "

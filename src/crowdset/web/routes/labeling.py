@@ -11,6 +11,7 @@ qualifier.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -73,6 +74,19 @@ def answer_of(posted: FormData, name: str, *, multi_label: bool, form: Form) -> 
         return None
     form.values[name] = values[0]
     return values[0]
+
+
+def seconds_on_page(posted: FormData) -> float | None:
+    """The page's timer (task.js fills ``seconds_on_task``): a finite number of seconds in
+    [0, 86400], or ``None`` (no JavaScript: the server measures the time between steps)."""
+    raw = posted.get("seconds_on_task")
+    try:
+        value = float(raw) if isinstance(raw, str) and raw else None
+    except ValueError:
+        return None
+    if value is None or not math.isfinite(value) or not 0 <= value <= 86_400:
+        return None
+    return value
 
 
 def _progress(request: Request, campaign_id: Id) -> int:
@@ -196,12 +210,14 @@ def tutorial_answer(
     index: Index,
 ) -> Response:
     found = labeling.onboarding(ctx, viewer.id, campaign_id)
-    form = Form()
+    form = Form.of(posted, ("seconds_on_task",))
     answer = answer_of(posted, "answer", multi_label=found.multi_label, form=form)
     if answer is None:
         return _question_page(request, ctx, viewer, found, index, form, status=422)
     try:
-        feedback = labeling.answer_tutorial(ctx, viewer.id, campaign_id, index, answer)
+        feedback = labeling.answer_tutorial(
+            ctx, viewer.id, campaign_id, index, answer, seconds=seconds_on_page(posted)
+        )
     except DomainError as error:
         if isinstance(error, NotFound) and "index" not in error.fields:
             raise
@@ -242,7 +258,7 @@ def take_qualifier(
     request: Request, ctx: ContextDep, viewer: Worker, posted: FormDep, campaign_id: Id
 ) -> Response:
     found = labeling.onboarding(ctx, viewer.id, campaign_id)
-    form = Form()
+    form = Form.of(posted, ("seconds_on_task",))
     answers = [
         answer_of(posted, f"answer-{q.index}", multi_label=found.multi_label, form=form)
         for q in found.qualifier
@@ -257,7 +273,9 @@ def take_qualifier(
         )
         return _qualifier_page(request, ctx, viewer, found, form, status=422)
     try:
-        result = labeling.take_qualifier(ctx, viewer.id, campaign_id, answers)
+        result = labeling.take_qualifier(
+            ctx, viewer.id, campaign_id, answers, seconds=seconds_on_page(posted)
+        )
     except DomainError as error:  # not in the qualifier's gate, or an answer refused
         if isinstance(error, NotFound):
             raise

@@ -1,5 +1,5 @@
 """Operator pages (SPEC §1): verify the ledger, issue credits, workers and their flags,
-blacklisting."""
+blacklisting, and the collusion groups flagged in every campaign (SPEC §6.8)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from crowdset.core.money import parse_amount
 from crowdset.core.permissions import Action
 from crowdset.errors import DomainError, InvalidInput, NotFound
-from crowdset.services import accounts, campaign_stats, campaigns, ledger
+from crowdset.services import accounts, campaign_stats, campaigns, collusion, ledger
 from crowdset.services.context import Context
 from crowdset.web.deps import ContextDep, FormDep, Viewer, allowed, flash
 from crowdset.web.forms import Form
@@ -83,6 +83,7 @@ def _workers_page(
         "operator_workers.html",
         {
             "workers": campaign_stats.worker_overview(ctx, viewer.principal),
+            "collusion": collusion.flagged_groups(ctx, viewer.principal),
             "campaign_options": [
                 (c.id, f"#{c.id} {c.name} ({c.status})")
                 for c in campaigns.list_campaigns(ctx, viewer.principal)

@@ -18,9 +18,10 @@ from starlette.datastructures import FormData
 from crowdset.core.ids import Id
 from crowdset.core.permissions import Action
 from crowdset.errors import AnswerRefused, Conflict, DomainError
-from crowdset.services import campaign_stats, generation, labeling, offers
+from crowdset.services import campaign_stats, generation, labeling, newcomers, offers
 from crowdset.services.context import Context
 from crowdset.services.generation import VOTE_QUESTIONS, OfferView, VoteInput
+from crowdset.services.generation_writing import Typing
 from crowdset.web.deps import ContextDep, FormDep, Viewer, allowed, flash, text_of
 from crowdset.web.forms import Form
 from crowdset.web.rendering import page
@@ -30,7 +31,7 @@ from crowdset.web.routes.labeling import PACKAGE_DONE, answer_of, is_stars
 router = APIRouter()
 Worker = Annotated[Viewer, Depends(allowed(Action.DO_WORK))]
 
-QUERY_FIELDS = ("text", "seconds_on_task", "paste_events")
+QUERY_FIELDS = ("text", "seconds_on_task", "paste_events", "typed_keys")
 VOTE_FIELDS = (*(name for name, _ in VOTE_QUESTIONS), "comment")
 TITLES = {
     "write": "Write a query",
@@ -52,6 +53,7 @@ def get_work(request: Request, ctx: ContextDep, viewer: Worker) -> Response:
         {
             "standing": generation.worker_standing(ctx, viewer.id),
             "open_campaigns": campaign_stats.open_campaigns(ctx),
+            "bounties": newcomers.bounty_standings(ctx, viewer.id),
         },
         title="Get work",
     )
@@ -148,19 +150,24 @@ def skip(
     return _see_other(f"/labeling/{offer.campaign_id}" if offer.kind == "label" else "/work")
 
 
-def _signals(posted: FormData) -> tuple[float | None, int]:
-    """Seconds on task and paste events as the page measured them (absent without JS)."""
+def _number(posted: FormData, name: str, largest: float) -> float | None:
+    """A finite number in [0, largest] from a hidden field, or ``None`` (absent without JS)."""
     try:
-        seconds: float | None = float(text_of(posted, "seconds_on_task"))
+        value = float(text_of(posted, name))
     except ValueError:
-        seconds = None
-    if seconds is not None and not (0 <= seconds <= 86_400 and math.isfinite(seconds)):
-        seconds = None
-    try:
-        pastes = max(0, min(10_000, int(text_of(posted, "paste_events") or 0)))
-    except ValueError:
-        pastes = 0
-    return seconds, pastes
+        return None
+    return value if math.isfinite(value) and 0 <= value <= largest else None
+
+
+def _signals(posted: FormData) -> tuple[float | None, int, Typing | None]:
+    """Seconds on task, paste events and keystroke rhythm as the page measured them."""
+    seconds = _number(posted, "seconds_on_task", 86_400)
+    pastes = int(_number(posted, "paste_events", 10_000) or 0)
+    keys = _number(posted, "typed_keys", 100_000)
+    typing = (
+        Typing(int(keys), _number(posted, "key_interval_cv", 100)) if keys is not None else None
+    )
+    return seconds, pastes, typing
 
 
 @router.post("/work/offers/{offer_id}/query")
@@ -176,12 +183,21 @@ def submit_query(
     elif len(text) > 1000:
         form.error("text", f"Your query is {len(text)} characters long: keep it under 1,000.")
     else:
-        seconds, pastes = _signals(posted)
+        seconds, pastes, typing = _signals(posted)
         try:
             generation.submit_query(
-                ctx, viewer.id, offer_id, text, seconds_on_task=seconds, paste_events=pastes
+                ctx,
+                viewer.id,
+                offer_id,
+                text,
+                seconds_on_task=seconds,
+                paste_events=pastes,
+                typing=typing,
             )
         except AnswerRefused as error:
+            if error.fields.get("offer_ended"):
+                flash(request, error.message, "error")
+                return _see_other("/work")
             reasons = list(error.fields.get("reasons", []))
             form.error("text", "An automatic check refused this query: fix it and send again.")
         except Conflict as error:
@@ -258,7 +274,7 @@ def submit_label(
     offer = offers.get_offer(ctx, viewer.id, offer_id)
     answer = answer_of(posted, "answer", multi_label=offer.multi_label, form=form)
     if answer is not None:
-        seconds, _ = _signals(posted)
+        seconds, _, _ = _signals(posted)
         try:
             labeling.submit_label(ctx, viewer.id, offer_id, answer, seconds_on_task=seconds)
         except Conflict as error:
