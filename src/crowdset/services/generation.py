@@ -689,10 +689,10 @@ def _claim_for(
         _offer_units(session, ctx, campaign, spec, prices, writes, draw, now, mine)
 
     # votes first (they unblock decisions); but when the tickets allow fewer offers than both
-    # kinds would fill, a worker whose last offer was a vote gets a write first, so that one
-    # offer per ticket alternates the kinds as a batch of both did (votes first every time
-    # would leave a writer who skips votes nothing else)
-    if limited and admission_store.last_kind(session, campaign.id, asker) == "vote":
+    # kinds would fill, a worker who declined their last offer, a vote, is offered a write
+    # first: one offer per ticket, votes first, would leave a worker who does not vote nothing
+    # else (a batch of both kinds gave them a task to write each time)
+    if limited and admission_store.last_offer(session, campaign.id, asker) == ("vote", "skipped"):
         offer_writes()
         _offer_units(session, ctx, campaign, spec, prices, votes, draw, now, mine)
     else:

@@ -1,6 +1,6 @@
 """What admission tickets read (SPEC §6.6, ``core.selection.ticket_slots``): when the account's
-last batch of offers in a campaign was made, and when the last of them ended; and the kind of
-their last offer (a generation claim alternates kinds, one offer per ticket)."""
+last batch of offers in a campaign was made, and when the last of them ended; and their last
+offer (after a declined vote, a generation claim offers a write first)."""
 
 from __future__ import annotations
 
@@ -44,11 +44,12 @@ def last_hold(
     return made, ended
 
 
-def last_kind(session: Session, campaign_id: int, worker_id: int) -> str | None:
-    """The kind of the worker's latest offer in the campaign (``None``: none yet)."""
-    return session.execute(
-        select(Offer.kind)
+def last_offer(session: Session, campaign_id: int, worker_id: int) -> tuple[str, str] | None:
+    """``(kind, status)`` of the worker's latest offer in the campaign (``None``: none yet)."""
+    row = session.execute(
+        select(Offer.kind, Offer.status)
         .where(Offer.campaign_id == campaign_id, Offer.worker_id == worker_id)
         .order_by(Offer.id.desc())
         .limit(1)
-    ).scalar_one_or_none()
+    ).one_or_none()
+    return (row[0], row[1]) if row is not None else None
