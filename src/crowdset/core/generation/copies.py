@@ -25,7 +25,7 @@ paraphraser exactly how little to change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -38,7 +38,6 @@ from crowdset.core.generation.model import Span
 
 EDIT_SHARE = 0.15  # word edits, as a share of the longer template, that still make a copy
 SHORT_WORDS = 4
-_WORDS: dict[str, str] = {}  # word → one character, so that word edits are character edits
 _FIRST_CODE = 0x4E00  # a large block of letters: no code point here is a separator
 
 
@@ -62,11 +61,17 @@ def seed_template(seed: str) -> str:
     return template_of(text, (Span(start, end, slot, slot) for start, end, slot in spans))
 
 
-def _encoded(template: str) -> str:
-    """The template as one character per word (a word never seen gets a new character)."""
-    return "".join(
-        _WORDS.setdefault(word, chr(_FIRST_CODE + len(_WORDS))) for word in template.split()
-    )
+def _encoder() -> Callable[[str], str]:
+    """Templates as one character per word, so that word edits are character edits; one
+    vocabulary per comparison (no state shared between threads)."""
+    codes: dict[str, str] = {}
+
+    def encode(template: str) -> str:
+        return "".join(
+            codes.setdefault(word, chr(_FIRST_CODE + len(codes))) for word in template.split()
+        )
+
+    return encode
 
 
 def _allowed_edits(words: int) -> int:
@@ -78,10 +83,9 @@ def near_copies(template: str, others: Sequence[str]) -> list[int]:
     """Indices of ``others`` that are near-copies of ``template``."""
     if not others or not template:
         return []
-    if len(_WORDS) > 500_000:
-        _WORDS.clear()  # a bound on memory; codes only need to agree within one call
-    mine = _encoded(template)
-    encoded = [_encoded(other) for other in others]
+    encode = _encoder()
+    mine = encode(template)
+    encoded = [encode(other) for other in others]
     widest = _allowed_edits(max(len(mine), max(len(e) for e in encoded)))
     found = process.extract(
         mine, encoded, scorer=Levenshtein.distance, score_cutoff=widest, limit=None
