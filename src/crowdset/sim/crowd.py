@@ -177,9 +177,9 @@ class Crowd:
 
     def _honest(self, agent: Agent, offer: OfferView, attempt: int) -> tuple[str, bool, str] | None:
         """A phrasing of the pool's that copies neither a seed nor the writer's own earlier
-        queries (SPEC §6.7: a person writes their own words); the last draft if none does."""
+        queries (SPEC §6.7: a person writes their own words); ``None`` (the writer passes) when
+        the pool has nothing new left for them."""
         own = self.templates.setdefault(agent.user_id, [])
-        text = None
         for draft in range(HONEST_DRAFTS):
             text = self.pool.write(offer.intent, offer.values, self.rng, vary=draft + attempt > 0)
             if text is None:
@@ -189,8 +189,8 @@ class Crowd:
                 template, seeds=self.pool.seed_templates, own=own, others=(), rules=CopyRules()
             )
             if copied is None or not copied.is_copying:
-                break
-        return (text, True, offer.intent) if text is not None else None
+                return text, True, offer.intent
+        return None
 
     def _vote(self, agent: Agent, offer: OfferView) -> VoteInput:
         """An honest validator knows what the crowd wrote and for which intent, and the

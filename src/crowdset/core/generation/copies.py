@@ -11,9 +11,10 @@ only when equal ("lights on" and "lights off" are different queries).
 What a campaign refuses (:func:`judge_copy`):
 - a near-copy of a **seed** (any intent) or of the worker's **own** earlier queries: copying,
   which counts as a failure on the writer's record (SPEC §6.7);
-- a template that already recurs ``max_template_repeats`` times in the campaign (near-copies
-  counted): real data repeats templates too (46 % of the original Snips queries share one at
-  1,000 per intent), so this is a cap on repetition, refused but not held against the writer.
+- a template that already recurs ``max_template_repeats`` times in the campaign (equal
+  templates; near-copies are marked instead, below): real data repeats templates too (46 % of
+  the original Snips queries share one at 1,000 per intent), so this is a cap on repetition,
+  refused but not held against the writer.
 
 Below the cap, a near-copy of another worker's query goes to validation marked ``copied`` (the
 answer-quality model's flag): a value swap of someone else's query is a paraphraser's whole
@@ -132,7 +133,7 @@ def judge_copy(
         return CopyKind.SEED
     if near_copies(template, own):
         return CopyKind.OWN
-    if len(near_copies(template, others)) >= rules.max_template_repeats:
+    if sum(other == template for other in others) >= rules.max_template_repeats:
         return CopyKind.REPEATED
     return None
 

@@ -155,7 +155,7 @@ class CheckSettings(_Strict):
         ge=1,
         le=1000,
         description="Queries one template (the query with its values as slot names) may have "
-        "in the campaign, near-copies counted (SPEC §6.7).",
+        "in the campaign (SPEC §6.7); a near-copy of another's query is marked instead.",
     )
     max_attempts: int = Field(
         3, ge=1, le=20, description="Refused answers an offer takes before it ends (SPEC §6.7)."
