@@ -107,6 +107,9 @@ def write_a_query(page: Page, phrase: str) -> str:
     page.get_by_role("button", name="Get an offer").click()
     expect(page.get_by_role("heading", name="Write a query")).to_be_visible()
     page.get_by_role("button", name="Take this task").click()
+    # the writing form, loaded: read the required values only then (read earlier, on the page
+    # being left, they came back empty and the query missed its value)
+    expect(page.get_by_label("Your query")).to_be_visible()
     values = page.locator("[data-required-value]").evaluate_all(
         "marks => marks.map(m => m.dataset.requiredValue)"
     )
