@@ -22,7 +22,7 @@ from enum import StrEnum
 import numpy as np
 
 from crowdset.core.generation.annotation import annotate
-from crowdset.core.generation.copies import CopyRules, judge_copy, template_of
+from crowdset.core.generation.copies import copies_seed_or_own, template_of
 from crowdset.core.permissions import Role
 from crowdset.errors import AnswerRefused, Conflict
 from crowdset.services import accounts, campaigns, generation, ledger, offers
@@ -185,10 +185,7 @@ class Crowd:
             if text is None:
                 return None
             template = template_of(text, annotate(text, offer.values))
-            copied = judge_copy(
-                template, seeds=self.pool.seed_templates, own=own, others=(), rules=CopyRules()
-            )
-            if copied is None or not copied.is_copying:
+            if not copies_seed_or_own(template, seeds=self.pool.seed_templates, own=own):
                 return text, True, offer.intent
         return None
 

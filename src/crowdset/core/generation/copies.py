@@ -118,6 +118,12 @@ class CopyRules:
     max_template_repeats: int = 3
 
 
+def copies_seed_or_own(template: str, *, seeds: Sequence[str], own: Sequence[str]) -> bool:
+    """Is ``template`` copying (a near-copy of a seed or of the writer's own): what an honest
+    writer avoids, and what counts against a writer who does not."""
+    return bool(near_copies(template, seeds) or near_copies(template, own))
+
+
 def judge_copy(
     template: str,
     *,

@@ -18,13 +18,7 @@ from rapidfuzz import fuzz, process
 
 from crowdset.core.generation.annotation import annotate, parse_inline
 from crowdset.core.generation.checks import normalise_for_comparison
-from crowdset.core.generation.copies import (
-    CopyKind,
-    CopyRules,
-    judge_copy,
-    seed_template,
-    template_of,
-)
+from crowdset.core.generation.copies import copies_seed_or_own, template_of
 from crowdset.core.generation.model import AnnotatedQuery, SlotValue
 from crowdset.core.generation.spec import CampaignSpec
 from crowdset.errors import AnswerRefused, Conflict, NotFound
@@ -132,9 +126,6 @@ class GenerationAttack:
         self.authors: dict[str, Account] = {}  # text → the account whose query it is
         self.status: dict[str, str] = {}  # text → last known status of that query
         self.ring_texts: set[str] = set()
-        self.seed_templates = tuple(
-            seed_template(seed) for intent in spec.intents for seed in intent.seeds
-        )
         self.templates: dict[int, list[str]] = {}  # account → templates of its queries
         self.sources: dict[str, list[Template]] = {
             intent: list(self.pool.templates(intent)) for intent in self.pool.intents()
@@ -222,14 +213,8 @@ class GenerationAttack:
             opener = OPENERS[int(self.rng.integers(len(OPENERS)))]
             closer = CLOSERS[int(self.rng.integers(len(CLOSERS)))]
             draft = " ".join(part for part in (opener, body, closer) if part)
-            copied = judge_copy(
-                template_of(draft, annotate(draft, values)),
-                seeds=self.seed_templates,
-                own=own,
-                others=(),
-                rules=CopyRules(),
-            )
-            if copied is not None and copied is not CopyKind.REPEATED:
+            template = template_of(draft, annotate(draft, values))
+            if copies_seed_or_own(template, seeds=self.pool.seed_templates, own=own):
                 continue
             found = process.extractOne(normalise_for_comparison(draft), written, scorer=fuzz.ratio)
             closest = float(found[1]) if found is not None else 0.0
