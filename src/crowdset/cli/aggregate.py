@@ -1,4 +1,5 @@
-"""``crowdset aggregate``: truth inference on an answer file, written as task, label, confidence."""
+"""``crowdset aggregate``: truth inference on an answer file, written as task, label, confidence
+(or, for pairwise comparisons, as item, score, stderr, rank)."""
 
 from __future__ import annotations
 
@@ -31,9 +32,13 @@ class Method(StrEnum):
     mace = "mace"
     mean = "mean"
     zmean = "zmean"
+    bt = "bt"
+    crowdbt = "crowdbt"
 
 
 RATING_METHODS = frozenset({Method.mean, Method.zmean})
+PAIRWISE_METHODS = frozenset({Method.bt, Method.crowdbt})
+PAIRWISE_COLUMNS = ("winner", "loser", "worker")
 GOLD_METHODS = frozenset({Method.ds, Method.ods})
 WEIGHT_METHODS = frozenset({Method.wmv, Method.mean})
 
@@ -47,6 +52,10 @@ HELP = "\n\n".join(
         "the skills Dawid-Skene estimates); ds Dawid-Skene; ods one-coin Dawid-Skene; glad "
         "GLAD; mace MACE; mean mean rating (weighted with --weights); zmean rater-normalised "
         "mean rating. --gold clamps known labels (ds, ods).",
+        "Pairwise comparisons (one judgment per row: winner, loser, worker): bt Bradley-Terry; "
+        "crowdbt Crowd-BT, which also learns each worker's reliability and reads the judgments "
+        "of workers who mostly contradict the consensus reversed. --output gets one row per "
+        "item, strongest first: item, score (log-strength), stderr, rank.",
     ]
 )
 
@@ -85,7 +94,8 @@ def aggregate(
     columns: Annotated[
         str | None,
         typer.Option(
-            help="Your column names, e.g. task=question,worker=worker,label=answer.",
+            help="Your column names, e.g. task=question,worker=worker,label=answer "
+            "(bt, crowdbt: winner=…,loser=…,worker=…).",
             show_default=False,
         ),
     ] = None,
@@ -117,7 +127,10 @@ def aggregate(
     from crowdset.formats.answer_codes import read_answer_codes, write_results
     from crowdset.formats.answers import parse_column_mapping, read_answers
 
-    mapping = parse_column_mapping(columns)
+    if method in PAIRWISE_METHODS:
+        mapping = parse_column_mapping(columns, PAIRWISE_COLUMNS)
+    else:
+        mapping = parse_column_mapping(columns)
     if gold is not None and method not in GOLD_METHODS:
         raise InvalidInput(f"--gold works with {', '.join(sorted(GOLD_METHODS))}, not {method}.")
     if weights is not None and method not in WEIGHT_METHODS:
@@ -125,6 +138,9 @@ def aggregate(
             f"--weights works with {', '.join(sorted(WEIGHT_METHODS))}, not {method}."
         )
 
+    if method in PAIRWISE_METHODS:
+        _rank_items(answers, method, mapping, output)
+        return
     if method in RATING_METHODS:
         frame = read_answers(answers, mapping)
         worker_weights = None if weights is None else _read_weights(weights, mapping)
@@ -163,6 +179,74 @@ def aggregate(
         iterations = getattr(model, "n_iter_", None)
     write_results(result, output)
     _report(method, counts, iterations, output)
+
+
+def _rank_items(path: Path, method: Method, mapping: dict[str, str], output: Path) -> None:
+    """``bt`` and ``crowdbt``: rank the items of a ``winner, loser, worker`` file."""
+    from crowdset.core.aggregation import BradleyTerry, CrowdBT, PairwiseAggregator
+    from crowdset.formats.answer_codes import write_results
+
+    frame = _read_comparisons(path, mapping, need_worker=method is Method.crowdbt)
+    model: PairwiseAggregator = BradleyTerry() if method is Method.bt else CrowdBT()
+    model.fit(frame)
+    ranking = model.ranking()[["item", "score", "stderr", "rank"]]
+    write_results(ranking, output)
+    counts = {"comparisons": len(frame), "items": len(ranking)}
+    if "worker" in frame.columns:
+        counts["workers"] = int(frame["worker"].nunique())
+    if isinstance(model, CrowdBT):
+        counts["workers read reversed (reliability < 0.5)"] = int(
+            (model.worker_reliability_ < 0.5).sum()
+        )
+    _report(method, counts, getattr(model, "n_iter_", None), output)
+
+
+def _read_comparisons(path: Path, mapping: dict[str, str], *, need_worker: bool) -> pd.DataFrame:
+    """The ``winner, loser[, worker]`` columns of ``path``, checked: present, not empty, and no
+    item compared with itself (named with its line)."""
+    import numpy as np
+
+    from crowdset.formats.answers import file_format, read_answers
+
+    if path.is_file() and path.stat().st_size == 0:
+        raise InvalidInput(
+            f"{str(path)!r} is empty: a comparison file needs a header row with winner, loser, "
+            "worker and one judgment per row.",
+            path=str(path),
+        )
+    wanted = PAIRWISE_COLUMNS if need_worker else PAIRWISE_COLUMNS[:2]
+    try:
+        frame = read_answers(path, mapping, wanted)
+    except InvalidInput as error:
+        if "missing" not in error.fields:
+            raise
+        present = ", ".join(error.fields["present"]) or "none"
+        looked = ", ".join(
+            name if mapping.get(name, name) == name else f"{name} (as {mapping[name]!r})"
+            for name in error.fields["missing"]
+        )
+        raise InvalidInput(
+            f"{str(path)!r} has no column for {looked}; columns "
+            f"present: {present}. bt and crowdbt read one comparison per row ({', '.join(wanted)}"
+            "): map yours with --columns, e.g. --columns winner=chosen,loser=other,worker=user.",
+            **error.fields,
+        ) from None
+    if frame.empty:
+        raise InvalidInput(f"{str(path)!r} has no comparisons: there is nothing to aggregate.")
+    for role in ("winner", "loser"):  # item ids are text, as task ids are
+        frame[role] = frame[role].astype(str)
+    same = (frame["winner"] == frame["loser"]).to_numpy()
+    if same.any():
+        first = int(np.flatnonzero(same)[0])
+        line = first + (2 if file_format(path) in ("csv", "tsv") else 1)
+        raise InvalidInput(
+            f"{str(path)!r} line {line} compares item {frame['winner'].iloc[first]!r} with "
+            f"itself ({int(same.sum())} row(s) like it): winner and loser must be two different "
+            "items; drop those rows.",
+            path=str(path),
+            line=line,
+        )
+    return frame
 
 
 def _counts(tasks: int, workers: int, answers: int, labels: int | None) -> dict[str, int]:

@@ -35,6 +35,7 @@ COMMAND_MODULES = {
     "sanctions": "quality",
     "sim": "sim",
     "aggregate": "aggregate",
+    "agreement": "agreement",
     "corpus": "corpus",
 }
 
@@ -56,6 +57,8 @@ COMMAND_SUMMARIES = {
     "(sim work: generation campaigns; sim label: classify and rate campaigns; sim review: "
     "review campaigns).",
     "aggregate": "Infer one label per task from crowd answers (truth inference).",
+    "agreement": "Inter-annotator agreement of an answer file: Krippendorff's alpha, Fleiss' "
+    "and Cohen's kappa.",
     "corpus": "Parallel corpora: machine filtering and review estimates (SPEC §4).",
 }
 
