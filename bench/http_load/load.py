@@ -222,6 +222,32 @@ def start_servers(url: str, count: int, folder: Path) -> Servers:
     return Servers(processes, ports, logs)
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes so far (Linux ``/proc``; 0 for a gone one)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def postgres_pids() -> list[int]:
+    """Every PostgreSQL process on the machine (backends come and go: read both ends)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in {"postgres", "postmaster"}:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
 # --- the simulated workers -----------------------------------------------------------------------
 
 
@@ -481,10 +507,18 @@ def one_run(kind: str, workers: int, mode: str, args: argparse.Namespace) -> dic
     setup_s = time.monotonic() - t0
     processes = args.processes if kind == "postgresql" else 1  # SQLite: one process (SPEC)
     servers = start_servers(database.url, processes, folder)
+    server_pids = [process.pid for process in servers.processes]
+    cpu_before = cpu_seconds(server_pids), cpu_seconds(postgres_pids()), time.process_time()
     try:
         tally, elapsed = asyncio.run(drive(servers.ports, crowd, human, seconds, args.seed))
+        # Backends that closed during the run are not counted: a lower bound for PostgreSQL.
+        cpu_after = cpu_seconds(server_pids), cpu_seconds(postgres_pids()), time.process_time()
     finally:
         servers.stop()
+    per_cycle = [
+        round((after - before) / max(tally.cycles, 1) * 1000, 2)
+        for before, after in zip(cpu_before, cpu_after, strict=True)
+    ]
     checked = reconcile(database.url, tally.acknowledged, crowd.worker_ids)
     verified = ledger_verify(database.url)
     errors_5xx = sum(n for s, n in tally.statuses.items() if s.split()[1].startswith("5"))
@@ -505,6 +539,11 @@ def one_run(kind: str, workers: int, mode: str, args: argparse.Namespace) -> dic
         "transport_errors": tally.transport_errors,
         "retries": tally.retries,
         "server_tracebacks": server_errors,
+        "cpu_ms_per_cycle": {
+            "servers": per_cycle[0],
+            "postgresql": per_cycle[1] if kind == "postgresql" else None,
+            "load_generator": per_cycle[2],
+        },
         "reconciliation": checked,
         "exactly_once": checked["stored_once"] == len({o for o, _ in tally.acknowledged})
         and checked["missing"] == 0
@@ -592,6 +631,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"{kind:10} N={n:<5} {mode:5} {result['cycles_per_s']:8.2f} cycles/s  "
                     f"p99 {result['p99_ms']} ms  5xx {result['errors_5xx']}  "
+                    f"CPU ms/cycle {result['cpu_ms_per_cycle']}  "
                     f"exactly once {result['exactly_once']}  "
                     f"verify {'ok' if result['ledger_verify']['ok'] else 'FAILED'}",
                     flush=True,

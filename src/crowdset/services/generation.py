@@ -1051,7 +1051,9 @@ def submit_vote(
         assert offer.query_id is not None
         query = store.lock_query(session, offer.query_id)  # its votes and decision, one at a time
         voters = {v.worker_id for v in store.votes(session, query.id)}
-        mechanism_store.lock_tracks(session, campaign.id, [worker_id, query.worker_id, *voters])
+        locked = mechanism_store.lock_tracks(  # noqa: F841 (held: track_row reads them)
+            session, campaign.id, [worker_id, query.worker_id, *voters]
+        )
         store.lock_standings(session, [worker_id, query.worker_id, *voters])
         offer.status, offer.finished_at = "done", now
         control = query.control is not None and query.status in ("control", "accepted")

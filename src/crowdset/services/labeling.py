@@ -825,7 +825,7 @@ def submit_label(
         item = items_store.lock_item(session, offer.item_id or 0)
         judges = [j.worker_id for j in items_store.kept_judgments(session, item.id)]
         member = store.lock_member(session, campaign.id, worker_id)
-        tracks_store.lock_tracks(session, campaign.id, [worker_id, *judges])
+        locked = tracks_store.lock_tracks(session, campaign.id, [worker_id, *judges])  # noqa: F841 (held)
         if member is None:  # offers only go to members; kept for safety
             raise NotFound(f"no offer has id {offer_id}", offer_id=offer_id)
         offer.status, offer.finished_at = "done", now

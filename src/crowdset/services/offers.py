@@ -141,10 +141,11 @@ def _current(
 
 def _look(session: Session, ctx: Context, worker_id: int, campaign_id: int | None) -> _Look:
     now = ctx.now()
-    running = [c for status in TAKING_WORK for c in store.campaigns(session, status=status)]
-    running.sort(key=lambda c: c.id)
-    if campaign_id is not None:
-        running = [c for c in running if c.id == campaign_id]
+    if campaign_id is None:
+        running = store.campaigns(session, status=TAKING_WORK)
+    else:  # one campaign asked for: one row read (or none, when it does not exist)
+        asked = session.get(Campaign, campaign_id)
+        running = [asked] if asked is not None and asked.status in TAKING_WORK else []
     members = {c.id: store.campaign_worker(session, c.id, worker_id) for c in running}
     allowed = [c for c in running if (member := members[c.id]) is None or not member.blacklisted]
     stale = now - timedelta(seconds=SEEN_EVERY_SECONDS)

@@ -37,7 +37,12 @@ def campaign(
     """The campaign, row-locked when ``for_update`` (serialises work on one campaign: status
     changes, close). ``shared`` takes a share lock instead (PostgreSQL ``FOR SHARE``): any
     number of dispatches and submissions hold it at once, and a status change waits for them
-    (decision record 0005)."""
+    (decision record 0005). Unlocked, a campaign this session already holds costs no query."""
+    if not (for_update or shared):
+        held = session.get(Campaign, campaign_id)
+        if held is None:
+            raise NotFound(f"no campaign has id {campaign_id}", campaign_id=campaign_id)
+        return held
     statement = select(Campaign).where(Campaign.id == campaign_id)
     if for_update:
         statement = statement.with_for_update()
@@ -52,13 +57,19 @@ def campaign(
 
 
 def campaigns(
-    session: Session, *, requester_id: int | None = None, status: str | None = None
+    session: Session,
+    *,
+    requester_id: int | None = None,
+    status: str | Sequence[str] | None = None,
 ) -> list[Campaign]:
+    """Campaigns in id order, of one requester and in one status (or any of several)."""
     statement = select(Campaign).order_by(Campaign.id)
     if requester_id is not None:
         statement = statement.where(Campaign.requester_id == requester_id)
-    if status is not None:
+    if isinstance(status, str):
         statement = statement.where(Campaign.status == status)
+    elif status is not None:
+        statement = statement.where(Campaign.status.in_(list(status)))
     return list(session.execute(statement).scalars())
 
 

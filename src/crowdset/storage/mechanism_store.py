@@ -55,13 +55,15 @@ def track_row(
     return row
 
 
-def lock_tracks(session: Session, campaign_id: int, worker_ids: Sequence[int]) -> None:
+def lock_tracks(session: Session, campaign_id: int, worker_ids: Sequence[int]) -> list[WorkerTrack]:
     """Lock (``FOR UPDATE``, in worker order) and read afresh the workers' records on every
     track of the campaign: a submission that may change them holds them, so two submissions
-    at once never lose an update (decision record 0005)."""
+    at once never lose an update (decision record 0005). Keep the returned rows while working
+    on them: the session holds rows only weakly, and :func:`track_row` then reads them from
+    the session instead of the database."""
     if not worker_ids:
-        return
-    session.execute(
+        return []
+    rows = session.execute(
         select(WorkerTrack)
         .where(
             WorkerTrack.campaign_id == campaign_id,
@@ -70,7 +72,8 @@ def lock_tracks(session: Session, campaign_id: int, worker_ids: Sequence[int]) -
         .order_by(WorkerTrack.worker_id, WorkerTrack.track)
         .with_for_update()
         .execution_options(populate_existing=True)
-    ).all()
+    ).scalars()
+    return list(rows)
 
 
 def track_rows(

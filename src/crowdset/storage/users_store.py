@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from crowdset.storage.models import ApiToken, User, WebSession, WorkerDemographics
 
@@ -19,8 +19,11 @@ def user_by_id(session: Session, user_id: int) -> User | None:
 
 
 def token_by_hash(session: Session, token_hash: str) -> ApiToken | None:
+    """The token and its user, in one query (every API request asks)."""
     return session.execute(
-        select(ApiToken).where(ApiToken.token_hash == token_hash)
+        select(ApiToken)
+        .where(ApiToken.token_hash == token_hash)
+        .options(joinedload(ApiToken.user, innerjoin=True))
     ).scalar_one_or_none()
 
 
