@@ -407,6 +407,7 @@ def test_a_classify_campaign_from_launch_to_close(
         "guarantee": None,
         "audits": 0,
         "workers": None,
+        "agreement": None,  # one answer an item: nothing to agree on yet
     }
     (row,) = report["workers"]
     assert (row["answers"], row["gold_answers"], row["revoked"], row["gate"]) == (

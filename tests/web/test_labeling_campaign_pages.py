@@ -272,6 +272,10 @@ def test_the_dashboard_shows_progress_overlap_workers_revocations_and_results(
     svg = revoked[0].find_all("svg")[0]
     assert svg.attrs["role"] == "img" and "bar 80%" in svg.attrs["aria-label"]
     assert page.by_id("revoked-count").text == "1"
+    agreement = report.agreement  # four workers on eight items: α is defined
+    assert agreement is not None and agreement.level == "nominal" and agreement.items == 8
+    assert agreement.low <= agreement.alpha <= agreement.high
+    assert page.by_id("agreement").text.startswith(f"{agreement.alpha:.2f} (")
     events = page.by_id("events").text
     assert "revoked: accuracy" in events and "below the bar of 80%" in events
     assert "re-queued" in events

@@ -82,6 +82,18 @@ class WorkerQualityPublic(Schema):
     gate: str
 
 
+class AgreementPublic(Schema):
+    level: str = Field(description="nominal (labels) or interval (star ratings).")
+    alpha: float = Field(
+        description="Krippendorff's alpha of the kept answers to non-control items: 1 when "
+        "workers always agree, 0 when they agree no more than chance."
+    )
+    low: float = Field(description="95 % bootstrap interval over items (300 resamples).")
+    high: float
+    items: int = Field(description="Items with two answers or more: the ones alpha uses.")
+    workers: int
+
+
 class LabelingReportPublic(Schema):
     campaign_id: int
     kind: str
@@ -101,6 +113,9 @@ class LabelingReportPublic(Schema):
     guarantee: GuaranteePublic | None
     audits: int
     workers: list[WorkerQualityPublic]
+    agreement: AgreementPublic | None = Field(
+        description="The workers' agreement; null until two items have two answers each."
+    )
 
 
 def labeling_report_public(found: LabelingReport) -> LabelingReportPublic:

@@ -135,6 +135,15 @@ def print_report(ctx: Context, report: LabelingReport) -> None:
         if report.status == "pilot":
             line += f"; scale up with `crowdset campaign accept-pilot {report.campaign_id}`"
         console.print(line)
+    agreement = report.agreement
+    if agreement is None:
+        console.print("agreement: not yet (two items need two answers each)")
+    else:
+        console.print(
+            f"agreement: Krippendorff's α {agreement.alpha:.3f} ({agreement.level}), 95 % "
+            f"interval {agreement.low:.3f}–{agreement.high:.3f}, over {agreement.items} items "
+            f"and {agreement.workers} workers"
+        )
     check = report.guarantee
     if check is None:
         console.print("guarantee: none set (add `guarantee: {target: 0.95}` to the spec)")
@@ -150,7 +159,8 @@ def print_report(ctx: Context, report: LabelingReport) -> None:
 
 def report(typer_ctx: typer.Context, campaign_id: CampaignId, as_user: AsOption = None) -> None:
     """A labeling campaign's workers (answers, gold right/total, accuracy with its 95 % interval,
-    revoked), items settled, judgments saved by dynamic overlap, the pilot and the guarantee.
+    revoked), items settled, judgments saved by dynamic overlap, the pilot, the workers'
+    agreement (Krippendorff's α) and the guarantee.
 
     Example: crowdset campaign report 2
     """

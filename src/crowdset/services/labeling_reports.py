@@ -1,18 +1,23 @@
 """What a requester sees of a labeling campaign (SPEC §3): progress, the workers' live quality,
-revocations, the judgments dynamic overlap saved, the pilot, the guarantee, audits and results.
+revocations, the judgments dynamic overlap saved, the pilot, the guarantee, the workers'
+agreement (Krippendorff's α), audits and results.
 
 Who may see a campaign is decided in one place, ``campaigns.get_campaign``.
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from crowdset.core.agreement import Level, alpha_bootstrap, krippendorff_alpha, reliability_data
 from crowdset.core.labeling.cut import keep_count
 from crowdset.core.labeling.items import ItemRow
 from crowdset.core.labeling.judging import consensus, is_correct
+from crowdset.core.labeling.spec import LabelingSpec
 from crowdset.core.quality import GuaranteeCheck, guarantee_check
 from crowdset.errors import InvalidInput
 from crowdset.services import campaigns, labeling, review
@@ -21,7 +26,7 @@ from crowdset.services.context import Context
 from crowdset.services.labeling import answer_of, quality_of, spec_of, tracks_of
 from crowdset.storage import campaign_store as store
 from crowdset.storage import labeling_store as items_store
-from crowdset.storage.models import Campaign
+from crowdset.storage.models import Campaign, Judgment
 
 
 def _labeling_campaign(ctx: Context, viewer: Principal, campaign_id: int) -> None:
@@ -52,6 +57,57 @@ class WorkerRow:
 
 
 @dataclass(frozen=True)
+class AgreementSummary:
+    """Krippendorff's α of the kept answers to the campaign's items (controls left out), with a
+    bootstrap interval over items: how much the workers agree beyond chance, 1 perfectly, 0 no
+    more than chance."""
+
+    level: str  # nominal for labels, interval for star ratings
+    alpha: float
+    low: float  # 95 % percentile bootstrap interval, AGREEMENT_RESAMPLES resamples
+    high: float
+    items: int  # items with two answers or more (the only ones α can use)
+    workers: int
+
+
+AGREEMENT_RESAMPLES = 300  # enough for a two-decimal interval; the dashboard computes it on view
+
+
+def agreement_of(spec: LabelingSpec, judgments: list[Judgment]) -> AgreementSummary | None:
+    """α over the kept answers to non-control items: nominal for labels (a multi-label answer
+    is one category, its labels together), interval for ratings; ``None`` until two items
+    have two answers each or while every answer is the same (α is then undefined)."""
+    kept = [j for j in judgments if j.kept and not j.gold]
+    ratings = spec.type in ("rate", "review")
+    codes: dict[str, dict[object, int]] = {"unit": {}, "worker": {}, "label": {}}
+
+    def code(kind: str, key: object) -> int:
+        return codes[kind].setdefault(key, len(codes[kind]))
+
+    units = [code("unit", j.item_id) for j in kept]
+    workers = [code("worker", j.worker_id) for j in kept]
+    labels = [code("label", answer_of(j.answer)) for j in kept]
+    per_unit = Counter(units)
+    if sum(1 for n in per_unit.values() if n >= 2) < 2 or len(codes["label"]) < 2:
+        return None
+    level = Level.INTERVAL if ratings else Level.NOMINAL
+    values = [float(str(label)) for label in codes["label"]] if ratings else None
+    data = reliability_data(units, workers, labels, values=values)
+    alpha = krippendorff_alpha(data, level)
+    if math.isnan(alpha):
+        return None
+    interval = alpha_bootstrap(data, level, resamples=AGREEMENT_RESAMPLES, rng=0)
+    return AgreementSummary(
+        level=level.value,
+        alpha=alpha,
+        low=interval.low,
+        high=interval.high,
+        items=sum(1 for n in per_unit.values() if n >= 2),
+        workers=len(codes["worker"]),
+    )
+
+
+@dataclass(frozen=True)
 class LabelingReport:
     campaign_id: int
     kind: str
@@ -69,6 +125,7 @@ class LabelingReport:
     guarantee: GuaranteeCheck | None
     audits: int
     workers: tuple[WorkerRow, ...]
+    agreement: AgreementSummary | None = None
 
 
 def _guarantee(session: Session, campaign: Campaign) -> tuple[GuaranteeCheck | None, int]:
@@ -165,6 +222,7 @@ def report(ctx: Context, viewer: Principal, campaign_id: int) -> LabelingReport:
             guarantee=guarantee,
             audits=audits,
             workers=tuple(sorted(rows, key=lambda r: (-r.answers, r.worker))),
+            agreement=agreement_of(spec, judgments),
         )
 
     return ctx.db.run(work, readonly=True)
