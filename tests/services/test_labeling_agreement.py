@@ -3,6 +3,8 @@ to non-control items, the same number as the `krippendorff` package gives for th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import krippendorff
 import numpy as np
 import pytest
@@ -23,7 +25,7 @@ def spec_of_type(kind: str) -> LabelingSpec:
 
 
 def judgments(
-    answers: list[tuple[int, int, object]], *, kept: bool = True, gold: bool = False
+    answers: Sequence[tuple[int, int, object]], *, kept: bool = True, gold: bool = False
 ) -> list[Judgment]:
     return [
         Judgment(item_id=item, worker_id=worker, answer=answer, kept=kept, gold=gold)
