@@ -36,6 +36,7 @@ COMMAND_MODULES = {
     "sim": "sim",
     "aggregate": "aggregate",
     "agreement": "agreement",
+    "bias": "bias",
     "corpus": "corpus",
 }
 
@@ -59,6 +60,8 @@ COMMAND_SUMMARIES = {
     "aggregate": "Infer one label per task from crowd answers (truth inference).",
     "agreement": "Inter-annotator agreement of an answer file: Krippendorff's alpha, Fleiss' "
     "and Cohen's kappa.",
+    "bias": "Bias report of an answer file: do groups of workers (a worker attribute such as "
+    "gender or age) answer differently on the same items?",
     "corpus": "Parallel corpora: machine filtering and review estimates (SPEC §4).",
 }
 
