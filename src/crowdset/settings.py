@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     currency_decimals: int = Field(
         2, ge=0, le=6, description="Minor units per credit as a power of ten (2: 1 credit = 100)."
     )
+    bias_min_group_size: int = Field(
+        10,
+        ge=2,
+        le=1000,
+        description="Workers a demographic group needs before a requester sees any number "
+        "about it (bias reports); smaller groups are suppressed.",
+    )
     platform_fee_share: Decimal = Field(
         Decimal("0.10"), ge=0, lt=1, description="Share of a campaign's work cost taken as fee."
     )

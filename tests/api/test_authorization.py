@@ -136,6 +136,8 @@ TABLE: list[tuple[str, str, dict[str, object] | None, tuple[int, int, int, int]]
     ("GET", "/api/v1/campaigns/{labeling_id}", None, (401, 403, 200, 200)),
     ("GET", "/api/v1/campaigns/{labeling_id}/report", None, (401, 403, 200, 200)),
     ("GET", "/api/v1/campaigns/{labeling_id}/results", None, (401, 403, 200, 200)),
+    # no worker shared a demographic: fewer than two groups to compare (422)
+    ("GET", "/api/v1/campaigns/{labeling_id}/bias", None, (401, 403, 422, 422)),
     (
         "POST",
         "/api/v1/campaigns/{settled_id}/audits",

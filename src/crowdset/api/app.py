@@ -16,6 +16,7 @@ from crowdset import __version__
 from crowdset.api import anchoring, openapi, problems
 from crowdset.api.limits import BodySizeLimit, JsonBodyLimits
 from crowdset.api.routes import (
+    bias,
     campaigns,
     collusion,
     dry_runs,
@@ -65,6 +66,7 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
     app.include_router(mechanism.router, prefix=API_PREFIX)  # due process (SPEC §6)
     app.include_router(dry_runs.router, prefix=API_PREFIX)  # the dry-run (SPEC §6.9)
     app.include_router(collusion.router, prefix=API_PREFIX)  # collusion flags (SPEC §6.8)
+    app.include_router(bias.router, prefix=API_PREFIX)  # bias across worker groups (SPEC §3)
     app.state.dry_runs = DryRuns()  # shared with the web app: one bound per process
     app.add_middleware(JsonBodyLimits)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)  # outermost

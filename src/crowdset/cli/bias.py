@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -13,7 +12,7 @@ from crowdset.cli.common import console
 from crowdset.errors import ImportFailed, InvalidInput
 
 if TYPE_CHECKING:
-    from crowdset.core.bias import BiasReport
+    pass
 
 # NumPy, SciPy, pandas and pyarrow load when the command runs, not for `crowdset bias --help`.
 
@@ -107,6 +106,7 @@ def bias(
     from crowdset.core.bias import BiasLevel, bias_report, grouped_answers, worker_groups
     from crowdset.formats.answer_codes import read_answer_codes
     from crowdset.formats.answers import parse_column_mapping
+    from crowdset.formats.bias_report import bias_json
 
     if min_group_size < 2:
         raise InvalidInput(
@@ -118,7 +118,7 @@ def bias(
     if bootstrap < 0:
         raise InvalidInput(f"--bootstrap must be 0 (none) or more; got {bootstrap}.")
     if plot is not None:
-        _check_plot_path(plot)
+        check_plot_path(plot)
     mapping = parse_column_mapping(columns, COLUMN_KEYS)
     group_column = mapping.pop("group", "group")
     codes = read_answer_codes(answers, mapping)
@@ -149,18 +149,18 @@ def bias(
         labels = [str(label) for label in codes.labels]
     else:
         labels = [f"{value:g}" for value in data.values]
-    result = _as_dict(report, group_column, group_names, labels, list(codes.tasks), seed)
+    result = bias_json(report, group_column, group_names, labels, list(codes.tasks), seed)
     if plot is not None:
-        _write_svg(plot, result, answers)
+        write_bias_svg(plot, result, answers.name)
     if output is OutputFormat.JSON:
         import json
 
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return
-    _print_tables(result, answers, plot)
+    print_bias_tables(result, f"crowdset bias {answers.name}", plot)
 
 
-def _check_plot_path(path: Path) -> None:
+def check_plot_path(path: Path) -> None:
     if path.suffix.lower() != ".svg":
         raise InvalidInput(
             f"--plot writes SVG (drawn by crowdset itself, no plotting library needed); "
@@ -278,109 +278,6 @@ def _numeric_labels(labels: Any, path: Path) -> Any:
     return numbers.to_numpy()
 
 
-def _number(value: float) -> float | None:
-    """A float for JSON: NaN (undefined) and infinities become null."""
-    return float(value) if math.isfinite(value) else None
-
-
-def _pair(interval: tuple[float, float] | None) -> list[float | None] | None:
-    return None if interval is None else [_number(interval[0]), _number(interval[1])]
-
-
-def _as_dict(
-    report: BiasReport,
-    group_column: str,
-    group_names: list[str],
-    labels: list[str],
-    tasks: list[Any],
-    seed: int,
-) -> dict[str, Any]:
-    from crowdset.core.bias import RatingComparison
-
-    ratings = str(report.level) == "ratings"
-    groups = []
-    for summary in report.groups:
-        row: dict[str, Any] = {
-            "group": group_names[summary.group],
-            "workers": summary.workers,
-            "answers": summary.answers,
-        }
-        if ratings:
-            row |= {
-                "mean": _number(summary.mean),
-                "mean_interval": _pair(summary.mean_interval),
-                "sd": _number(summary.sd),
-            }
-        row["distribution"] = {
-            label: int(count) for label, count in zip(labels, summary.counts, strict=True)
-        }
-        groups.append(row)
-    comparisons: list[dict[str, Any]] = []
-    for comparison in report.comparisons:
-        row = {"group": group_names[comparison.group], "versus": "rest"}
-        if isinstance(comparison, RatingComparison):
-            row |= {
-                "difference": _number(comparison.difference),
-                "difference_interval": _pair(comparison.difference_interval),
-                "cohen_d": _number(comparison.cohen_d),
-                "cohen_d_interval": _pair(comparison.cohen_d_interval),
-                "cliffs_delta": _number(comparison.cliffs_delta),
-                "cliffs_delta_interval": _pair(comparison.cliffs_delta_interval),
-            }
-        else:
-            row |= {
-                "label": labels[comparison.label],
-                "share": _number(comparison.share),
-                "rest_share": _number(comparison.rest_share),
-                "risk_difference": _number(comparison.risk_difference),
-                "risk_difference_interval": _pair(comparison.risk_difference_interval),
-                "odds_ratio": _number(comparison.odds_ratio),
-                "odds_ratio_interval": _pair(comparison.odds_ratio_interval),
-            }
-        row |= {
-            "p_value": _number(comparison.p_value),
-            "p_holm": _number(comparison.p_holm),
-            "significant": comparison.significant,
-        }
-        comparisons.append(row)
-    value = "mean" if ratings else "share"
-    items = [
-        {
-            "item": str(tasks[gap.task]),
-            "gap": _number(gap.gap),
-            **({} if gap.label is None else {"label": labels[gap.label]}),
-            "groups": [
-                {"group": group_names[code], "answers": int(count), value: _number(number)}
-                for code, count, number in zip(gap.groups, gap.answers, gap.values, strict=True)
-            ],
-        }
-        for gap in report.items
-    ]
-    return {
-        "level": str(report.level),
-        "group_column": group_column,
-        "min_group_size": report.min_group_size,
-        "suppressed_groups": [group_names[code] for code in report.suppressed],
-        "permutations": report.permutations,
-        "bootstrap": None
-        if report.resamples == 0
-        else {"resamples": report.resamples, "confidence": report.confidence},
-        "seed": seed,
-        "correction": "holm",
-        "significance": report.significance,
-        "counts": {
-            "answers": report.answers,
-            "workers": report.workers,
-            "items": report.tasks,
-            "pairable_items": report.pairable_tasks,
-            "repeated_answers": report.repeated,
-        },
-        "groups": groups,
-        "comparisons": comparisons,
-        "items": items,
-    }
-
-
 def _shown(value: float | None, digits: int = 3, sign: str = "") -> str:
     return "–" if value is None else f"{value:{sign}.{digits}f}"
 
@@ -396,12 +293,12 @@ def _p(value: float | None) -> str:
     return "–" if value is None else f"{value:.4f}"
 
 
-def _print_tables(result: dict[str, Any], path: Path, plot: Path | None) -> None:
+def print_bias_tables(result: dict[str, Any], source: str, plot: Path | None) -> None:
     from rich.table import Table
 
     ratings = result["level"] == "ratings"
     summary = Table(
-        title=f"crowdset bias {path.name} by {result['group_column']} --level {result['level']}",
+        title=f"{source} by {result['group_column']} --level {result['level']}",
         show_header=False,
     )
     for name, count in result["counts"].items():
@@ -490,101 +387,7 @@ def _print_tables(result: dict[str, Any], path: Path, plot: Path | None) -> None
     console.print(items)
 
 
-def _write_svg(path: Path, result: dict[str, Any], source: Path) -> None:
-    """Dots with interval bars, one row per group (ratings: its mean; labels: each label's
-    risk difference against the rest), a dashed line at the reference."""
-    if result["level"] == "ratings":
-        rows = [
-            (row["group"], row["mean"], row["mean_interval"], False) for row in result["groups"]
-        ]
-        answers = sum(row["answers"] for row in result["groups"])
-        reference = sum((row["mean"] or 0.0) * row["answers"] for row in result["groups"]) / answers
-        axis = "mean rating, 95% interval; dashed: all groups; *: differs from the rest"
-        significant = {row["group"] for row in result["comparisons"] if row["significant"]}
-        rows = [(name, mean, pair, name in significant) for name, mean, pair, _ in rows]
-    else:
-        rows = [
-            (
-                f"{row['group']} · {row['label']}",
-                row["risk_difference"],
-                row["risk_difference_interval"],
-                row["significant"],
-            )
-            for row in result["comparisons"]
-        ]
-        reference = 0.0
-        axis = "risk difference against the rest (item-adjusted), 95% interval; *: Holm p < 0.05"
-    title = f"{source.name}: by {result['group_column']}"
-    path.write_text(svg_plot(title, axis, rows, reference), encoding="utf-8")
+def write_bias_svg(path: Path, result: dict[str, Any], source: str) -> None:
+    from crowdset.formats.bias_report import bias_svg
 
-
-Row = tuple[str, float | None, list[float | None] | None, bool]
-
-
-def svg_plot(title: str, axis: str, rows: list[Row], reference: float) -> str:
-    """A self-contained SVG: a dot per row at its value, a bar over its interval, ``*``
-    after the name of a significant row, a dashed vertical line at ``reference``."""
-    from xml.sax.saxutils import escape
-
-    numbers = [reference] + [
-        x
-        for _, value, pair, _ in rows
-        for x in [value, *(pair or [])]
-        if x is not None and math.isfinite(x)
-    ]
-    low, high = min(numbers), max(numbers)
-    pad = (high - low) * 0.08 or 0.5
-    low, high = low - pad, high + pad
-    width, left, right, top, step = 760, 280, 40, 50, 26
-    plot_width = width - left - right
-    height = top + step * len(rows) + 60
-
-    def x(value: float) -> float:
-        return left + (value - low) / (high - low) * plot_width
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="13">',
-        f'<rect width="{width}" height="{height}" fill="white"/>',
-        f'<text x="{width / 2}" y="24" text-anchor="middle" font-size="15">{escape(title)}</text>',
-    ]
-    bottom = top + step * len(rows)
-    for tick in _ticks(low, high):
-        tx = x(tick)
-        parts.append(
-            f'<line x1="{tx:.1f}" y1="{top - 8}" x2="{tx:.1f}" y2="{bottom}" stroke="#eee"/>'
-            f'<text x="{tx:.1f}" y="{bottom + 18}" text-anchor="middle">{tick:g}</text>'
-        )
-    rx = x(reference)
-    parts.append(
-        f'<line x1="{rx:.1f}" y1="{top - 8}" x2="{rx:.1f}" y2="{bottom}" stroke="#888" '
-        'stroke-dasharray="4 3"/>'
-    )
-    for index, (name, value, pair, marked) in enumerate(rows):
-        y = top + step * index + step / 2
-        label = escape(name + (" *" if marked else ""))
-        parts.append(f'<text x="{left - 12}" y="{y + 4:.1f}" text-anchor="end">{label}</text>')
-        if pair is not None and pair[0] is not None and pair[1] is not None:
-            parts.append(
-                f'<line x1="{x(pair[0]):.1f}" y1="{y:.1f}" x2="{x(pair[1]):.1f}" y2="{y:.1f}" '
-                'stroke="#1f5fa8" stroke-width="2"/>'
-            )
-        if value is not None and math.isfinite(value):
-            colour = "#c0392b" if marked else "#1f5fa8"
-            parts.append(f'<circle cx="{x(value):.1f}" cy="{y:.1f}" r="5" fill="{colour}"/>')
-    parts.append(
-        f'<text x="{left + plot_width / 2}" y="{bottom + 42}" text-anchor="middle">'
-        f"{escape(axis)}</text>"
-    )
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
-
-
-def _ticks(low: float, high: float) -> list[float]:
-    """About five round ticks between ``low`` and ``high``."""
-    raw = (high - low) / 5
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
-    first = math.ceil(low / step) * step
-    count = int((high - first) / step + 1e-9) + 1
-    return [round(first + k * step, 10) for k in range(count)]
+    path.write_text(bias_svg(result, f"{source}: by {result['group_column']}"), "utf-8")

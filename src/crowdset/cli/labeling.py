@@ -4,6 +4,7 @@ and what ``campaign create | estimate | status`` show for them."""
 from __future__ import annotations
 
 from dataclasses import asdict
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -18,8 +19,15 @@ from crowdset.errors import InvalidInput
 from crowdset.formats.items import read_items, write_results
 from crowdset.formats.review import read_review_items
 from crowdset.services import campaigns, labeling_reports
+from crowdset.services.campaign_bias import BiasAttribute
 from crowdset.services.context import Context
 from crowdset.services.labeling_reports import LabelingReport
+
+
+class BiasFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
 
 ItemsOption = Annotated[
     Path | None,
@@ -229,9 +237,49 @@ def accept_pilot(
     console.print(f"[green]✓[/] campaign {campaign_id} is {view.status}")
 
 
+def bias(
+    typer_ctx: typer.Context,
+    campaign_id: CampaignId,
+    by: Annotated[
+        BiasAttribute, typer.Option(help="The demographic the workers chose to share.")
+    ] = BiasAttribute.GENDER,
+    output: Annotated[
+        BiasFormat, typer.Option("--format", help="Tables, or JSON (as the API answers).")
+    ] = BiasFormat.TABLE,
+    plot: Annotated[
+        Path | None, typer.Option(help="Write a plot of the groups here (.svg).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the permutations and resamples.")] = 0,
+    as_user: AsOption = None,
+) -> None:
+    """Bias report of a labeling campaign: do groups of its workers, by a demographic they
+    chose to share, answer the same items differently? Groups smaller than the
+    bias_min_group_size setting are suppressed; see `crowdset bias` for the statistics.
+
+    Example: crowdset campaign bias 2 --by age_band --plot bias.svg
+    """
+    from crowdset.cli.bias import check_plot_path, print_bias_tables, write_bias_svg
+    from crowdset.services.campaign_bias import campaign_bias
+
+    if plot is not None:
+        check_plot_path(plot)
+    ctx = context_from(typer_ctx)
+    viewer = principal_for(ctx, as_user, campaign_id)
+    result = campaign_bias(ctx, viewer, campaign_id, by, seed=seed)
+    if plot is not None:
+        write_bias_svg(plot, result, f"campaign {campaign_id}")
+    if output is BiasFormat.JSON:
+        import json
+
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    print_bias_tables(result, f"crowdset campaign bias {campaign_id}", plot)
+
+
 def register(app: typer.Typer) -> None:
     """Add the labeling commands to ``crowdset campaign``."""
     app.command("report")(report)
     app.command("results")(results)
     app.command("audit")(audit)
+    app.command("bias")(bias)
     app.command("accept-pilot")(accept_pilot)

@@ -29,7 +29,7 @@ from crowdset.storage import labeling_store as items_store
 from crowdset.storage.models import Campaign, Judgment
 
 
-def _labeling_campaign(ctx: Context, viewer: Principal, campaign_id: int) -> None:
+def labeling_campaign_of(ctx: Context, viewer: Principal, campaign_id: int) -> None:
     view = campaigns.get_campaign(ctx, viewer, campaign_id)  # who may see it: one place
     if view.kind not in labeling.LABELING_KINDS:
         raise InvalidInput(
@@ -164,7 +164,7 @@ def _guarantee(session: Session, campaign: Campaign) -> tuple[GuaranteeCheck | N
 
 
 def report(ctx: Context, viewer: Principal, campaign_id: int) -> LabelingReport:
-    _labeling_campaign(ctx, viewer, campaign_id)
+    labeling_campaign_of(ctx, viewer, campaign_id)
 
     def work(session: Session) -> LabelingReport:
         campaign = store.campaign(session, campaign_id)
@@ -232,7 +232,7 @@ def audit(
     ctx: Context, viewer: Principal, campaign_id: int, external_id: str, correct: bool
 ) -> None:
     """The requester checked one delivered label by hand; it counts toward the guarantee."""
-    _labeling_campaign(ctx, viewer, campaign_id)
+    labeling_campaign_of(ctx, viewer, campaign_id)
 
     def work(session: Session) -> None:
         item = items_store.item_by_external_id(session, campaign_id, external_id)
@@ -271,7 +271,7 @@ class ItemResult:
 
 def results(ctx: Context, viewer: Principal, campaign_id: int) -> list[ItemResult]:
     """The delivered labels of regular items (gold items are the requester's own)."""
-    _labeling_campaign(ctx, viewer, campaign_id)
+    labeling_campaign_of(ctx, viewer, campaign_id)
 
     def work(session: Session) -> list[ItemResult]:
         campaign = store.campaign(session, campaign_id)
@@ -325,7 +325,7 @@ def _rating_scores(
 def uploaded_items(ctx: Context, viewer: Principal, campaign_id: int) -> list[ItemRow]:
     """The requester's own items as uploaded, gold answers included (for the requester's
     tools, such as the simulated crowd of ``crowdset sim label``; never for workers)."""
-    _labeling_campaign(ctx, viewer, campaign_id)
+    labeling_campaign_of(ctx, viewer, campaign_id)
 
     def work(session: Session) -> list[ItemRow]:
         return [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -37,6 +38,18 @@ def tokens_of(session: Session, user_id: int) -> list[ApiToken]:
 
 def demographics_of(session: Session, user_id: int) -> WorkerDemographics | None:
     return session.get(WorkerDemographics, user_id)
+
+
+def demographics_of_many(
+    session: Session, user_ids: Sequence[int]
+) -> dict[int, WorkerDemographics]:
+    """The opt-in answers of those of ``user_ids`` who gave them."""
+    if not user_ids:
+        return {}
+    rows = session.execute(
+        select(WorkerDemographics).where(WorkerDemographics.user_id.in_(sorted(set(user_ids))))
+    ).scalars()
+    return {row.user_id: row for row in rows}
 
 
 def all_users(session: Session, role: str | None = None) -> list[User]:

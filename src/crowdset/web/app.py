@@ -29,6 +29,7 @@ from crowdset.web.forms import message_of
 from crowdset.web.rendering import make_environment, page
 from crowdset.web.routes import (
     account,
+    bias,
     campaigns,
     collusion,
     corpora,
@@ -98,6 +99,7 @@ def create_web_app(
         due_process,
         dry_runs,
         collusion,
+        bias,
     ):
         app.include_router(module.router)
     app.add_middleware(
