@@ -1,5 +1,6 @@
 """``crowdset aggregate``: truth inference on an answer file, written as task, label, confidence
-(or, for pairwise comparisons, as item, score, stderr, rank)."""
+(or, for pairwise comparisons, as item, score, stderr, rank; for spans, one JSON line per
+text)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from crowdset.errors import InvalidInput
 if TYPE_CHECKING:
     import pandas as pd
 
-    from crowdset.core.aggregation import Answers, ClassificationAggregator
+    from crowdset.core.aggregation import Answers, ClassificationAggregator, SpanAggregator
+    from crowdset.formats.spans import SpanFile
 
 # NumPy, pandas, SciPy and pyarrow load when the command runs, not for `crowdset aggregate
 # --help` (0.6 s of imports).
@@ -34,11 +36,23 @@ class Method(StrEnum):
     zmean = "zmean"
     bt = "bt"
     crowdbt = "crowdbt"
+    span_mv = "span-mv"
+    token_ds = "token-ds"
+    hmm = "hmm"
+
+
+class Tokens(StrEnum):
+    """How span texts are cut into tokens (see crowdset.core.aggregation.sequences)."""
+
+    words = "words"
+    whitespace = "whitespace"
 
 
 RATING_METHODS = frozenset({Method.mean, Method.zmean})
 PAIRWISE_METHODS = frozenset({Method.bt, Method.crowdbt})
 PAIRWISE_COLUMNS = ("winner", "loser", "worker")
+SPAN_METHODS = frozenset({Method.span_mv, Method.token_ds, Method.hmm})
+SPAN_COLUMNS = ("text", "worker", "spans")
 GOLD_METHODS = frozenset({Method.ds, Method.ods})
 WEIGHT_METHODS = frozenset({Method.wmv, Method.mean})
 
@@ -56,6 +70,13 @@ HELP = "\n\n".join(
         "crowdbt Crowd-BT, which also learns each worker's reliability and reads the judgments "
         "of workers who mostly contradict the consensus reversed. --output gets one row per "
         "item, strongest first: item, score (log-strength), stderr, rank.",
+        "Spans (a .jsonl file, one worker's annotation of one text per line: text, worker, "
+        "spans = a list of {start, end, label} character offsets, end exclusive): span-mv "
+        "majority vote per token; token-ds Dawid-Skene per token; hmm HMM-Crowd (Nguyen et al. "
+        "2017), which also learns which tag follows which. Texts are cut into tokens (--tokens "
+        "words: words and punctuation; whitespace: runs of non-spaces), spans are widened to "
+        "whole tokens and read as BIO tags. --output (.jsonl) gets one line per text: text, "
+        "spans with a confidence each, and tokens with their tag and confidence.",
     ]
 )
 
@@ -95,7 +116,7 @@ def aggregate(
         str | None,
         typer.Option(
             help="Your column names, e.g. task=question,worker=worker,label=answer "
-            "(bt, crowdbt: winner=…,loser=…,worker=…).",
+            "(bt, crowdbt: winner=…,loser=…,worker=…; spans: text=…,worker=…,spans=…).",
             show_default=False,
         ),
     ] = None,
@@ -114,6 +135,21 @@ def aggregate(
         typer.Option(help="Per-worker weights (worker, weight); wmv and mean.", show_default=False),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (MACE restarts).")] = 0,
+    tokens: Annotated[
+        Tokens | None,
+        typer.Option(
+            help="Span methods: how texts are cut into tokens (default: words).",
+            show_default=False,
+        ),
+    ] = None,
+    merge_overlaps: Annotated[
+        bool,
+        typer.Option(
+            "--merge-overlaps",
+            help="Span methods: unite overlapping spans of one label within an annotation "
+            "(else they are an error).",
+        ),
+    ] = False,
 ) -> None:
     import numpy as np
     import pandas as pd
@@ -129,6 +165,8 @@ def aggregate(
 
     if method in PAIRWISE_METHODS:
         mapping = parse_column_mapping(columns, PAIRWISE_COLUMNS)
+    elif method in SPAN_METHODS:
+        mapping = parse_column_mapping(columns, SPAN_COLUMNS)
     else:
         mapping = parse_column_mapping(columns)
     if gold is not None and method not in GOLD_METHODS:
@@ -138,8 +176,18 @@ def aggregate(
             f"--weights works with {', '.join(sorted(WEIGHT_METHODS))}, not {method}."
         )
 
+    if (tokens is not None or merge_overlaps) and method not in SPAN_METHODS:
+        option = "--tokens" if tokens is not None else "--merge-overlaps"
+        raise InvalidInput(
+            f"{option} works with the span methods ({', '.join(sorted(SPAN_METHODS))}), "
+            f"not {method}."
+        )
+
     if method in PAIRWISE_METHODS:
         _rank_items(answers, method, mapping, output)
+        return
+    if method in SPAN_METHODS:
+        _aggregate_spans(answers, method, mapping, output, tokens or Tokens.words, merge_overlaps)
         return
     if method in RATING_METHODS:
         frame = read_answers(answers, mapping)
@@ -247,6 +295,119 @@ def _read_comparisons(path: Path, mapping: dict[str, str], *, need_worker: bool)
             line=line,
         )
     return frame
+
+
+def _aggregate_spans(
+    path: Path,
+    method: Method,
+    mapping: dict[str, str],
+    output: Path,
+    tokens: Tokens,
+    merge_overlaps: bool,
+) -> None:
+    """``span-mv``, ``token-ds`` and ``hmm``: one JSON line of aggregated spans per text."""
+    from crowdset.core.aggregation import HMMCrowd, SpanMajorityVote, TokenDawidSkene
+    from crowdset.formats.spans import read_span_annotations, write_span_results
+
+    if output.suffix.lower() != ".jsonl":  # before the fit, not after it
+        raise InvalidInput(
+            f"span results are written as JSON Lines: give --output a .jsonl name; got "
+            f"{str(output)!r}.",
+            path=str(output),
+        )
+    found = read_span_annotations(path, mapping)
+    frame, words, bounds = _tag_frame(found, path, tokens, merge_overlaps)
+    models: dict[Method, SpanAggregator] = {
+        Method.span_mv: SpanMajorityVote(),
+        Method.token_ds: TokenDawidSkene(),
+        Method.hmm: HMMCrowd(),
+    }
+    model = models[method]
+    model.fit(frame, words)  # only hmm reads the words
+    write_span_results(_span_rows(model, found.texts, bounds), output)
+    counts = {
+        "annotations": len(found.annotations),
+        "texts": len(found.texts),
+        "workers": len({annotation.worker for annotation in found.annotations}),
+        "tokens": sum(len(text_bounds) for text_bounds in bounds),
+        "spans written": int(model.spans_.map(len).sum()),
+    }
+    _report(method, counts, getattr(model, "n_iter_", None), output)
+
+
+def _tag_frame(
+    found: SpanFile, path: Path, tokens: Tokens, merge_overlaps: bool
+) -> tuple[pd.DataFrame, pd.Series[Any], list[list[tuple[int, int]]]]:
+    """The ``sequence, worker, tags`` frame of a span file (sequence = text number), each
+    text's words and its token bounds."""
+    import pandas as pd
+
+    from crowdset.core.aggregation import spans_to_tags, tokenize
+
+    bounds = [tokenize(text, tokens.value) for text in found.texts]
+    for number, text_bounds in enumerate(bounds):
+        if not text_bounds:
+            line = next(a.line for a in found.annotations if a.text == number)
+            raise InvalidInput(
+                f"{str(path)!r} line {line}: the text {found.texts[number]!r} has no tokens "
+                f"(--tokens {tokens.value}); there is nothing to tag.",
+                path=str(path),
+                line=line,
+            )
+    rows = []
+    for annotation in found.annotations:
+        try:
+            tags = spans_to_tags(
+                annotation.spans, bounds[annotation.text], merge_overlaps=merge_overlaps
+            )
+        except InvalidInput as error:
+            hint = "" if merge_overlaps else " (--merge-overlaps unites spans of one label)"
+            raise InvalidInput(
+                f"{str(path)!r} line {annotation.line}: {error.message}{hint}",
+                path=str(path),
+                line=annotation.line,
+            ) from None
+        rows.append((annotation.text, annotation.worker, tags))
+    frame = pd.DataFrame(rows, columns=["sequence", "worker", "tags"])
+    words = pd.Series(
+        [[text[start:end] for start, end in b] for text, b in zip(found.texts, bounds, strict=True)]
+    )
+    return frame, words, bounds
+
+
+def _span_rows(
+    model: SpanAggregator, texts: list[str], bounds: list[list[tuple[int, int]]]
+) -> list[dict[str, Any]]:
+    """One output object per text: its spans (characters) and its tokens, with confidences."""
+    from crowdset.core.aggregation import token_spans_to_chars
+
+    sure_by_text: dict[Any, Any] = {}
+    values, position = model.confidences_.to_numpy(), 0
+    for number, tags in model.tags_.items():  # confidences_ follow the order of tags_
+        sure_by_text[number] = values[position : position + len(tags)]
+        position += len(tags)
+    rows = []
+    for number, text in enumerate(texts):
+        tags, sure = model.tags_[number], sure_by_text[number]
+        spans = [
+            {
+                "start": chars.start,
+                "end": chars.end,
+                "label": chars.label,
+                "confidence": round(float(sure[span.start : span.end].mean()), 4),
+            }
+            for span, chars in zip(
+                model.spans_[number],
+                token_spans_to_chars(model.spans_[number], bounds[number]),
+                strict=True,
+            )
+        ]
+        token_rows = [
+            {"start": start, "end": end, "tag": tag, "confidence": round(float(p), 4)}
+            for (start, end), tag, p in zip(bounds[number], tags, sure, strict=True)
+        ]
+        rows.append({"text": text, "spans": spans, "tokens": token_rows})
+    return rows
 
 
 def _counts(tasks: int, workers: int, answers: int, labels: int | None) -> dict[str, int]:
