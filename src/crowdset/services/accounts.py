@@ -190,9 +190,22 @@ def find_user(ctx: Context, email: str) -> UserView:
     return ctx.db.run(work, readonly=True)
 
 
-def list_users(ctx: Context, role: Role | None = None) -> list[UserView]:
+def list_users(
+    ctx: Context,
+    role: Role | None = None,
+    *,
+    matching: str | None = None,
+    after: int | None = None,
+    limit: int | None = None,
+) -> list[UserView]:
+    """Users in id order, of one ``role``, whose e-mail or display name contains ``matching``
+    (any case); ``limit`` of them with an id above ``after``."""
+
     def work(session: Session) -> list[UserView]:
-        return [user_view(u) for u in users_store.all_users(session, role and role.value)]
+        found = users_store.all_users(
+            session, role and role.value, matching=matching, after=after, limit=limit
+        )
+        return [user_view(u) for u in found]
 
     return ctx.db.run(work, readonly=True)
 
@@ -340,9 +353,14 @@ def create_token(
     return ctx.db.run(work)
 
 
-def list_tokens(ctx: Context, user_id: int) -> list[TokenView]:
+def list_tokens(
+    ctx: Context, user_id: int, *, after: int | None = None, limit: int | None = None
+) -> list[TokenView]:
+    """The user's tokens in id order; ``limit`` of them with an id above ``after``."""
+
     def work(session: Session) -> list[TokenView]:
-        return [_token_view(t) for t in users_store.tokens_of(session, user_id)]
+        found = users_store.tokens_of(session, user_id, after=after, limit=limit)
+        return [_token_view(t) for t in found]
 
     return ctx.db.run(work, readonly=True)
 

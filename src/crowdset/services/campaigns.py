@@ -202,12 +202,30 @@ def get_campaign(ctx: Context, viewer: Principal, campaign_id: int) -> CampaignV
     return ctx.db.run(lambda s: _view(_visible(s, viewer, campaign_id)), readonly=True)
 
 
-def list_campaigns(ctx: Context, viewer: Principal) -> list[CampaignView]:
+def list_campaigns(
+    ctx: Context,
+    viewer: Principal,
+    *,
+    status: str | None = None,
+    name_contains: str | None = None,
+    after: int | None = None,
+    limit: int | None = None,
+) -> list[CampaignView]:
+    """The viewer's campaigns (an operator's: all) in id order, in one ``status``, whose name
+    contains ``name_contains`` (any case); ``limit`` of them with an id above ``after``."""
     authorize(viewer.role, Action.RUN_CAMPAIGNS)
     mine = None if viewer.role is Role.OPERATOR else viewer.user_id
 
     def work(session: Session) -> list[CampaignView]:
-        return [_view(c) for c in store.campaigns(session, requester_id=mine)]
+        found = store.campaigns(
+            session,
+            requester_id=mine,
+            status=status,
+            name_contains=name_contains,
+            after=after,
+            limit=limit,
+        )
+        return [_view(c) for c in found]
 
     return ctx.db.run(work, readonly=True)
 
@@ -646,12 +664,24 @@ class EventView:
     at: datetime
     kind: str
     detail: dict[str, object]
+    id: int
 
 
-def events(ctx: Context, viewer: Principal, campaign_id: int) -> list[EventView]:
+def events(
+    ctx: Context,
+    viewer: Principal,
+    campaign_id: int,
+    *,
+    after: int | None = None,
+    limit: int | None = None,
+) -> list[EventView]:
+    """The campaign's events in the order they happened; ``limit`` of them past event
+    ``after``."""
+
     def work(session: Session) -> list[EventView]:
         campaign = _visible(session, viewer, campaign_id)
-        return [EventView(e.at, e.kind, dict(e.detail)) for e in store.events(session, campaign.id)]
+        found = store.events(session, campaign.id, after=after, limit=limit)
+        return [EventView(e.at, e.kind, dict(e.detail), e.id) for e in found]
 
     return ctx.db.run(work, readonly=True)
 

@@ -136,10 +136,24 @@ def _visible(session: Session, viewer: Principal, corpus_id: int) -> Corpus:
     return corpus
 
 
-def list_corpora(ctx: Context, viewer: Principal) -> list[CorpusView]:
+def list_corpora(
+    ctx: Context,
+    viewer: Principal,
+    *,
+    name_contains: str | None = None,
+    after: int | None = None,
+    limit: int | None = None,
+) -> list[CorpusView]:
+    """The viewer's corpora (an operator's: all) in id order, whose name contains
+    ``name_contains`` (any case); ``limit`` of them with an id above ``after``."""
     authorize(viewer.role, Action.RUN_CAMPAIGNS)
     mine = None if viewer.role is Role.OPERATOR else viewer.user_id
-    return ctx.db.run(lambda s: [_view(c) for c in store.corpora(s, mine)], readonly=True)
+
+    def work(session: Session) -> list[CorpusView]:
+        found = store.corpora(session, mine, name_contains=name_contains, after=after, limit=limit)
+        return [_view(c) for c in found]
+
+    return ctx.db.run(work, readonly=True)
 
 
 def get_corpus(ctx: Context, viewer: Principal, corpus_id: int) -> CorpusView:

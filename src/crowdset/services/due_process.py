@@ -392,16 +392,24 @@ def list_sanctions(
     *,
     campaign_id: int | None = None,
     appeal_status: AppealStatus | None = None,
+    after: int | None = None,
+    limit: int | None = None,
 ) -> list[SanctionView]:
-    """A worker's own sanctions; a requester's, those of their campaigns; an operator's, all."""
+    """A worker's own sanctions; a requester's, those of their campaigns; an operator's, all;
+    in id order, ``limit`` of them with an id above ``after``."""
 
     def work(session: Session) -> list[SanctionView]:
         worker = viewer.user_id if viewer.role is Role.WORKER else None
+        # the query keeps only what the viewer may see, so that a page is full when more follow
+        requester = viewer.user_id if viewer.role is Role.REQUESTER else None
         found = store.sanctions(
             session,
             campaign_id=campaign_id,
             worker_id=worker,
             appeal_status=appeal_status.value if appeal_status else None,
+            requester_id=requester,
+            after=after,
+            limit=limit,
         )
         settings_of = _Settings(session)
         return [

@@ -53,12 +53,20 @@ class PackageRow:
     judged_at: datetime | None
 
 
-def packages(ctx: Context, viewer: Principal, campaign_id: int) -> list[PackageRow]:
-    """Every package of a review campaign, oldest first."""
+def packages(
+    ctx: Context,
+    viewer: Principal,
+    campaign_id: int,
+    *,
+    after: int | None = None,
+    limit: int | None = None,
+) -> list[PackageRow]:
+    """Every package of a review campaign, oldest first; ``limit`` of them with an id above
+    ``after``."""
     _review_spec(ctx, viewer, campaign_id)
 
     def work(session: Session) -> list[PackageRow]:
-        found = items_store.packages(session, campaign_id)
+        found = items_store.packages(session, campaign_id, after=after, limit=limit)
         rated = items_store.ratings_per_package(session, [p.id for p in found])
         names = store.pseudonyms(session, {p.worker_id for p in found})
         return [
@@ -100,11 +108,14 @@ class MyPackage:
     judged_at: datetime | None
 
 
-def my_packages(ctx: Context, worker_id: int) -> list[MyPackage]:
-    """The reviewer's packages in every campaign, newest first."""
+def my_packages(
+    ctx: Context, worker_id: int, *, after: int | None = None, limit: int | None = None
+) -> list[MyPackage]:
+    """The reviewer's packages in every campaign, newest first; ``limit`` of them that come
+    after package ``after`` in that order."""
 
     def work(session: Session) -> list[MyPackage]:
-        found = items_store.worker_packages(session, worker_id)
+        found = items_store.worker_packages(session, worker_id, after=after, limit=limit)
         rated = items_store.ratings_per_package(session, [p.id for p in found])
         names = {c: store.campaign(session, c).name for c in {p.campaign_id for p in found}}
         return [

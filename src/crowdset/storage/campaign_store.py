@@ -61,8 +61,12 @@ def campaigns(
     *,
     requester_id: int | None = None,
     status: str | Sequence[str] | None = None,
+    name_contains: str | None = None,
+    after: int | None = None,
+    limit: int | None = None,
 ) -> list[Campaign]:
-    """Campaigns in id order, of one requester and in one status (or any of several)."""
+    """Campaigns in id order, of one requester and in one status (or any of several), whose
+    name contains ``name_contains`` (any case); ``limit`` of them with an id above ``after``."""
     statement = select(Campaign).order_by(Campaign.id)
     if requester_id is not None:
         statement = statement.where(Campaign.requester_id == requester_id)
@@ -70,7 +74,11 @@ def campaigns(
         statement = statement.where(Campaign.status == status)
     elif status is not None:
         statement = statement.where(Campaign.status.in_(list(status)))
-    return list(session.execute(statement).scalars())
+    if name_contains:
+        statement = statement.where(Campaign.name.icontains(name_contains, autoescape=True))
+    if after is not None:
+        statement = statement.where(Campaign.id > after)
+    return list(session.execute(statement.limit(limit)).scalars())
 
 
 def add_event(
@@ -89,14 +97,18 @@ def add_event(
     )
 
 
-def events(session: Session, campaign_id: int) -> list[CampaignEvent]:
-    return list(
-        session.execute(
-            select(CampaignEvent)
-            .where(CampaignEvent.campaign_id == campaign_id)
-            .order_by(CampaignEvent.id)
-        ).scalars()
+def events(
+    session: Session, campaign_id: int, *, after: int | None = None, limit: int | None = None
+) -> list[CampaignEvent]:
+    """The campaign's events in the order they happened; ``limit`` of them past ``after``."""
+    statement = (
+        select(CampaignEvent)
+        .where(CampaignEvent.campaign_id == campaign_id)
+        .order_by(CampaignEvent.id)
     )
+    if after is not None:
+        statement = statement.where(CampaignEvent.id > after)
+    return list(session.execute(statement.limit(limit)).scalars())
 
 
 def campaign_worker(session: Session, campaign_id: int, worker_id: int) -> CampaignWorker | None:

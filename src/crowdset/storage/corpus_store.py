@@ -29,11 +29,24 @@ def corpus(session: Session, corpus_id: int) -> Corpus:
     return found
 
 
-def corpora(session: Session, owner_id: int | None = None) -> list[Corpus]:
+def corpora(
+    session: Session,
+    owner_id: int | None = None,
+    *,
+    name_contains: str | None = None,
+    after: int | None = None,
+    limit: int | None = None,
+) -> list[Corpus]:
+    """Corpora in id order, of one owner, whose name contains ``name_contains`` (any case);
+    ``limit`` of them with an id above ``after``."""
     statement = select(Corpus).order_by(Corpus.id)
     if owner_id is not None:
         statement = statement.where(Corpus.owner_id == owner_id)
-    return list(session.execute(statement).scalars())
+    if name_contains:
+        statement = statement.where(Corpus.name.icontains(name_contains, autoescape=True))
+    if after is not None:
+        statement = statement.where(Corpus.id > after)
+    return list(session.execute(statement.limit(limit)).scalars())
 
 
 def pairs(session: Session, corpus_id: int, *, limit: int | None = None) -> list[CorpusPair]:

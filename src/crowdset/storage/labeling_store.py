@@ -441,8 +441,14 @@ def offers_in_flight(session: Session, item_ids: Sequence[int]) -> dict[int, int
 
 
 def packages(
-    session: Session, campaign_id: int, *, worker_id: int | None = None
+    session: Session,
+    campaign_id: int,
+    *,
+    worker_id: int | None = None,
+    after: int | None = None,
+    limit: int | None = None,
 ) -> list[ReviewPackage]:
+    """A campaign's packages, oldest first; ``limit`` of them with an id above ``after``."""
     statement = (
         select(ReviewPackage)
         .where(ReviewPackage.campaign_id == campaign_id)
@@ -450,18 +456,24 @@ def packages(
     )
     if worker_id is not None:
         statement = statement.where(ReviewPackage.worker_id == worker_id)
-    return list(session.execute(statement).scalars())
+    if after is not None:
+        statement = statement.where(ReviewPackage.id > after)
+    return list(session.execute(statement.limit(limit)).scalars())
 
 
-def worker_packages(session: Session, worker_id: int) -> list[ReviewPackage]:
-    """A reviewer's packages in every campaign, newest first."""
-    return list(
-        session.execute(
-            select(ReviewPackage)
-            .where(ReviewPackage.worker_id == worker_id)
-            .order_by(ReviewPackage.id.desc())
-        ).scalars()
+def worker_packages(
+    session: Session, worker_id: int, *, after: int | None = None, limit: int | None = None
+) -> list[ReviewPackage]:
+    """A reviewer's packages in every campaign, newest first; ``limit`` of them that come
+    after package ``after`` in that order (an id below it)."""
+    statement = (
+        select(ReviewPackage)
+        .where(ReviewPackage.worker_id == worker_id)
+        .order_by(ReviewPackage.id.desc())
     )
+    if after is not None:
+        statement = statement.where(ReviewPackage.id < after)
+    return list(session.execute(statement.limit(limit)).scalars())
 
 
 def ratings_per_package(session: Session, package_ids: Sequence[int]) -> dict[int, int]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crowdset.errors import NotFound
-from crowdset.storage.models import Sanction, WorkerTrack
+from crowdset.storage.models import Campaign, Sanction, WorkerTrack
 
 
 def track_row(
@@ -125,7 +125,13 @@ def sanctions(
     campaign_id: int | None = None,
     worker_id: int | None = None,
     appeal_status: str | None = None,
+    requester_id: int | None = None,
+    after: int | None = None,
+    limit: int | None = None,
 ) -> list[Sanction]:
+    """Sanctions in id order: of one campaign, one worker, one appeal status; with
+    ``requester_id``, only those of that requester's campaigns (or of that user as a worker);
+    ``limit`` of them with an id above ``after``."""
     query = select(Sanction)
     if campaign_id is not None:
         query = query.where(Sanction.campaign_id == campaign_id)
@@ -133,4 +139,11 @@ def sanctions(
         query = query.where(Sanction.worker_id == worker_id)
     if appeal_status is not None:
         query = query.where(Sanction.appeal_status == appeal_status)
-    return list(session.execute(query.order_by(Sanction.id)).scalars())
+    if requester_id is not None:
+        theirs = select(Campaign.id).where(Campaign.requester_id == requester_id)
+        query = query.where(
+            or_(Sanction.campaign_id.in_(theirs), Sanction.worker_id == requester_id)
+        )
+    if after is not None:
+        query = query.where(Sanction.id > after)
+    return list(session.execute(query.order_by(Sanction.id).limit(limit)).scalars())

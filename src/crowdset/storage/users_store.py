@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from crowdset.storage.models import ApiToken, User, WebSession, WorkerDemographics
@@ -28,12 +28,14 @@ def token_by_hash(session: Session, token_hash: str) -> ApiToken | None:
     ).scalar_one_or_none()
 
 
-def tokens_of(session: Session, user_id: int) -> list[ApiToken]:
-    return list(
-        session.execute(
-            select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)
-        ).scalars()
-    )
+def tokens_of(
+    session: Session, user_id: int, *, after: int | None = None, limit: int | None = None
+) -> list[ApiToken]:
+    """The user's tokens in id order; ``limit`` of them with an id above ``after``."""
+    query = select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)
+    if after is not None:
+        query = query.where(ApiToken.id > after)
+    return list(session.execute(query.limit(limit)).scalars())
 
 
 def demographics_of(session: Session, user_id: int) -> WorkerDemographics | None:
@@ -52,11 +54,29 @@ def demographics_of_many(
     return {row.user_id: row for row in rows}
 
 
-def all_users(session: Session, role: str | None = None) -> list[User]:
+def all_users(
+    session: Session,
+    role: str | None = None,
+    *,
+    matching: str | None = None,
+    after: int | None = None,
+    limit: int | None = None,
+) -> list[User]:
+    """Users in id order, of one role, whose e-mail or display name contains ``matching``
+    (any case); ``limit`` of them with an id above ``after``."""
     query = select(User).order_by(User.id)
     if role is not None:
         query = query.where(User.role == role)
-    return list(session.execute(query).scalars())
+    if matching:
+        query = query.where(
+            or_(
+                User.email.icontains(matching, autoescape=True),
+                User.display_name.icontains(matching, autoescape=True),
+            )
+        )
+    if after is not None:
+        query = query.where(User.id > after)
+    return list(session.execute(query.limit(limit)).scalars())
 
 
 def user_by_pseudonym(session: Session, pseudonym: str) -> User | None:

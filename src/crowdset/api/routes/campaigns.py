@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import Response
 
 from crowdset.api.deps import ContextDep, IdempotencyKeyDep, PrincipalDep, allowed
+from crowdset.api.pagination import PAGED_RESPONSES, PageDep
 from crowdset.api.params import DB_INT_MAX, Id
 from crowdset.api.schemas import AmountBody
 from crowdset.api.schemas_campaigns import (
@@ -40,6 +41,7 @@ from crowdset.services.accounts import Principal
 router = APIRouter(tags=["campaigns"])
 Runner = Annotated[Principal, Depends(allowed(Action.RUN_CAMPAIGNS))]
 SOURCE = "request body"
+CampaignStatus = Literal["draft", "pilot", "running", "paused", "closed"]
 
 
 async def _document_from(request: Request) -> Any:
@@ -181,10 +183,25 @@ async def estimate(
     return labeling_estimate_public(ctx, body.spec, found)
 
 
-@router.get("/campaigns", response_model=list[CampaignPublic])
-def list_campaigns(ctx: ContextDep, caller: Runner) -> list[CampaignPublic]:
-    """Your campaigns (an operator sees all)."""
-    return [campaign_public(c) for c in campaigns.list_campaigns(ctx, caller)]
+@router.get("/campaigns", response_model=list[CampaignPublic], responses=PAGED_RESPONSES)
+def list_campaigns(
+    ctx: ContextDep,
+    caller: Runner,
+    page: PageDep,
+    status: Annotated[CampaignStatus | None, Query(description="Only in this status.")] = None,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="Only those whose name contains it."),
+    ] = None,
+) -> list[CampaignPublic]:
+    """Your campaigns (an operator sees all), oldest first; `status` and `q` (a part of the
+    name, any case) filter them. Paged: `limit` rows (default 50, at most 500) after `cursor`;
+    the body stays a plain list, and while more rows follow the `Link` header (`rel="next"`)
+    and `X-Next-Cursor` name the next page."""
+    found = campaigns.list_campaigns(
+        ctx, caller, status=status, name_contains=q, after=page.after, limit=page.fetch
+    )
+    return [campaign_public(c) for c in page.rows(found, key=lambda c: c.id)]
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignPublic)
@@ -221,12 +238,16 @@ def progress(ctx: ContextDep, caller: Runner, campaign_id: Id) -> ProgressPublic
     return progress_public(campaigns.progress(ctx, caller, campaign_id))
 
 
-@router.get("/campaigns/{campaign_id}/events", response_model=list[EventPublic])
-def events(ctx: ContextDep, caller: Runner, campaign_id: Id) -> list[EventPublic]:
-    """What happened to the campaign: lifecycle, cross-validation, blacklisting; for labeling
-    campaigns also revoked workers (`worker_revoked`, with their accuracy), the pilot's end
-    (`pilot_complete`) and audits."""
-    return [EventPublic.model_validate(e) for e in campaigns.events(ctx, caller, campaign_id)]
+@router.get(
+    "/campaigns/{campaign_id}/events", response_model=list[EventPublic], responses=PAGED_RESPONSES
+)
+def events(ctx: ContextDep, caller: Runner, campaign_id: Id, page: PageDep) -> list[EventPublic]:
+    """What happened to the campaign, oldest first: lifecycle, cross-validation, blacklisting;
+    for labeling campaigns also revoked workers (`worker_revoked`, with their accuracy), the
+    pilot's end (`pilot_complete`) and audits. Paged: `limit` and `cursor`, the next page in
+    the `Link` and `X-Next-Cursor` headers."""
+    found = campaigns.events(ctx, caller, campaign_id, after=page.after, limit=page.fetch)
+    return [EventPublic.model_validate(e) for e in page.rows(found, key=lambda e: e.id)]
 
 
 MEDIA_TYPES = {

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from crowdset.api.deps import ContextDep, SubmissionKeyDep, allowed, mark_replayed
+from crowdset.api.pagination import NEXT_PAGE_HEADERS, PageDep
 from crowdset.api.params import Id, Index
 from crowdset.api.schemas_campaigns import CampaignPublic, campaign_public
 from crowdset.api.schemas_labeling import (
@@ -58,20 +59,24 @@ def report(ctx: ContextDep, caller: Runner, campaign_id: Id) -> LabelingReportPu
     "/campaigns/{campaign_id}/results",
     response_model=list[ItemResultPublic],
     tags=["campaigns"],
-    responses={200: {"content": {t: {} for t in DOWNLOADS.values()}}},
+    responses={200: {"content": {t: {} for t in DOWNLOADS.values()}, "headers": NEXT_PAGE_HEADERS}},
 )
 def results(
     ctx: ContextDep,
     caller: Runner,
     campaign_id: Id,
+    page: PageDep,
     format: Annotated[Literal["json", "csv", "jsonl"], Query()] = "json",
 ) -> list[ItemResultPublic] | Response:
-    """The delivered labels, one per regular item (gold items are yours already): consensus,
-    confidence, judgments and, for ratings, the weighted score and the plain mean. `format=csv`
-    or `jsonl` downloads them as a file (multi-label answers joined by `|` in CSV)."""
+    """The delivered labels, one per regular item in the order you sent them (gold items are
+    yours already): consensus, confidence, judgments and, for ratings, the weighted score and
+    the plain mean. `format=json` is paged (`limit` and `cursor`, the next page in the `Link`
+    and `X-Next-Cursor` headers); `format=csv` or `jsonl` downloads them all as a file
+    (multi-label answers joined by `|` in CSV)."""
     found = labeling_reports.results(ctx, caller, campaign_id)
     if format == "json":
-        return [item_result_public(row) for row in found]
+        # scores and ranks need every item: the report is whole in memory, the page a slice
+        return [item_result_public(row) for row in page.of(found, key=lambda row: row.item)]
     rows = [item_result_public(row).model_dump() for row in found]
     return Response(
         results_text(rows, format),

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from crowdset.api.deps import ContextDep, allowed
+from crowdset.api.pagination import PAGED_RESPONSES, PageDep
 from crowdset.api.params import Id
 from crowdset.api.schemas_mechanism import (
     AppealBody,
@@ -35,19 +36,26 @@ def my_quality(ctx: ContextDep, caller: Worker) -> list[TrackQualityPublic]:
     return [track_quality_public(t) for t in due_process.my_quality(ctx, caller)]
 
 
-@router.get("/sanctions", response_model=list[SanctionPublic])
+@router.get("/sanctions", response_model=list[SanctionPublic], responses=PAGED_RESPONSES)
 def list_sanctions(
     ctx: ContextDep,
     caller: Anyone,
+    page: PageDep,
     campaign_id: Annotated[Id | None, Query()] = None,
     appeal_status: Annotated[AppealStatus | None, Query()] = None,
 ) -> list[SanctionPublic]:
-    """Sanctions you may see: a worker their own, a requester those of their campaigns, an
-    operator all. ``appeal_status=open`` lists the appeals awaiting a decision."""
+    """Sanctions you may see, oldest first: a worker their own, a requester those of their
+    campaigns, an operator all. ``appeal_status=open`` lists the appeals awaiting a decision.
+    Paged: `limit` and `cursor`, the next page in the `Link` and `X-Next-Cursor` headers."""
     found = due_process.list_sanctions(
-        ctx, caller, campaign_id=campaign_id, appeal_status=appeal_status
+        ctx,
+        caller,
+        campaign_id=campaign_id,
+        appeal_status=appeal_status,
+        after=page.after,
+        limit=page.fetch,
     )
-    return [sanction_public(s) for s in found]
+    return [sanction_public(s) for s in page.rows(found, key=lambda s: s.id)]
 
 
 @router.get("/sanctions/{sanction_id}", response_model=SanctionPublic)

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from crowdset.api.deps import ContextDep, IdempotencyKeyDep, allowed
+from crowdset.api.pagination import PAGED_RESPONSES, PageDep
 from crowdset.api.params import Id
 from crowdset.api.routes.wallet import balances_public, transaction_public
 from crowdset.api.schemas import (
@@ -52,11 +53,26 @@ def verify(ctx: ContextDep, caller: Verifier) -> VerificationPublic:
     )
 
 
-@router.get("/users", response_model=list[UserPublic])
+@router.get("/users", response_model=list[UserPublic], responses=PAGED_RESPONSES)
 def list_users(
-    ctx: ContextDep, caller: Reader, role: Annotated[Role | None, Query()] = None
+    ctx: ContextDep,
+    caller: Reader,
+    page: PageDep,
+    role: Annotated[Role | None, Query(description="Only users with this role.")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Only those whose e-mail or display name contains it.",
+        ),
+    ] = None,
 ) -> list[UserPublic]:
-    return [UserPublic.model_validate(u) for u in accounts.list_users(ctx, role)]
+    """Every user, oldest first; `role` and `q` (a part of the e-mail or display name, any
+    case) filter them. Paged: `limit` and `cursor`, the next page in the `Link` and
+    `X-Next-Cursor` headers."""
+    found = accounts.list_users(ctx, role, matching=q, after=page.after, limit=page.fetch)
+    return [UserPublic.model_validate(u) for u in page.rows(found, key=lambda u: u.id)]
 
 
 @router.post("/users/{user_id}/deactivate", response_model=UserPublic)

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from crowdset.api.deps import ContextDep, SubmissionKeyDep, allowed, mark_replayed
+from crowdset.api.pagination import NEXT_PAGE_HEADERS, PAGED_RESPONSES, PageDep
 from crowdset.api.params import Id
 from crowdset.api.schemas_review import (
     CorpusBody,
@@ -111,10 +112,23 @@ CORPUS_BODY: dict[str, Any] = {
 # --- corpora ----------------------------------------------------------------------------------
 
 
-@router.get("/corpora", response_model=list[CorpusPublic], tags=["corpora"])
-def list_corpora(ctx: ContextDep, caller: Runner) -> list[CorpusPublic]:
-    """Your imported corpora (an operator sees all)."""
-    return [corpus_public(c) for c in corpora.list_corpora(ctx, caller)]
+@router.get(
+    "/corpora", response_model=list[CorpusPublic], tags=["corpora"], responses=PAGED_RESPONSES
+)
+def list_corpora(
+    ctx: ContextDep,
+    caller: Runner,
+    page: PageDep,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="Only those whose name contains it."),
+    ] = None,
+) -> list[CorpusPublic]:
+    """Your imported corpora (an operator sees all), oldest first; `q` (a part of the name,
+    any case) filters them. Paged: `limit` and `cursor`, the next page in the `Link` and
+    `X-Next-Cursor` headers."""
+    found = corpora.list_corpora(ctx, caller, name_contains=q, after=page.after, limit=page.fetch)
+    return [corpus_public(c) for c in page.rows(found, key=lambda c: c.id)]
 
 
 def _text(value: object, field: str, *, required: bool = False) -> str | None:
@@ -255,35 +269,46 @@ async def import_corpus(ctx: ContextDep, caller: Runner, request: Request) -> Co
 
 
 @router.get(
-    "/campaigns/{campaign_id}/packages", response_model=list[PackagePublic], tags=["campaigns"]
+    "/campaigns/{campaign_id}/packages",
+    response_model=list[PackagePublic],
+    tags=["campaigns"],
+    responses=PAGED_RESPONSES,
 )
-def packages(ctx: ContextDep, caller: Runner, campaign_id: Id) -> list[PackagePublic]:
-    """A review's packages: reviewer, status, pairs rated, nominal reward, deposit, and once
-    judged the error against the references (above `max_package_error` the deposit is
-    forfeited)."""
-    return [package_public(p) for p in review_reports.packages(ctx, caller, campaign_id)]
+def packages(
+    ctx: ContextDep, caller: Runner, campaign_id: Id, page: PageDep
+) -> list[PackagePublic]:
+    """A review's packages, oldest first: reviewer, status, pairs rated, nominal reward,
+    deposit, and once judged the error against the references (above `max_package_error` the
+    deposit is forfeited). Paged: `limit` and `cursor`, the next page in the `Link` and
+    `X-Next-Cursor` headers."""
+    found = review_reports.packages(ctx, caller, campaign_id, after=page.after, limit=page.fetch)
+    return [package_public(p) for p in page.rows(found, key=lambda p: p.id)]
 
 
 @router.get(
     "/campaigns/{campaign_id}/pairs",
     response_model=list[ReviewedPairPublic],
     tags=["campaigns"],
-    responses={200: {"content": {t: {} for t in DOWNLOADS.values()}}},
+    responses={200: {"content": {t: {} for t in DOWNLOADS.values()}, "headers": NEXT_PAGE_HEADERS}},
 )
 def pairs(
     ctx: ContextDep,
     caller: Runner,
     campaign_id: Id,
+    page: PageDep,
     keep: Annotated[bool | None, Query(description="Only kept (true) or removed (false).")] = None,
     format: Annotated[Literal["json", "tsv", "jsonl"], Query()] = "json",
 ) -> list[ReviewedPairPublic] | Response:
-    """A review's pairs with their weighted score, plain mean, rank and ratings: kept (the top
-    k·P) or removed with the reason. `format=jsonl` downloads them (`id, src, tgt, score, mean,
-    rank, ratings`, and `reason`), `format=tsv` as a parallel corpus (source, tab, target)."""
+    """A review's pairs in the corpus's order with their weighted score, plain mean, rank and
+    ratings: kept (the top k·P) or removed with the reason. `format=json` is paged (`limit`
+    and `cursor`, the next page in the `Link` and `X-Next-Cursor` headers); `format=jsonl`
+    downloads them all (`id, src, tgt, score, mean, rank, ratings`, and `reason`),
+    `format=tsv` as a parallel corpus (source, tab, target)."""
     found = review_reports.reviewed_pairs(ctx, caller, campaign_id)
     chosen = found.pairs if keep is None else (found.kept if keep else found.removed)
     if format == "json":
-        return [reviewed_pair_public(p) for p in chosen]
+        # ranks and the cut need every pair: the report is whole in memory, the page a slice
+        return [reviewed_pair_public(p) for p in page.of(chosen, key=lambda p: p.item)]
     buffer = io.StringIO()
     records = [asdict(p) for p in chosen]
     if format == "tsv":
@@ -346,8 +371,15 @@ def take_package(
     return taken_package_public(taken)
 
 
-@router.get("/work/packages", response_model=list[MyPackagePublic], tags=["work"])
-def my_packages(ctx: ContextDep, caller: Worker) -> list[MyPackagePublic]:
+@router.get(
+    "/work/packages",
+    response_model=list[MyPackagePublic],
+    tags=["work"],
+    responses=PAGED_RESPONSES,
+)
+def my_packages(ctx: ContextDep, caller: Worker, page: PageDep) -> list[MyPackagePublic]:
     """Your review packages, newest first: status, pairs rated, reward, deposit, and once
-    judged your error against the references."""
-    return [my_package_public(p) for p in review_reports.my_packages(ctx, caller.user_id)]
+    judged your error against the references. Paged: `limit` and `cursor`, the next page in
+    the `Link` and `X-Next-Cursor` headers."""
+    found = review_reports.my_packages(ctx, caller.user_id, after=page.after, limit=page.fetch)
+    return [my_package_public(p) for p in page.rows(found, key=lambda p: p.id)]

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 
 from crowdset.api.deps import ContextDep, allowed
+from crowdset.api.pagination import PAGED_RESPONSES, PageDep
 from crowdset.api.params import Id
 from crowdset.api.schemas import TokenCreate, TokenCreated, TokenPublic
 from crowdset.core.permissions import Action
@@ -15,10 +16,12 @@ router = APIRouter(prefix="/tokens", tags=["tokens"])
 ManageTokens = Annotated[Principal, Depends(allowed(Action.MANAGE_OWN_TOKENS))]
 
 
-@router.get("", response_model=list[TokenPublic])
-def list_tokens(ctx: ContextDep, caller: ManageTokens) -> list[TokenPublic]:
-    """Your tokens (never their secrets)."""
-    return [TokenPublic.model_validate(t) for t in accounts.list_tokens(ctx, caller.user_id)]
+@router.get("", response_model=list[TokenPublic], responses=PAGED_RESPONSES)
+def list_tokens(ctx: ContextDep, caller: ManageTokens, page: PageDep) -> list[TokenPublic]:
+    """Your tokens (never their secrets), oldest first. Paged: `limit` and `cursor`, the next
+    page in the `Link` and `X-Next-Cursor` headers."""
+    found = accounts.list_tokens(ctx, caller.user_id, after=page.after, limit=page.fetch)
+    return [TokenPublic.model_validate(t) for t in page.rows(found, key=lambda t: t.id)]
 
 
 @router.post("", response_model=TokenCreated, status_code=status.HTTP_201_CREATED)

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from crowdset.api.deps import ContextDep, IdempotencyKeyDep, allowed
+from crowdset.api.pagination import PAGED_RESPONSES, PageDep
 from crowdset.api.params import Seq
 from crowdset.api.schemas import AmountBody, BalancesPublic, PostingPublic, TransactionPublic
 from crowdset.api.schemas_newcomers import EarningsPublic, earnings_public
@@ -64,16 +65,24 @@ def get_earnings(ctx: ContextDep, caller: ReadOwn) -> EarningsPublic:
     return earnings_public(campaign_stats.worker_earnings(ctx, caller.user_id))
 
 
-@router.get("/ledger/history", response_model=list[TransactionPublic])
+@router.get("/ledger/history", response_model=list[TransactionPublic], responses=PAGED_RESPONSES)
 def get_history(
     ctx: ContextDep,
     caller: ReadOwn,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    before_seq: Annotated[Seq | None, Query()] = None,
+    page: PageDep,
+    before_seq: Annotated[
+        Seq | None,
+        Query(description="Older than this `seq` (kept for old clients; `cursor` wins)."),
+    ] = None,
 ) -> list[TransactionPublic]:
-    """Transactions touching your accounts, newest first; page with ``before_seq``."""
-    found = ledger.history(ctx, caller.user_id, limit=limit, before_seq=before_seq)
-    return [transaction_public(tx) for tx in found]
+    """Transactions touching your accounts, newest first. Paged: `limit` and `cursor`, the
+    next page in the `Link` and `X-Next-Cursor` headers (or ``before_seq``, the last `seq`
+    you have)."""
+    before = page.after if page.cursor is not None else before_seq
+    found = ledger.history(ctx, caller.user_id, limit=page.limit, before_seq=before)
+    if len(found) == page.limit:  # the service reads 500 rows at most: the next one apart
+        found += ledger.history(ctx, caller.user_id, limit=1, before_seq=found[-1].seq)
+    return [transaction_public(tx) for tx in page.rows(found, key=lambda tx: tx.seq)]
 
 
 @router.post(
