@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
+from crowdset.core.coded_answers import checked_codes, code_count, first_answers
 from crowdset.errors import InvalidInput
 
 FloatArray = NDArray[np.float64]
@@ -151,9 +152,9 @@ def reliability_data(
     each worker. ``n_units``, ``n_workers`` and ``n_labels`` default to the largest code + 1.
     """
     unit_codes, worker_codes, label_codes = (
-        _codes(unit, "unit"),
-        _codes(worker, "worker"),
-        _codes(label, "label"),
+        checked_codes(unit, "unit"),
+        checked_codes(worker, "worker"),
+        checked_codes(label, "label"),
     )
     if not unit_codes.size == worker_codes.size == label_codes.size:
         raise InvalidInput(
@@ -161,7 +162,7 @@ def reliability_data(
             f"{unit_codes.size}, {worker_codes.size} and {label_codes.size}."
         )
     sizes = [
-        _size(given, codes, name)
+        code_count(given, codes, name)
         for given, codes, name in (
             (n_units, unit_codes, "n_units"),
             (n_workers, worker_codes, "n_workers"),
@@ -181,7 +182,7 @@ def reliability_data(
         numbers, recode = np.unique(numbers, return_inverse=True)
         label_codes = recode.astype(np.intp)[label_codes]
         sizes[2] = int(numbers.size)
-    first = _first_answers(unit_codes, worker_codes, sizes[1])
+    first = first_answers(unit_codes, worker_codes, sizes[1])
     return ReliabilityData(
         unit=unit_codes[first],
         worker=worker_codes[first],
@@ -192,34 +193,6 @@ def reliability_data(
         values=numbers,
         repeated=int(unit_codes.size - first.size),
     )
-
-
-def _codes(values: ArrayLike, name: str) -> IntArray:
-    codes = np.asarray(values).ravel()
-    if codes.size and (not np.issubdtype(codes.dtype, np.integer) or codes.min() < 0):
-        raise InvalidInput(
-            f"{name} must be integer codes from 0 (factorise the column first); got dtype "
-            f"{codes.dtype}" + (f", minimum {codes.min()}" if codes.size else "") + ".",
-        )
-    return codes.astype(np.intp, copy=False)
-
-
-def _size(given: int | None, codes: IntArray, name: str) -> int:
-    found = int(codes.max()) + 1 if codes.size else 0
-    if given is None:
-        return found
-    if given < found:
-        raise InvalidInput(f"{name}={given} but the codes go up to {found - 1}.")
-    return given
-
-
-def _first_answers(unit: IntArray, worker: IntArray, n_workers: int) -> IntArray:
-    """Positions of each (unit, worker) pair's first answer, in their original order."""
-    key = unit.astype(np.int64) * max(n_workers, 1) + worker
-    _, first = np.unique(key, return_index=True)
-    if first.size == key.size:
-        return np.arange(key.size, dtype=np.intp)
-    return np.sort(first).astype(np.intp)
 
 
 def _dense(values: Any) -> FloatArray:

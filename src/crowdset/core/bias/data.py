@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
+from crowdset.core.coded_answers import checked_codes, code_count, first_answers
 from crowdset.errors import InvalidInput
 
 FloatArray = NDArray[np.float64]
@@ -52,13 +53,13 @@ def worker_groups(
     Raises ``InvalidInput`` naming the first worker whose answers carry two groups (through
     ``worker_names`` and ``group_names`` when given, else by code).
     """
-    workers, groups = _codes(worker, "worker"), _codes(group, "group")
+    workers, groups = checked_codes(worker, "worker"), checked_codes(group, "group")
     if workers.size != groups.size:
         raise InvalidInput(
             f"worker and group must have one entry per answer; got {workers.size} and "
             f"{groups.size}."
         )
-    size = _size(n_workers, workers, "n_workers")
+    size = code_count(n_workers, workers, "n_workers")
     first = np.full(size, -1, dtype=np.intp)
     seen, at_first = np.unique(workers, return_index=True)
     first[seen] = groups[at_first]  # the group of each worker's first answer
@@ -189,7 +190,11 @@ def grouped_answers(
         raise InvalidInput(
             f"min_group_size must be at least 2 (a group of one is a person); got {min_group_size}."
         )
-    tasks, workers, labels = _codes(task, "task"), _codes(worker, "worker"), _codes(label, "label")
+    tasks, workers, labels = (
+        checked_codes(task, "task"),
+        checked_codes(worker, "worker"),
+        checked_codes(label, "label"),
+    )
     if not tasks.size == workers.size == labels.size:
         raise InvalidInput(
             "task, worker and label must have one entry per answer; got "
@@ -204,8 +209,8 @@ def grouped_answers(
             f"worker_group has {groups_of.size} entries but the worker codes go up to "
             f"{int(workers.max())}."
         )
-    task_count = _size(n_tasks, tasks, "n_tasks")
-    label_count = _size(n_labels, labels, "n_labels")
+    task_count = code_count(n_tasks, tasks, "n_tasks")
+    label_count = code_count(n_labels, labels, "n_labels")
     numbers: FloatArray | None = None
     if level is BiasLevel.RATINGS:
         if values is None:
@@ -237,7 +242,7 @@ def grouped_answers(
     kept_worker = answered & np.isin(groups_of, kept_groups)
     keep = kept_worker[workers]
     tasks, workers, labels = tasks[keep], workers[keep], labels[keep]
-    first = _first_answers(tasks, workers, groups_of.size)
+    first = first_answers(tasks, workers, groups_of.size)
     worker_code = np.flatnonzero(kept_worker).astype(np.intp)
     renumber = np.full(groups_of.size, -1, dtype=np.intp)
     renumber[worker_code] = np.arange(worker_code.size, dtype=np.intp)
@@ -262,31 +267,3 @@ def grouped_answers(
             "cannot be compared on the same items.",
         )
     return data
-
-
-def _codes(values: ArrayLike, name: str) -> IntArray:
-    codes = np.asarray(values).ravel()
-    if codes.size and (not np.issubdtype(codes.dtype, np.integer) or codes.min() < 0):
-        raise InvalidInput(
-            f"{name} must be integer codes from 0 (factorise the column first); got dtype "
-            f"{codes.dtype}" + (f", minimum {codes.min()}" if codes.size else "") + ".",
-        )
-    return codes.astype(np.intp, copy=False)
-
-
-def _size(given: int | None, codes: IntArray, name: str) -> int:
-    found = int(codes.max()) + 1 if codes.size else 0
-    if given is None:
-        return found
-    if given < found:
-        raise InvalidInput(f"{name}={given} but the codes go up to {found - 1}.")
-    return given
-
-
-def _first_answers(task: IntArray, worker: IntArray, n_workers: int) -> IntArray:
-    """Positions of each (task, worker) pair's first answer, in their original order."""
-    key = task.astype(np.int64) * max(n_workers, 1) + worker
-    _, first = np.unique(key, return_index=True)
-    if first.size == key.size:
-        return np.arange(key.size, dtype=np.intp)
-    return np.sort(first).astype(np.intp)
